@@ -1,0 +1,302 @@
+//! `config.toml` in `ROUNDTABLE_HOME`, and the built-in providers.
+//!
+//! ```toml
+//! default_summary_model = "openai/gpt-4.1-mini"   # optional
+//! default_models = ["openai/gpt-4.1-mini", "ollama/llama3.2"]   # the panel when none is given
+//! price_files = ["my-prices.json"]   # LiteLLM-format price tables, relative to ROUNDTABLE_HOME
+//!
+//! [providers.myllm]            # a new provider, or a built-in's id to override it
+//! format = "openai"            # openai | anthropic | gemini
+//! base_url = "http://127.0.0.1:1234/v1"
+//! headers = { "X-Title" = "roundtable" }   # optional
+//! stream = true                # optional, default true
+//! json_mode_only = false       # optional: the server knows JSON mode but not JSON Schema
+//! local = true                 # optional: no key needed, free (default: a loopback base_url)
+//! ```
+
+use roundtable_core::providers::Dialect;
+use roundtable_core::WireFormat;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub default_summary_model: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub default_models: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub price_files: Vec<PathBuf>,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub providers: BTreeMap<String, ProviderEntry>,
+    #[serde(default)]
+    pub server: ServerConfig,
+}
+
+/// A provider's settings in `config.toml`; for a built-in every field is optional.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProviderEntry {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub format: Option<WireFormat>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub base_url: Option<String>,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub headers: BTreeMap<String, String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stream: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub json_mode_only: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub local: Option<bool>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ServerConfig {
+    pub port: u16,
+    /// Largest request body accepted, in bytes.
+    pub max_body_bytes: usize,
+    /// Most models accepted in one request.
+    pub max_models: usize,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        ServerConfig {
+            port: 8787,
+            max_body_bytes: 2 * 1024 * 1024,
+            max_models: 64,
+        }
+    }
+}
+
+/// A built-in provider.
+#[derive(Debug, Clone, Copy)]
+pub struct Builtin {
+    pub id: &'static str,
+    pub name: &'static str,
+    pub format: WireFormat,
+    pub base_url: &'static str,
+    pub dialect: Dialect,
+    pub local: bool,
+}
+
+pub const BUILTINS: &[Builtin] = &[
+    Builtin { id: "openai", name: "OpenAI", format: WireFormat::Openai, base_url: "https://api.openai.com/v1", dialect: Dialect::Native, local: false },
+    Builtin { id: "anthropic", name: "Anthropic", format: WireFormat::Anthropic, base_url: "https://api.anthropic.com", dialect: Dialect::Native, local: false },
+    Builtin { id: "gemini", name: "Google Gemini", format: WireFormat::Gemini, base_url: "https://generativelanguage.googleapis.com/v1beta", dialect: Dialect::Native, local: false },
+    Builtin { id: "ollama", name: "Ollama", format: WireFormat::Openai, base_url: "http://127.0.0.1:11434/v1", dialect: Dialect::Compatible, local: true },
+    Builtin { id: "lmstudio", name: "LM Studio", format: WireFormat::Openai, base_url: "http://127.0.0.1:1234/v1", dialect: Dialect::Compatible, local: true },
+    Builtin { id: "openrouter", name: "OpenRouter", format: WireFormat::Openai, base_url: "https://openrouter.ai/api/v1", dialect: Dialect::Compatible, local: false },
+    Builtin { id: "groq", name: "Groq", format: WireFormat::Openai, base_url: "https://api.groq.com/openai/v1", dialect: Dialect::Compatible, local: false },
+    Builtin { id: "mistral", name: "Mistral", format: WireFormat::Openai, base_url: "https://api.mistral.ai/v1", dialect: Dialect::Compatible, local: false },
+    Builtin { id: "deepseek", name: "DeepSeek", format: WireFormat::Openai, base_url: "https://api.deepseek.com/v1", dialect: Dialect::Compatible, local: false },
+    Builtin { id: "xai", name: "xAI", format: WireFormat::Openai, base_url: "https://api.x.ai/v1", dialect: Dialect::Compatible, local: false },
+];
+
+pub fn builtin(id: &str) -> Option<&'static Builtin> {
+    BUILTINS.iter().find(|b| b.id == id)
+}
+
+/// A provider with its settings resolved (built-in defaults, then config).
+#[derive(Debug, Clone, Serialize)]
+pub struct ResolvedProvider {
+    pub id: String,
+    pub name: String,
+    pub format: WireFormat,
+    pub base_url: String,
+    pub dialect: Dialect,
+    pub headers: BTreeMap<String, String>,
+    pub stream: bool,
+    pub local: bool,
+    pub builtin: bool,
+}
+
+/// Whether a base URL points at this machine.
+pub fn is_loopback_url(url: &str) -> bool {
+    let rest = url.split_once("://").map_or(url, |(_, r)| r);
+    let host = rest.split(['/', '?']).next().unwrap_or("");
+    let host = match host.strip_prefix('[') {
+        Some(v6) => v6.split(']').next().unwrap_or(""),
+        None => host.rsplit_once(':').map_or(host, |(h, _)| h),
+    };
+    host == "localhost"
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{path}: {message}")]
+    Invalid { path: PathBuf, message: String },
+}
+
+impl Config {
+    /// Reads `config.toml`; a missing file is an empty config.
+    pub fn load(path: &Path) -> Result<Config, ConfigError> {
+        let text = match std::fs::read_to_string(path) {
+            Ok(t) => t,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Config::default()),
+            Err(source) => {
+                return Err(ConfigError::Read {
+                    path: path.to_path_buf(),
+                    source,
+                });
+            }
+        };
+        let config: Config = toml::from_str(&text).map_err(|e| ConfigError::Invalid {
+            path: path.to_path_buf(),
+            message: e.to_string(),
+        })?;
+        config.check().map_err(|message| ConfigError::Invalid {
+            path: path.to_path_buf(),
+            message,
+        })?;
+        Ok(config)
+    }
+
+    fn check(&self) -> Result<(), String> {
+        for (id, entry) in &self.providers {
+            let valid_id = !id.is_empty()
+                && id
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+            if !valid_id {
+                return Err(format!(
+                    "providers.{id}: a provider id is letters, digits, '-' and '_'"
+                ));
+            }
+            if builtin(id).is_none() {
+                if entry.format.is_none() {
+                    return Err(format!(
+                        "providers.{id}.format is required for a new provider (openai, anthropic or gemini)"
+                    ));
+                }
+                if entry.base_url.is_none() {
+                    return Err(format!(
+                        "providers.{id}.base_url is required for a new provider"
+                    ));
+                }
+            }
+            if let Some(url) = &entry.base_url
+                && !(url.starts_with("http://") || url.starts_with("https://"))
+            {
+                return Err(format!(
+                    "providers.{id}.base_url: '{url}' must start with http:// or https://"
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// Every provider: the built-ins (with any override), then the user's own.
+    pub fn providers(&self) -> Vec<ResolvedProvider> {
+        let mut out: Vec<ResolvedProvider> = BUILTINS
+            .iter()
+            .map(|b| {
+                let entry = self.providers.get(b.id).cloned().unwrap_or_default();
+                let base_url = entry.base_url.clone().unwrap_or_else(|| b.base_url.to_string());
+                ResolvedProvider {
+                    id: b.id.to_string(),
+                    name: b.name.to_string(),
+                    format: entry.format.unwrap_or(b.format),
+                    dialect: dialect_for(b.dialect, &entry),
+                    local: entry.local.unwrap_or(b.local),
+                    base_url,
+                    headers: entry.headers,
+                    stream: entry.stream.unwrap_or(true),
+                    builtin: true,
+                }
+            })
+            .collect();
+        for (id, entry) in &self.providers {
+            if builtin(id).is_some() {
+                continue;
+            }
+            let base_url = entry.base_url.clone().unwrap_or_default();
+            out.push(ResolvedProvider {
+                id: id.clone(),
+                name: id.clone(),
+                format: entry.format.unwrap_or(WireFormat::Openai),
+                dialect: dialect_for(Dialect::Compatible, entry),
+                local: entry.local.unwrap_or_else(|| is_loopback_url(&base_url)),
+                base_url,
+                headers: entry.headers.clone(),
+                stream: entry.stream.unwrap_or(true),
+                builtin: false,
+            });
+        }
+        out
+    }
+}
+
+fn dialect_for(default: Dialect, entry: &ProviderEntry) -> Dialect {
+    match entry.json_mode_only {
+        Some(true) => Dialect::CompatibleJsonMode,
+        _ => default,
+    }
+}
+
+/// `ROUNDTABLE_HOME`, else the platform's data directory.
+pub fn default_home() -> PathBuf {
+    if let Some(home) = std::env::var_os("ROUNDTABLE_HOME").filter(|v| !v.is_empty()) {
+        return PathBuf::from(home);
+    }
+    dirs::data_dir()
+        .unwrap_or_else(|| PathBuf::from("."))
+        .join("roundtable")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn user_providers_and_overrides() {
+        let c: Config = toml::from_str(
+            r#"
+            [providers.myllm]
+            format = "openai"
+            base_url = "http://127.0.0.1:1234/v1"
+            [providers.openai]
+            base_url = "http://127.0.0.1:9/v1"
+            "#,
+        )
+        .unwrap();
+        c.check().unwrap();
+        let ps = c.providers();
+        let my = ps.iter().find(|p| p.id == "myllm").unwrap();
+        assert!(my.local);
+        assert_eq!(my.dialect, Dialect::Compatible);
+        let openai = ps.iter().find(|p| p.id == "openai").unwrap();
+        assert_eq!(openai.base_url, "http://127.0.0.1:9/v1");
+        assert!(!openai.local);
+        assert_eq!(ps.len(), BUILTINS.len() + 1);
+    }
+
+    #[test]
+    fn errors_name_the_field() {
+        let c: Config = toml::from_str("[providers.x]\nbase_url = \"http://a\"").unwrap();
+        assert!(c.check().unwrap_err().contains("providers.x.format"));
+        let e = toml::from_str::<Config>("[providers.x]\nformat = \"soap\"").unwrap_err();
+        assert!(e.to_string().contains("soap"), "{e}");
+    }
+
+    #[test]
+    fn loopback_urls() {
+        assert!(is_loopback_url("http://127.0.0.1:1234/v1"));
+        assert!(is_loopback_url("http://localhost/v1"));
+        assert!(is_loopback_url("http://[::1]:8080"));
+        assert!(!is_loopback_url("https://api.openai.com/v1"));
+        assert!(!is_loopback_url("http://10.0.0.1:80"));
+    }
+}

@@ -1,0 +1,323 @@
+//! The roundtable contract (`shared/roundtable-api.md`): request, model spec, response,
+//! meta, model result, usage, stream chunk and error. Field names are exactly the
+//! contract's; fields marked *extension* are ours and additive.
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use std::collections::BTreeMap;
+
+/// How the answers are resolved into one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum Resolution {
+    #[default]
+    Summary,
+    Fast,
+    MultipleChoice,
+}
+
+impl Resolution {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Resolution::Summary => "summary",
+            Resolution::Fast => "fast",
+            Resolution::MultipleChoice => "multiple_choice",
+        }
+    }
+}
+
+impl std::fmt::Display for Resolution {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for Resolution {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "summary" => Ok(Resolution::Summary),
+            "fast" => Ok(Resolution::Fast),
+            "multiple_choice" => Ok(Resolution::MultipleChoice),
+            other => Err(format!(
+                "unknown resolution '{other}': expected summary, fast or multiple_choice"
+            )),
+        }
+    }
+}
+
+/// A model of the panel. The same model may appear several times.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct ModelSpec {
+    /// `provider/model`, e.g. `openai/gpt-4.1-mini`.
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_tokens: Option<u32>,
+    /// `low`, `medium`, `high` or `max`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reasoning: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub temperature: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub top_p: Option<f64>,
+}
+
+impl ModelSpec {
+    pub fn named(name: impl Into<String>) -> Self {
+        ModelSpec {
+            name: name.into(),
+            ..Default::default()
+        }
+    }
+}
+
+/// The ensemble call. Unknown fields are tolerated (and ignored).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct RoundtableRequest {
+    pub input: String,
+    pub models: Vec<ModelSpec>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub instructions: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resolution: Option<Resolution>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub summary_model: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub choices: Option<Vec<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub output_schema: Option<Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_retries: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timeout_ms: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stream: Option<bool>,
+}
+
+pub const DEFAULT_MAX_RETRIES: u32 = 1;
+pub const MAX_MAX_RETRIES: u32 = 3;
+pub const DEFAULT_TIMEOUT_MS: u64 = 120_000;
+pub const MAX_TIMEOUT_MS: u64 = 300_000;
+
+impl RoundtableRequest {
+    pub fn resolution(&self) -> Resolution {
+        self.resolution.unwrap_or_default()
+    }
+    pub fn max_retries(&self) -> u32 {
+        self.max_retries.unwrap_or(DEFAULT_MAX_RETRIES)
+    }
+    pub fn timeout_ms(&self) -> u64 {
+        self.timeout_ms.unwrap_or(DEFAULT_TIMEOUT_MS)
+    }
+}
+
+/// Token counts of one call. `input_tokens` counts every prompt token, cached ones
+/// included (`cache_read_tokens` and the cache writes are parts of it), and
+/// `output_tokens` counts every generated token, reasoning included
+/// (`reasoning_tokens` is part of it), whatever the provider's own convention.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct Usage {
+    pub input_tokens: u64,
+    pub output_tokens: u64,
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub cache_read_tokens: u64,
+    /// Cache writes at the default (5-minute) lifetime.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub cache_creation_tokens: u64,
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub cache_creation_1h_tokens: u64,
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub reasoning_tokens: u64,
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub input_audio_tokens: u64,
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub output_audio_tokens: u64,
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub web_search_requests: u64,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub extra: BTreeMap<String, Value>,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
+}
+
+impl Usage {
+    pub fn add(&mut self, other: &Usage) {
+        self.input_tokens += other.input_tokens;
+        self.output_tokens += other.output_tokens;
+        self.cache_read_tokens += other.cache_read_tokens;
+        self.cache_creation_tokens += other.cache_creation_tokens;
+        self.cache_creation_1h_tokens += other.cache_creation_1h_tokens;
+        self.reasoning_tokens += other.reasoning_tokens;
+        self.input_audio_tokens += other.input_audio_tokens;
+        self.output_audio_tokens += other.output_audio_tokens;
+        self.web_search_requests += other.web_search_requests;
+    }
+}
+
+/// One model's result.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct ModelResult {
+    /// Position in the request's `models`.
+    pub index: usize,
+    pub model: String,
+    /// The answer; `""` when the model failed (or what had arrived when cancelled).
+    pub data: String,
+    pub duration_ms: u64,
+    #[serde(default)]
+    pub cost: f64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    #[serde(default)]
+    pub usage: Usage,
+    /// Extension: whether `data` validates against `output_schema`, when one was given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub schema_valid: Option<bool>,
+    /// Extension: why `data` is not valid against `output_schema`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub schema_error: Option<String>,
+    /// Extension: the model's reasoning / thinking text, kept apart from `data`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub thinking: Option<String>,
+    /// Extension: how many attempts the call took (1 when it was not retried).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attempts: Option<u32>,
+    /// Extension (multiple_choice): the choice this answer was counted for; absent
+    /// when the answer matched no choice (an off-list answer counts for nothing).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vote: Option<String>,
+}
+
+impl ModelResult {
+    pub fn succeeded(&self) -> bool {
+        self.error.is_none()
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct Meta {
+    pub resolution: Resolution,
+    /// Models that returned an answer.
+    pub models_used: Vec<String>,
+    /// USD: every model call plus the consolidation.
+    pub total_cost: f64,
+    pub total_duration_ms: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub summary_model: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub summary_usage: Option<Usage>,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub trace_uuid: String,
+    /// Extension (multiple_choice): votes per choice, every choice listed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub votes: Option<BTreeMap<String, u32>>,
+    /// Extension: why the consolidation failed, when it did (`data` is then "").
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub summary_error: Option<String>,
+    /// Extension: the consolidation's thinking text, when the summary model reasoned.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub summary_thinking: Option<String>,
+    /// Extension: `data` validated against `output_schema`, when one was given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub schema_valid: Option<bool>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct RoundtableResponse {
+    /// `rt_` plus a unique suffix; also the run's history id.
+    pub id: String,
+    /// The resolved answer; a JSON text with `output_schema`; `null` in fast mode.
+    pub data: Option<String>,
+    pub meta: Meta,
+    pub model_results: Vec<ModelResult>,
+}
+
+/// One server-sent event of a streamed call. See the README for the `type` values.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct StreamChunk {
+    #[serde(rename = "type")]
+    pub kind: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub model: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub model_index: Option<usize>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub delta: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub data: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cost: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub usage: Option<Usage>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub meta: Option<Meta>,
+    /// Extension: the whole response, on the final `done` chunk.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub response: Option<Box<RoundtableResponse>>,
+    /// Extension: the run id, on every chunk.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+}
+
+/// `{"error": {"code", "message", "details"}}`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ErrorBody {
+    pub error: ErrorDetail,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ErrorDetail {
+    pub code: String,
+    pub message: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub details: Option<Value>,
+}
+
+/// Where a run stands; kept with it in the history.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RunStatus {
+    /// Recorded before any provider is called; answers arrive one by one.
+    Running,
+    /// Resolved: at least one model answered.
+    Completed,
+    /// No model answered (each model's failure is in its result).
+    Failed,
+    /// Cancelled, or its process died before the end; what had arrived is kept.
+    Interrupted,
+}
+
+impl RunStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RunStatus::Running => "running",
+            RunStatus::Completed => "completed",
+            RunStatus::Failed => "failed",
+            RunStatus::Interrupted => "interrupted",
+        }
+    }
+}
+
+impl std::fmt::Display for RunStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for RunStatus {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "running" => Ok(RunStatus::Running),
+            "completed" => Ok(RunStatus::Completed),
+            "failed" => Ok(RunStatus::Failed),
+            "interrupted" => Ok(RunStatus::Interrupted),
+            other => Err(format!(
+                "unknown status '{other}': expected running, completed, failed or interrupted"
+            )),
+        }
+    }
+}

@@ -1,0 +1,272 @@
+//! Provider adapters: one module per wire format, each a pair of pure functions
+//! (build the HTTP request body; parse a response or a stream event) dispatched on
+//! [`WireFormat`], plus the thin client in [`client`] that sends them.
+//!
+//! To add a wire format: a module with `build_body`, `endpoint`, `parse_response`,
+//! a `StreamState` implementing [`StreamParser`], and `parse_error`; a variant of
+//! [`WireFormat`]; and the arms in the `match`es below.
+
+pub mod client;
+pub mod openai;
+
+use crate::contract::Usage;
+use crate::secret::ApiKey;
+use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use std::time::Duration;
+
+/// The wire format a provider speaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum WireFormat {
+    /// OpenAI Chat Completions, and every OpenAI-compatible server.
+    Openai,
+    /// Anthropic Messages.
+    Anthropic,
+    /// Google Gemini `generateContent`.
+    Gemini,
+}
+
+impl std::str::FromStr for WireFormat {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "openai" => Ok(WireFormat::Openai),
+            "anthropic" => Ok(WireFormat::Anthropic),
+            "gemini" => Ok(WireFormat::Gemini),
+            other => Err(format!(
+                "unknown format '{other}': expected openai, anthropic or gemini"
+            )),
+        }
+    }
+}
+
+/// How closely a server follows its format's reference API.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Dialect {
+    /// The reference API itself (api.openai.com, api.anthropic.com, …).
+    #[default]
+    Native,
+    /// A compatible server: conservative parameter names (`max_tokens`), and
+    /// reasoning sent only when asked for.
+    Compatible,
+    /// A compatible server that knows JSON mode but not JSON Schema output: it gets
+    /// `json_object` and the schema in the prompt.
+    CompatibleJsonMode,
+}
+
+/// One model call, in provider-neutral terms.
+#[derive(Debug, Clone, Copy)]
+pub struct ChatCall<'a> {
+    /// The provider's own model id (the part after `provider/`).
+    pub model: &'a str,
+    pub instructions: Option<&'a str>,
+    pub input: &'a str,
+    pub max_tokens: Option<u32>,
+    pub temperature: Option<f64>,
+    pub top_p: Option<f64>,
+    pub reasoning: Option<&'a str>,
+    pub output_schema: Option<&'a Value>,
+    pub stream: bool,
+    pub dialect: Dialect,
+}
+
+/// What a call produced.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Completion {
+    pub text: String,
+    pub thinking: String,
+    pub usage: Option<Usage>,
+    pub finish_reason: Option<String>,
+    /// The model declined to answer (OpenAI `refusal`, Anthropic `refusal` stop).
+    pub refusal: Option<String>,
+}
+
+/// A piece of a streamed answer.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Delta {
+    Text(String),
+    Thinking(String),
+    Usage(Usage),
+}
+
+/// Parses one format's server-sent events, accumulating the completion.
+pub trait StreamParser: Send {
+    /// Feeds one SSE event (`event` is the `event:` field, often empty). Returns
+    /// the deltas it carried; an `Err` ends the attempt.
+    fn feed(&mut self, event: &str, data: &str) -> Result<Vec<Delta>, ProviderError>;
+    /// Whether the stream said it is complete (`[DONE]`, `message_stop`, a finish
+    /// reason, …).
+    fn is_complete(&self) -> bool;
+    fn completion(&self) -> Completion;
+}
+
+/// Why a provider call failed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ProviderError {
+    pub status: Option<u16>,
+    /// The provider's own message when it gave one.
+    pub message: String,
+    pub transient: bool,
+    /// How long the provider asked us to wait (`Retry-After`, `retry-after-ms`,
+    /// Gemini `RetryInfo`).
+    pub retry_after: Option<Duration>,
+}
+
+impl ProviderError {
+    pub fn transient(message: impl Into<String>) -> Self {
+        ProviderError {
+            status: None,
+            message: message.into(),
+            transient: true,
+            retry_after: None,
+        }
+    }
+    pub fn permanent(message: impl Into<String>) -> Self {
+        ProviderError {
+            status: None,
+            message: message.into(),
+            transient: false,
+            retry_after: None,
+        }
+    }
+}
+
+impl std::fmt::Display for ProviderError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.status {
+            Some(s) => write!(f, "HTTP {s}: {}", self.message),
+            None => f.write_str(&self.message),
+        }
+    }
+}
+
+/// Statuses worth another try: timeouts, conflicts, rate limits, server errors.
+pub fn is_transient_status(status: u16) -> bool {
+    matches!(status, 408 | 409 | 429) || (500..600).contains(&status)
+}
+
+/// The delay a response asks for: `retry-after-ms`, then `Retry-After` in seconds
+/// or as an HTTP date.
+pub fn retry_after_from_headers(headers: &HeaderMap) -> Option<Duration> {
+    if let Some(ms) = headers
+        .get("retry-after-ms")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<f64>().ok())
+        && ms >= 0.0
+    {
+        return Some(Duration::from_secs_f64(ms / 1000.0));
+    }
+    let v = headers.get("retry-after")?.to_str().ok()?.trim();
+    if let Ok(secs) = v.parse::<f64>() {
+        return (secs >= 0.0).then(|| Duration::from_secs_f64(secs));
+    }
+    let when = httpdate::parse_http_date(v).ok()?;
+    Some(
+        when.duration_since(std::time::SystemTime::now())
+            .unwrap_or_default(),
+    )
+}
+
+/// The common part of every format's error parsing: status, headers
+/// (`Retry-After`, `x-should-retry`), and the message the format's body carries.
+pub(crate) fn http_error(status: u16, headers: &HeaderMap, message: String) -> ProviderError {
+    let mut transient = is_transient_status(status);
+    if let Some(v) = headers.get("x-should-retry").and_then(|v| v.to_str().ok()) {
+        match v.trim() {
+            "true" => transient = true,
+            "false" => transient = false,
+            _ => {}
+        }
+    }
+    ProviderError {
+        status: Some(status),
+        message,
+        transient,
+        retry_after: retry_after_from_headers(headers),
+    }
+}
+
+/// The body as text, cut to a readable length, for when a body is not the
+/// expected JSON.
+pub(crate) fn body_excerpt(body: &[u8]) -> String {
+    let text = String::from_utf8_lossy(body);
+    let text = text.trim();
+    if text.is_empty() {
+        return "(empty body)".into();
+    }
+    let mut out: String = text.chars().take(300).collect();
+    if text.chars().count() > 300 {
+        out.push('…');
+    }
+    out
+}
+
+impl WireFormat {
+    /// The URL of a call, from the provider's base URL.
+    pub fn endpoint(self, base_url: &str, call: &ChatCall) -> String {
+        let base = base_url.trim_end_matches('/');
+        match self {
+            WireFormat::Openai => openai::endpoint(base),
+            WireFormat::Anthropic | WireFormat::Gemini => todo_format(self, base, call),
+        }
+    }
+
+    /// The JSON body of a call.
+    pub fn build_body(self, call: &ChatCall) -> Value {
+        match self {
+            WireFormat::Openai => openai::build_body(call),
+            WireFormat::Anthropic | WireFormat::Gemini => Value::Null,
+        }
+    }
+
+    /// The auth headers, marked sensitive so no `Debug` of a request shows them.
+    pub fn auth_headers(self, key: &ApiKey) -> HeaderMap {
+        let mut headers = HeaderMap::new();
+        let (name, value) = match self {
+            WireFormat::Openai => ("authorization", format!("Bearer {}", key.expose())),
+            WireFormat::Anthropic => ("x-api-key", key.expose().to_string()),
+            WireFormat::Gemini => ("x-goog-api-key", key.expose().to_string()),
+        };
+        if let Ok(mut v) = HeaderValue::from_str(&value) {
+            v.set_sensitive(true);
+            headers.insert(HeaderName::from_static(name), v);
+        }
+        headers
+    }
+
+    /// Headers every call of the format carries, besides auth.
+    pub fn fixed_headers(self) -> &'static [(&'static str, &'static str)] {
+        match self {
+            WireFormat::Anthropic => &[("anthropic-version", "2023-06-01")],
+            _ => &[],
+        }
+    }
+
+    pub fn parse_response(self, body: &[u8]) -> Result<Completion, ProviderError> {
+        match self {
+            WireFormat::Openai => openai::parse_response(body),
+            _ => Err(ProviderError::permanent("format not supported yet")),
+        }
+    }
+
+    pub fn stream_parser(self) -> Box<dyn StreamParser> {
+        match self {
+            WireFormat::Openai => Box::new(openai::StreamState::default()),
+            _ => Box::new(openai::StreamState::default()),
+        }
+    }
+
+    pub fn parse_error(self, status: u16, headers: &HeaderMap, body: &[u8]) -> ProviderError {
+        match self {
+            WireFormat::Openai => openai::parse_error(status, headers, body),
+            _ => openai::parse_error(status, headers, body),
+        }
+    }
+}
+
+fn todo_format(format: WireFormat, base: &str, _call: &ChatCall) -> String {
+    format!("{base}/unsupported-{format:?}")
+}

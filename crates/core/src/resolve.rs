@@ -1,0 +1,280 @@
+//! Resolutions: the consolidation prompt (summary) and the vote (multiple choice).
+//!
+//! **Summary.** The summary model is told the answers may be biased or wrong and
+//! is asked for one better answer, not a concatenation (Mixture-of-Agents); the
+//! answers are labelled "Response A", "Response B", … in panel order, without the
+//! models' names, so the judge cannot favour a name. Failed models are left out.
+//!
+//! **Multiple choice.** Each model is told the choices, lettered, and asked for
+//! exactly one. An answer is normalised to a choice by, in order: trimming
+//! whitespace, quotes, brackets and surrounding punctuation (and a leading
+//! "Answer:"); an exact match with a choice, ignoring case; a bare option letter
+//! (`B`, `(B)`, `B.`); a first line that is a choice or a letter followed by the
+//! choice text. Anything else is off-list and counts for nothing. The winner is
+//! the plurality. **Ties** go to the tied choice that comes first in `choices`.
+//! With no valid vote at all, `data` is `""`.
+
+use crate::contract::ModelResult;
+use std::collections::BTreeMap;
+
+/// The consolidation prompt: the question and every successful answer, labelled.
+pub fn consolidation_prompt(
+    input: &str,
+    instructions: Option<&str>,
+    results: &[ModelResult],
+) -> String {
+    let mut out = String::from(
+        "You have been given several responses from different models to the question below. \
+         Your task is to synthesise them into a single, high-quality answer. Critically \
+         evaluate the information: some of it may be biased or incorrect. Do not simply \
+         copy or concatenate the responses; write one accurate, complete and well-structured \
+         answer to the question, as if you were answering it yourself. Do not mention the \
+         responses or their labels.\n\n",
+    );
+    if let Some(instr) = instructions.filter(|s| !s.trim().is_empty()) {
+        out.push_str("## Instructions the models were given\n\n");
+        out.push_str(instr.trim());
+        out.push_str("\n\n");
+    }
+    out.push_str("## Question\n\n");
+    out.push_str(input.trim());
+    out.push_str("\n\n## Responses\n");
+    for (n, r) in results.iter().filter(|r| r.succeeded()).enumerate() {
+        out.push_str(&format!("\n### Response {}\n\n", label(n)));
+        out.push_str(r.data.trim());
+        out.push('\n');
+    }
+    out
+}
+
+/// `A`, `B`, …, `Z`, `AA`, `AB`, …
+pub fn label(n: usize) -> String {
+    let mut n = n;
+    let mut s = Vec::new();
+    loop {
+        s.push(b'A' + (n % 26) as u8);
+        if n < 26 {
+            break;
+        }
+        n = n / 26 - 1;
+    }
+    s.reverse();
+    String::from_utf8(s).expect("ascii")
+}
+
+/// The instructions added to each model's call in multiple-choice mode.
+pub fn choice_instructions(choices: &[String]) -> String {
+    let mut out = String::from(
+        "Answer the question by choosing exactly one of the options below. \
+         Reply with the text of the option only, exactly as written, with no explanation.\n\nOptions:\n",
+    );
+    for (i, c) in choices.iter().enumerate() {
+        out.push_str(&format!("{}) {}\n", label(i), c));
+    }
+    out
+}
+
+fn strip_noise(s: &str) -> &str {
+    let noise = |c: char| {
+        c.is_whitespace()
+            || matches!(
+                c,
+                '"' | '\''
+                    | '`'
+                    | '“'
+                    | '”'
+                    | '‘'
+                    | '’'
+                    | '«'
+                    | '»'
+                    | '.'
+                    | ','
+                    | ';'
+                    | ':'
+                    | '!'
+                    | '?'
+                    | '('
+                    | ')'
+                    | '['
+                    | ']'
+                    | '{'
+                    | '}'
+                    | '*'
+                    | '_'
+            )
+    };
+    let mut s = s.trim_matches(noise);
+    for prefix in ["answer:", "the answer is", "final answer:", "option"] {
+        if s.len() > prefix.len() && s[..prefix.len()].eq_ignore_ascii_case(prefix) {
+            s = s[prefix.len()..].trim_matches(noise);
+        }
+    }
+    s
+}
+
+/// The index of the choice an answer stands for, if any.
+pub fn normalise_choice(answer: &str, choices: &[String]) -> Option<usize> {
+    let find = |s: &str| -> Option<usize> {
+        let s = strip_noise(s);
+        if s.is_empty() {
+            return None;
+        }
+        if let Some(i) = choices
+            .iter()
+            .position(|c| strip_noise(c).eq_ignore_ascii_case(s))
+        {
+            return Some(i);
+        }
+        // A bare option letter, when no choice is itself that letter.
+        if s.chars().count() == 1 {
+            let letter = s.chars().next()?.to_ascii_uppercase();
+            if letter.is_ascii_uppercase() {
+                let i = (letter as u8 - b'A') as usize;
+                if i < choices.len() {
+                    return Some(i);
+                }
+            }
+        }
+        // "B) Paris" or "B. Paris"
+        let mut chars = s.chars();
+        let first = chars.next()?.to_ascii_uppercase();
+        let rest = chars.as_str();
+        if first.is_ascii_uppercase() && rest.starts_with([')', '.', ':']) {
+            let i = (first as u8 - b'A') as usize;
+            if i < choices.len()
+                && strip_noise(&rest[1..]).eq_ignore_ascii_case(strip_noise(&choices[i]))
+            {
+                return Some(i);
+            }
+        }
+        None
+    };
+    find(answer).or_else(|| {
+        let first_line = answer.trim().lines().next()?;
+        if first_line.trim() == answer.trim() {
+            None
+        } else {
+            find(first_line)
+        }
+    })
+}
+
+/// The outcome of a vote.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Tally {
+    /// Votes per choice; every choice is listed.
+    pub votes: BTreeMap<String, u32>,
+    /// The winning choice, `None` when no answer matched a choice.
+    pub winner: Option<String>,
+    /// Per model result (by position in `results`): the choice it counted for.
+    pub ballots: Vec<Option<String>>,
+}
+
+/// Tallies the successful answers (failed models do not vote).
+pub fn tally(results: &[ModelResult], choices: &[String]) -> Tally {
+    let mut counts = vec![0u32; choices.len()];
+    let ballots: Vec<Option<String>> = results
+        .iter()
+        .map(|r| {
+            if !r.succeeded() {
+                return None;
+            }
+            let i = normalise_choice(&r.data, choices)?;
+            counts[i] += 1;
+            Some(choices[i].clone())
+        })
+        .collect();
+    let best = counts.iter().copied().max().unwrap_or(0);
+    // First in `choices` order among the tied.
+    let winner = (best > 0)
+        .then(|| counts.iter().position(|&c| c == best))
+        .flatten()
+        .map(|i| choices[i].clone());
+    Tally {
+        votes: choices.iter().cloned().zip(counts).collect(),
+        winner,
+        ballots,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn choices() -> Vec<String> {
+        vec!["Paris".into(), "London".into(), "New York".into()]
+    }
+
+    fn answer(data: &str) -> ModelResult {
+        ModelResult {
+            data: data.into(),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn normalises_case_quotes_punctuation_and_letters() {
+        let c = choices();
+        for (a, want) in [
+            ("Paris", Some(0)),
+            ("  paris.  ", Some(0)),
+            ("\"London\"", Some(1)),
+            ("**New York**", Some(2)),
+            ("new york!", Some(2)),
+            ("B", Some(1)),
+            ("(c)", Some(2)),
+            ("A.", Some(0)),
+            ("B) London", Some(1)),
+            ("Answer: Paris", Some(0)),
+            ("London\n\nBecause it is the capital.", Some(1)),
+            ("Berlin", None),
+            ("D", None),
+            ("", None),
+            ("Paris or London", None),
+        ] {
+            assert_eq!(normalise_choice(a, &c), want, "{a:?}");
+        }
+    }
+
+    #[test]
+    fn plurality_wins_and_ties_go_to_the_first_choice() {
+        let c = choices();
+        let t = tally(
+            &[answer("London"), answer("paris"), answer("B"), answer("Rome")],
+            &c,
+        );
+        assert_eq!(t.winner.as_deref(), Some("London"));
+        assert_eq!(t.votes["London"], 2);
+        assert_eq!(t.votes["New York"], 0);
+        assert_eq!(t.ballots[3], None);
+
+        let t = tally(&[answer("New York"), answer("London")], &c);
+        assert_eq!(t.winner.as_deref(), Some("London"), "tie: first in choices order");
+
+        let t = tally(&[answer("Rome")], &c);
+        assert_eq!(t.winner, None);
+    }
+
+    #[test]
+    fn failed_models_do_not_vote() {
+        let mut failed = answer("Paris");
+        failed.error = Some("boom".into());
+        let t = tally(&[failed, answer("London")], &choices());
+        assert_eq!(t.winner.as_deref(), Some("London"));
+        assert_eq!(t.votes["Paris"], 0);
+    }
+
+    #[test]
+    fn consolidation_labels_answers_and_leaves_out_failures() {
+        let mut failed = answer("SECRET FAILURE TEXT");
+        failed.error = Some("boom".into());
+        let mut named = answer("Answer one");
+        named.model = "openai/gpt-4.1".into();
+        let p = consolidation_prompt("Why?", None, &[named, failed, answer("Answer two")]);
+        assert!(p.contains("### Response A\n\nAnswer one"));
+        assert!(p.contains("### Response B\n\nAnswer two"));
+        assert!(!p.contains("SECRET FAILURE TEXT"));
+        assert!(!p.contains("gpt-4.1"));
+        assert_eq!(label(26), "AA");
+    }
+}

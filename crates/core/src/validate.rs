@@ -1,0 +1,281 @@
+//! Validation of a request before any provider is called. Every error names the
+//! offending field, in the contract's own spelling (`models[1].temperature`).
+
+use crate::contract::{MAX_MAX_RETRIES, MAX_TIMEOUT_MS, Resolution, RoundtableRequest};
+
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("{field}: {message}")]
+pub struct ValidationError {
+    /// The offending field, e.g. `models[0].name`.
+    pub field: String,
+    pub message: String,
+}
+
+impl ValidationError {
+    pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
+        ValidationError {
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+}
+
+pub const REASONING_LEVELS: [&str; 4] = ["low", "medium", "high", "max"];
+
+/// Splits `provider/model` at the first `/` (a model may itself contain `/`,
+/// e.g. `openrouter/meta-llama/llama-3.1-8b`).
+pub fn split_model_name(name: &str) -> Option<(&str, &str)> {
+    let (provider, model) = name.split_once('/')?;
+    if provider.is_empty() || model.is_empty() {
+        None
+    } else {
+        Some((provider, model))
+    }
+}
+
+/// Checks `req` against the contract; `is_known_provider` tells whether a
+/// provider id is configured.
+pub fn validate_request(
+    req: &RoundtableRequest,
+    is_known_provider: &dyn Fn(&str) -> bool,
+) -> Result<(), ValidationError> {
+    if req.input.trim().is_empty() {
+        return Err(ValidationError::new("input", "must not be empty"));
+    }
+    if req.models.is_empty() {
+        return Err(ValidationError::new(
+            "models",
+            "at least one model is required (e.g. {\"name\": \"openai/gpt-4.1-mini\"})",
+        ));
+    }
+    for (i, spec) in req.models.iter().enumerate() {
+        let field = |f: &str| format!("models[{i}].{f}");
+        check_model_name(&spec.name, &field("name"), is_known_provider)?;
+        if let Some(t) = spec.temperature
+            && !(0.0..=2.0).contains(&t)
+        {
+            return Err(ValidationError::new(
+                field("temperature"),
+                format!("{t} is outside 0 to 2"),
+            ));
+        }
+        if let Some(p) = spec.top_p
+            && !(0.0..=1.0).contains(&p)
+        {
+            return Err(ValidationError::new(
+                field("top_p"),
+                format!("{p} is outside 0 to 1"),
+            ));
+        }
+        if spec.max_tokens == Some(0) {
+            return Err(ValidationError::new(
+                field("max_tokens"),
+                "must be at least 1",
+            ));
+        }
+        if let Some(r) = &spec.reasoning
+            && !REASONING_LEVELS.contains(&r.as_str())
+        {
+            return Err(ValidationError::new(
+                field("reasoning"),
+                format!("'{r}' is not one of low, medium, high, max"),
+            ));
+        }
+    }
+    if let Some(m) = &req.summary_model {
+        check_model_name(m, "summary_model", is_known_provider)?;
+    }
+    if req.resolution() == Resolution::MultipleChoice {
+        let choices = req.choices.as_deref().unwrap_or_default();
+        if choices.len() < 2 {
+            return Err(ValidationError::new(
+                "choices",
+                "multiple_choice needs at least two choices",
+            ));
+        }
+        for (i, c) in choices.iter().enumerate() {
+            if c.trim().is_empty() {
+                return Err(ValidationError::new(
+                    format!("choices[{i}]"),
+                    "must not be empty",
+                ));
+            }
+            if choices[..i]
+                .iter()
+                .any(|d| d.trim().eq_ignore_ascii_case(c.trim()))
+            {
+                return Err(ValidationError::new(
+                    format!("choices[{i}]"),
+                    format!("'{c}' appears twice"),
+                ));
+            }
+        }
+    }
+    if let Some(schema) = &req.output_schema {
+        if !schema.is_object() {
+            return Err(ValidationError::new(
+                "output_schema",
+                "must be a JSON Schema object",
+            ));
+        }
+        if let Err(e) = jsonschema::meta::validate(schema) {
+            return Err(ValidationError::new(
+                "output_schema",
+                format!("is not a valid JSON Schema: {e}"),
+            ));
+        }
+        if let Err(e) = jsonschema::validator_for(schema) {
+            return Err(ValidationError::new(
+                "output_schema",
+                format!("is not a valid JSON Schema: {e}"),
+            ));
+        }
+    }
+    if req.max_retries() > MAX_MAX_RETRIES {
+        return Err(ValidationError::new(
+            "max_retries",
+            format!("{} is over the maximum of {MAX_MAX_RETRIES}", req.max_retries()),
+        ));
+    }
+    if req.timeout_ms() > MAX_TIMEOUT_MS {
+        return Err(ValidationError::new(
+            "timeout_ms",
+            format!("{} is over the maximum of {MAX_TIMEOUT_MS}", req.timeout_ms()),
+        ));
+    }
+    if req.timeout_ms() == 0 {
+        return Err(ValidationError::new("timeout_ms", "must be at least 1"));
+    }
+    Ok(())
+}
+
+fn check_model_name(
+    name: &str,
+    field: &str,
+    is_known_provider: &dyn Fn(&str) -> bool,
+) -> Result<(), ValidationError> {
+    let Some((provider, _)) = split_model_name(name) else {
+        return Err(ValidationError::new(
+            field,
+            format!("'{name}' is not of the form provider/model (e.g. openai/gpt-4.1-mini)"),
+        ));
+    };
+    if !is_known_provider(provider) {
+        return Err(ValidationError::new(
+            field,
+            format!(
+                "'{name}': unknown provider '{provider}' (add it under [providers.{provider}] in config.toml)"
+            ),
+        ));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::contract::ModelSpec;
+    use serde_json::json;
+
+    fn known(p: &str) -> bool {
+        matches!(p, "openai" | "ollama")
+    }
+
+    fn base() -> RoundtableRequest {
+        RoundtableRequest {
+            input: "What is 2+2?".into(),
+            models: vec![ModelSpec::named("openai/gpt-4.1-mini")],
+            ..Default::default()
+        }
+    }
+
+    fn field_of(req: RoundtableRequest) -> String {
+        validate_request(&req, &known).unwrap_err().field
+    }
+
+    #[test]
+    fn accepts_a_plain_request() {
+        validate_request(&base(), &known).unwrap();
+    }
+
+    #[test]
+    fn each_error_names_its_field() {
+        let mut r = base();
+        r.models.clear();
+        assert_eq!(field_of(r), "models");
+
+        let mut r = base();
+        r.models.push(ModelSpec::named("nope/x"));
+        let e = validate_request(&r, &known).unwrap_err();
+        assert_eq!(e.field, "models[1].name");
+        assert!(e.to_string().contains("unknown provider 'nope'"), "{e}");
+
+        let mut r = base();
+        r.models[0].name = "gpt-4o".into();
+        assert_eq!(field_of(r), "models[0].name");
+
+        let mut r = base();
+        r.resolution = Some(Resolution::MultipleChoice);
+        r.choices = Some(vec!["A".into()]);
+        assert_eq!(field_of(r), "choices");
+
+        let mut r = base();
+        r.resolution = Some(Resolution::MultipleChoice);
+        assert_eq!(field_of(r), "choices");
+
+        let mut r = base();
+        r.output_schema = Some(json!({"type": "no-such-type"}));
+        assert_eq!(field_of(r), "output_schema");
+
+        let mut r = base();
+        r.output_schema = Some(json!("string"));
+        assert_eq!(field_of(r), "output_schema");
+
+        let mut r = base();
+        r.max_retries = Some(4);
+        assert_eq!(field_of(r), "max_retries");
+
+        let mut r = base();
+        r.timeout_ms = Some(300_001);
+        assert_eq!(field_of(r), "timeout_ms");
+
+        let mut r = base();
+        r.models[0].temperature = Some(2.5);
+        assert_eq!(field_of(r), "models[0].temperature");
+
+        let mut r = base();
+        r.models[0].top_p = Some(-0.1);
+        assert_eq!(field_of(r), "models[0].top_p");
+
+        let mut r = base();
+        r.models[0].reasoning = Some("extreme".into());
+        assert_eq!(field_of(r), "models[0].reasoning");
+
+        let mut r = base();
+        r.summary_model = Some("nope/x".into());
+        assert_eq!(field_of(r), "summary_model");
+
+        let mut r = base();
+        r.input = "  ".into();
+        assert_eq!(field_of(r), "input");
+    }
+
+    #[test]
+    fn bounds_are_inclusive() {
+        let mut r = base();
+        r.max_retries = Some(3);
+        r.timeout_ms = Some(300_000);
+        r.models[0].temperature = Some(2.0);
+        r.models[0].top_p = Some(1.0);
+        validate_request(&r, &known).unwrap();
+    }
+
+    #[test]
+    fn unknown_request_fields_are_tolerated() {
+        let r: RoundtableRequest = serde_json::from_value(json!({
+            "input": "hi", "models": [{"name": "openai/x", "future": 1}], "whatever": true
+        }))
+        .unwrap();
+        validate_request(&r, &known).unwrap();
+    }
+}
