@@ -185,6 +185,9 @@ struct WireResponse {
 
 #[derive(Debug, Deserialize)]
 struct WireChoice {
+    /// With `n > 1` a stream interleaves several choices; the answer is the first.
+    #[serde(default)]
+    index: usize,
     #[serde(default)]
     message: Option<WireMessage>,
     #[serde(default)]
@@ -238,7 +241,7 @@ pub fn parse_response(body: &[u8]) -> Result<Completion, ProviderError> {
         usage: wire.usage.map(usage_from_wire),
         ..Default::default()
     };
-    if let Some(choice) = wire.choices.into_iter().next() {
+    if let Some(choice) = wire.choices.into_iter().find(|c| c.index == 0) {
         let msg = choice.message.unwrap_or_default();
         out.text = msg.content.unwrap_or_default();
         out.thinking = msg.reasoning_content.or(msg.reasoning).unwrap_or_default();
@@ -279,7 +282,7 @@ impl StreamParser for StreamState {
             ProviderError::transient(format!("unexpected stream chunk shape: {e}"))
         })?;
         let mut deltas = Vec::new();
-        for choice in chunk.choices {
+        for choice in chunk.choices.into_iter().filter(|c| c.index == 0) {
             if let Some(d) = choice.delta {
                 if let Some(t) = d.content.filter(|t| !t.is_empty()) {
                     self.completion.text.push_str(&t);

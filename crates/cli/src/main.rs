@@ -1,0 +1,94 @@
+//! `roundtable`: ask several LLMs the same question at once, from a terminal.
+//! Each subcommand is a thin layer over `roundtable-app`; output for people goes
+//! through [`render`], machine output (`--json`) is the contract's JSON.
+
+mod render;
+mod run;
+
+use clap::{Parser, Subcommand};
+use roundtable_app::{App, AppError, AppOptions};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// Ask several LLMs the same question at once and resolve their answers into one.
+///
+/// Models are named provider/model: openai/gpt-4.1-mini, anthropic/claude-sonnet-4-5,
+/// gemini/gemini-2.5-flash, ollama/llama3.2, or a provider you add in
+/// $ROUNDTABLE_HOME/config.toml. Keys come from the OS keychain
+/// (`roundtable keys set PROVIDER`), then from <PROVIDER>_API_KEY variables.
+#[derive(Debug, Parser)]
+#[command(name = "roundtable", version, propagate_version = true, max_term_width = 100)]
+struct Cli {
+    /// Where config.toml and the history live [default: $ROUNDTABLE_HOME, else the platform's data directory]
+    #[arg(long, global = true, value_name = "DIR")]
+    home: Option<PathBuf>,
+
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Ask a panel of models one question and resolve their answers
+    Run(run::RunArgs),
+    /// List the configured providers and where each one's key comes from
+    Providers {
+        /// Print JSON
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// How the process ends: the code, and a one-line reason for stderr.
+pub struct Failure {
+    pub code: u8,
+    pub message: String,
+}
+
+impl From<AppError> for Failure {
+    fn from(e: AppError) -> Self {
+        let code = if e.code == "invalid_request" { 2 } else { 1 };
+        Failure {
+            code,
+            message: e.message,
+        }
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    render::init_colours();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+        )
+        .with_writer(std::io::stderr)
+        .with_ansi(render::stderr_colours())
+        .init();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("a tokio runtime");
+    match runtime.block_on(dispatch(cli)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(f) => {
+            if !f.message.is_empty() {
+                eprintln!("{} {}", render::error_label(), f.message);
+            }
+            ExitCode::from(f.code)
+        }
+    }
+}
+
+async fn dispatch(cli: Cli) -> Result<(), Failure> {
+    let options = AppOptions { home: cli.home };
+    match cli.command {
+        Command::Run(args) => run::run(App::open(options)?, args).await,
+        Command::Providers { json } => {
+            let app = App::open(options)?;
+            render::providers(app.providers(), json);
+            Ok(())
+        }
+    }
+}

@@ -1,0 +1,253 @@
+//! `roundtable run`.
+
+use crate::Failure;
+use crate::render::{self, Progress};
+use clap::Args;
+use roundtable_app::App;
+use roundtable_app::core::{
+    ErrorBody, ErrorDetail, ModelSpec, Resolution, RoundtableRequest, RunStatus,
+};
+use std::io::Read;
+use std::path::PathBuf;
+use tokio_util::sync::CancellationToken;
+
+#[derive(Debug, Args)]
+#[command(after_help = "Examples:
+  roundtable run \"Is P = NP?\" -m openai/gpt-4.1-mini -m anthropic/claude-sonnet-4-5
+  roundtable run \"Capital of Australia?\" -m ollama/llama3.2 -m ollama/qwen3 \\
+      --resolution multiple_choice --choices Sydney,Canberra,Melbourne
+  echo '{\"input\": \"hi\", \"models\": [{\"name\": \"ollama/llama3.2\"}]}' | roundtable run --request - --json
+
+Exit status: 0 when the run resolved; 1 when no model answered; 2 when the request
+was invalid; 130 when cancelled with Ctrl-C (what had arrived is kept).")]
+pub struct RunArgs {
+    /// The question or prompt sent to every model
+    #[arg(value_name = "PROMPT", required_unless_present = "request")]
+    prompt: Option<String>,
+
+    /// A model of the panel, as provider/model (repeat it; the same model may come more than once)
+    #[arg(short, long = "model", value_name = "MODEL")]
+    models: Vec<String>,
+
+    /// How the answers are resolved into one
+    #[arg(short, long, value_name = "MODE", value_parser = ["summary", "fast", "multiple_choice"])]
+    resolution: Option<String>,
+
+    /// The options of a multiple_choice run, comma-separated
+    #[arg(long, value_name = "A,B,…", value_delimiter = ',')]
+    choices: Vec<String>,
+
+    /// A JSON Schema file: every answer and the consolidation must be JSON valid against it
+    #[arg(long, value_name = "FILE")]
+    schema: Option<PathBuf>,
+
+    /// The model that writes the consolidation in summary mode
+    #[arg(long, value_name = "MODEL")]
+    summary_model: Option<String>,
+
+    /// A system prompt shared by every model call
+    #[arg(long, value_name = "TEXT")]
+    instructions: Option<String>,
+
+    /// Retries per model on transient errors (0 to 3) [default: 1]
+    #[arg(long, value_name = "N")]
+    max_retries: Option<u32>,
+
+    /// Timeout per model in milliseconds, covering its retries [default: 120000]
+    #[arg(long, value_name = "MS")]
+    timeout_ms: Option<u64>,
+
+    /// Output token limit for every model
+    #[arg(long, value_name = "N")]
+    max_tokens: Option<u32>,
+
+    /// Sampling temperature for every model (0 to 2)
+    #[arg(long, value_name = "T")]
+    temperature: Option<f64>,
+
+    /// Reasoning effort for every model that reasons: low, medium, high or max
+    #[arg(long, value_name = "LEVEL")]
+    reasoning: Option<String>,
+
+    /// Read a whole contract request body (JSON) from FILE, or stdin with `-`
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["prompt", "models", "resolution", "choices", "schema", "summary_model", "instructions"])]
+    request: Option<String>,
+
+    /// Print exactly the contract response as JSON on stdout, and nothing else
+    #[arg(long)]
+    json: bool,
+}
+
+fn usage_error(message: String) -> Failure {
+    Failure { code: 2, message }
+}
+
+impl RunArgs {
+    fn to_request(&self, app: &App) -> Result<RoundtableRequest, Failure> {
+        if let Some(src) = &self.request {
+            let text = if src == "-" {
+                let mut s = String::new();
+                std::io::stdin()
+                    .read_to_string(&mut s)
+                    .map_err(|e| usage_error(format!("--request: cannot read stdin: {e}")))?;
+                s
+            } else {
+                std::fs::read_to_string(src)
+                    .map_err(|e| usage_error(format!("--request: cannot read {src}: {e}")))?
+            };
+            let mut req: RoundtableRequest = serde_json::from_str(&text)
+                .map_err(|e| usage_error(format!("--request: not a valid request body: {e}")))?;
+            self.apply_overrides(&mut req);
+            return Ok(req);
+        }
+        let mut names = self.models.clone();
+        if names.is_empty() {
+            names = app.config().default_models.clone();
+        }
+        if names.is_empty() {
+            return Err(usage_error(
+                "models: give at least one with -m provider/model (or set default_models in config.toml)".into(),
+            ));
+        }
+        let output_schema = match &self.schema {
+            Some(path) => {
+                let text = std::fs::read_to_string(path).map_err(|e| {
+                    usage_error(format!("--schema: cannot read {}: {e}", path.display()))
+                })?;
+                Some(serde_json::from_str(&text).map_err(|e| {
+                    usage_error(format!(
+                        "output_schema: {} is not JSON: {e}",
+                        path.display()
+                    ))
+                })?)
+            }
+            None => None,
+        };
+        let resolution = self
+            .resolution
+            .as_deref()
+            .map(|r| r.parse::<Resolution>().map_err(usage_error))
+            .transpose()?;
+        let mut req = RoundtableRequest {
+            input: self.prompt.clone().unwrap_or_default(),
+            models: names.into_iter().map(ModelSpec::named).collect(),
+            instructions: self.instructions.clone(),
+            resolution,
+            summary_model: self.summary_model.clone(),
+            choices: (!self.choices.is_empty())
+                .then(|| self.choices.iter().map(|c| c.trim().to_string()).collect()),
+            output_schema,
+            ..Default::default()
+        };
+        self.apply_overrides(&mut req);
+        Ok(req)
+    }
+
+    /// Flags that also apply to a `--request` body.
+    fn apply_overrides(&self, req: &mut RoundtableRequest) {
+        if self.max_retries.is_some() {
+            req.max_retries = self.max_retries;
+        }
+        if self.timeout_ms.is_some() {
+            req.timeout_ms = self.timeout_ms;
+        }
+        for m in &mut req.models {
+            if self.max_tokens.is_some() {
+                m.max_tokens = self.max_tokens;
+            }
+            if self.temperature.is_some() {
+                m.temperature = self.temperature;
+            }
+            if self.reasoning.is_some() {
+                m.reasoning = self.reasoning.clone();
+            }
+        }
+    }
+}
+
+pub async fn run(app: App, args: RunArgs) -> Result<(), Failure> {
+    let request = match args.to_request(&app) {
+        Ok(r) => r,
+        Err(f) => {
+            if args.json {
+                print_error_json("invalid_request", &f.message, None);
+            }
+            return Err(f);
+        }
+    };
+    let cancel = CancellationToken::new();
+    spawn_interrupt_handler(cancel.clone());
+
+    let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+    let progress = (!args.json).then(|| Progress::spawn(rx));
+    let outcome = app.run(request, Some(tx), cancel).await;
+    if let Some(p) = progress {
+        p.finish().await;
+    }
+    let outcome = match outcome {
+        Ok(o) => o,
+        Err(e) => {
+            if args.json {
+                print_error_json(e.code, &e.message, e.field.as_deref());
+            }
+            return Err(e.into());
+        }
+    };
+    if args.json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&outcome.response).expect("a response serialises")
+        );
+    } else {
+        render::response(&outcome.response, outcome.status);
+    }
+    match outcome.status {
+        RunStatus::Completed => Ok(()),
+        RunStatus::Interrupted => Err(Failure {
+            code: 130,
+            message: "cancelled: the answers that had arrived are shown".into(),
+        }),
+        RunStatus::Failed | RunStatus::Running => Err(Failure {
+            code: 1,
+            message: no_answer_reason(&outcome.response),
+        }),
+    }
+}
+
+/// "no model answered" and the first failure, on one line.
+fn no_answer_reason(response: &roundtable_app::core::RoundtableResponse) -> String {
+    let first = response
+        .model_results
+        .iter()
+        .find_map(|r| r.error.as_deref().map(|e| format!("{}: {e}", r.model)));
+    match first {
+        Some(f) if response.model_results.len() > 1 => {
+            format!("no model answered (first failure: {f})")
+        }
+        Some(f) => format!("no model answered ({f})"),
+        None => "no model answered".into(),
+    }
+}
+
+fn print_error_json(code: &str, message: &str, field: Option<&str>) {
+    let body = ErrorBody {
+        error: ErrorDetail {
+            code: code.into(),
+            message: message.into(),
+            details: field.map(|f| serde_json::json!({ "field": f })),
+        },
+    };
+    println!("{}", serde_json::to_string_pretty(&body).expect("serialises"));
+}
+
+/// First Ctrl-C cancels the run (what arrived is kept); a second one quits.
+fn spawn_interrupt_handler(cancel: CancellationToken) {
+    tokio::spawn(async move {
+        if tokio::signal::ctrl_c().await.is_ok() {
+            cancel.cancel();
+            if tokio::signal::ctrl_c().await.is_ok() {
+                std::process::exit(130);
+            }
+        }
+    });
+}
