@@ -53,6 +53,7 @@
 //! * Keep the hot path lock-free across awaits: the script is an `Arc` snapshot and
 //!   the recording locks are only held for a push.
 
+pub mod contract;
 mod anthropic;
 mod gemini;
 mod openai;

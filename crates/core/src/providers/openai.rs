@@ -15,11 +15,16 @@ pub fn endpoint(base: &str) -> String {
 }
 
 /// Whether an official OpenAI model takes `reasoning_effort` (and refuses
-/// `temperature`/`top_p`): the o-series and gpt-5.
+/// `temperature`/`top_p`): the o-series, and gpt-5 onwards but their `-chat`
+/// variants.
 pub fn is_reasoning_model(model: &str) -> bool {
     let m = model.rsplit('/').next().unwrap_or(model);
-    m.starts_with('o') && m[1..].starts_with(|c: char| c.is_ascii_digit())
-        || m.starts_with("gpt-5") && !m.starts_with("gpt-5-chat")
+    let o_series = m.starts_with('o') && m[1..].starts_with(|c: char| c.is_ascii_digit());
+    let generation: Option<u32> = m
+        .strip_prefix("gpt-")
+        .and_then(|rest| rest.split(['.', '-']).next())
+        .and_then(|n| n.parse().ok());
+    o_series || generation.is_some_and(|g| g >= 5) && !m.contains("-chat")
 }
 
 /// `low`/`medium`/`high`/`max` as OpenAI's `reasoning_effort`.
@@ -392,6 +397,9 @@ mod tests {
         assert!(b.get("temperature").is_none());
         assert!(b.get("top_p").is_none());
         assert!(is_reasoning_model("gpt-5-mini"));
+        assert!(is_reasoning_model("gpt-6.1-sol"));
+        assert!(!is_reasoning_model("gpt-5-chat-latest"));
+        assert!(!is_reasoning_model("gpt-4.1"));
         assert!(!is_reasoning_model("gpt-4o"));
         assert!(!is_reasoning_model("omni"));
     }

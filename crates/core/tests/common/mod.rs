@@ -16,7 +16,7 @@ pub fn provider(id: &str, base_url: String, key: ProviderKey) -> ProviderConfig 
         key,
         headers: vec![],
         stream: true,
-        local: true,
+        local: false,
     }
 }
 
