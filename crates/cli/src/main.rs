@@ -17,7 +17,12 @@ use std::process::ExitCode;
 /// $ROUNDTABLE_HOME/config.toml. Keys come from the OS keychain
 /// (`roundtable keys set PROVIDER`), then from <PROVIDER>_API_KEY variables.
 #[derive(Debug, Parser)]
-#[command(name = "roundtable", version, propagate_version = true, max_term_width = 100)]
+#[command(
+    name = "roundtable",
+    version,
+    propagate_version = true,
+    max_term_width = 100
+)]
 struct Cli {
     /// Where config.toml and the history live [default: $ROUNDTABLE_HOME, else the platform's data directory]
     #[arg(long, global = true, value_name = "DIR")]
@@ -30,7 +35,7 @@ struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Ask a panel of models one question and resolve their answers
-    Run(run::RunArgs),
+    Run(Box<run::RunArgs>),
     /// List the configured providers and where each one's key comes from
     Providers {
         /// Print JSON
@@ -84,7 +89,7 @@ fn main() -> ExitCode {
 async fn dispatch(cli: Cli) -> Result<(), Failure> {
     let options = AppOptions { home: cli.home };
     match cli.command {
-        Command::Run(args) => run::run(App::open(options)?, args).await,
+        Command::Run(args) => run::run(App::open(options)?, *args).await,
         Command::Providers { json } => {
             let app = App::open(options)?;
             render::providers(app.providers(), json);

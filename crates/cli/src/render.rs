@@ -55,18 +55,21 @@ impl Progress {
     pub fn spawn(mut rx: UnboundedReceiver<RunEvent>) -> Progress {
         let task = tokio::spawn(async move {
             let multi = MultiProgress::with_draw_target(ProgressDrawTarget::stderr_with_hz(12));
-            let running = ProgressStyle::with_template(
-                "{spinner:.cyan} {prefix:.bold} {elapsed:>4} {msg}",
-            )
-            .expect("template")
-            .tick_chars("⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏ ");
+            let running =
+                ProgressStyle::with_template("{spinner:.cyan} {prefix:.bold} {elapsed:>4} {msg}")
+                    .expect("template")
+                    .tick_chars("⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏ ");
             let mut bars: Vec<(ProgressBar, usize)> = Vec::new();
             let mut summary: Option<(ProgressBar, usize)> = None;
             let width = 0;
             while let Some(event) = rx.recv().await {
                 match event {
                     RunEvent::RunStarted { models, .. } => {
-                        let width = models.iter().map(|m| m.chars().count()).max().unwrap_or(width);
+                        let width = models
+                            .iter()
+                            .map(|m| m.chars().count())
+                            .max()
+                            .unwrap_or(width);
                         for m in models {
                             let bar = multi.add(ProgressBar::new_spinner());
                             bar.set_style(running.clone());
@@ -185,7 +188,11 @@ pub fn response(r: &RoundtableResponse, status: RunStatus) {
             facts.push(format!("vote: {v}"));
         }
         if let Some(valid) = m.schema_valid {
-            facts.push(if valid { "schema ✓".into() } else { "schema ✗".into() });
+            facts.push(if valid {
+                "schema ✓".into()
+            } else {
+                "schema ✗".into()
+            });
         }
         rule(&format!("{} · {}", m.model, facts.join(" · ")), &heading);
         if let Some(e) = &m.error {
@@ -198,7 +205,10 @@ pub fn response(r: &RoundtableResponse, status: RunStatus) {
             println!("{}", m.data.trim_end());
         }
         if let Some(e) = &m.schema_error {
-            println!("{}", style(format!("not valid against the schema: {e}")).yellow());
+            println!(
+                "{}",
+                style(format!("not valid against the schema: {e}")).yellow()
+            );
         }
     }
     let resolved = Style::new().bold().green();
@@ -218,7 +228,13 @@ pub fn response(r: &RoundtableResponse, status: RunStatus) {
                     .filter(|m| m.succeeded() && m.vote.is_none())
                     .count();
                 if off > 0 {
-                    println!("{}", style(format!("{off} answer(s) matched no choice and were not counted")).dim());
+                    println!(
+                        "{}",
+                        style(format!(
+                            "{off} answer(s) matched no choice and were not counted"
+                        ))
+                        .dim()
+                    );
                 }
                 if total == 0 {
                     println!("{}", style("no answer matched a choice").yellow());
@@ -255,12 +271,17 @@ pub fn response(r: &RoundtableResponse, status: RunStatus) {
 
 pub fn providers(list: &[ProviderStatus], json: bool) {
     if json {
-        println!("{}", serde_json::to_string_pretty(list).expect("serialises"));
+        println!(
+            "{}",
+            serde_json::to_string_pretty(list).expect("serialises")
+        );
         return;
     }
     for p in list {
         let key = match p.key_source {
-            KeySource::Keychain => format!("key in keychain {}", p.key_hint.as_deref().unwrap_or("")),
+            KeySource::Keychain => {
+                format!("key in keychain {}", p.key_hint.as_deref().unwrap_or(""))
+            }
             KeySource::Environment => format!(
                 "key from ${} {}",
                 p.key_env.as_deref().unwrap_or(""),

@@ -237,7 +237,10 @@ fn print_error_json(code: &str, message: &str, field: Option<&str>) {
             details: field.map(|f| serde_json::json!({ "field": f })),
         },
     };
-    println!("{}", serde_json::to_string_pretty(&body).expect("serialises"));
+    println!(
+        "{}",
+        serde_json::to_string_pretty(&body).expect("serialises")
+    );
 }
 
 /// First Ctrl-C cancels the run (what arrived is kept); a second one quits.

@@ -41,7 +41,9 @@ pub enum ProviderKey {
     /// A local server that needs none.
     NotNeeded,
     /// No key; `hint` tells the user how to set one.
-    Missing { hint: String },
+    Missing {
+        hint: String,
+    },
 }
 
 /// A provider as the engine sees it: where to send calls, in which format, with
@@ -229,7 +231,11 @@ impl Engine {
     ) -> RunOutcome {
         let req = &run.request;
         let resolution = req.resolution();
-        if let Some(schema) = req.output_schema.as_ref().filter(|_| resolution != Resolution::MultipleChoice) {
+        if let Some(schema) = req
+            .output_schema
+            .as_ref()
+            .filter(|_| resolution != Resolution::MultipleChoice)
+        {
             for r in results.iter_mut().filter(|r| r.succeeded()) {
                 let (valid, error) = check_schema(schema, &r.data);
                 r.schema_valid = Some(valid);
@@ -327,7 +333,8 @@ impl Engine {
                 model: model.to_string(),
             },
         );
-        let prompt = resolve::consolidation_prompt(&req.input, req.instructions.as_deref(), results);
+        let prompt =
+            resolve::consolidation_prompt(&req.input, req.instructions.as_deref(), results);
         let spec = ModelSpec::named(model);
         let call = ModelCall {
             index: usize::MAX,
@@ -340,17 +347,22 @@ impl Engine {
         };
         let name = model.to_string();
         let events = events.clone();
-        self.attempt_call(&call, cancel, &mut |d, _| {
-            if let Delta::Text(delta) = d {
-                emit(
-                    &events,
-                    RunEvent::ConsolidationDelta {
-                        model: name.clone(),
-                        delta,
-                    },
-                );
-            }
-        }, &mut |_, _, _| {})
+        self.attempt_call(
+            &call,
+            cancel,
+            &mut |d, _| {
+                if let Delta::Text(delta) = d {
+                    emit(
+                        &events,
+                        RunEvent::ConsolidationDelta {
+                            model: name.clone(),
+                            delta,
+                        },
+                    );
+                }
+            },
+            &mut |_, _, _| {},
+        )
         .await
     }
 
@@ -534,7 +546,11 @@ impl Engine {
             Ok(c) => self.finish_completion(c, provider, provider_id, model_id, price, attempts),
             Err(error) => Attempted {
                 // A cancelled call keeps what had arrived.
-                text: if error == "cancelled" { partial } else { String::new() },
+                text: if error == "cancelled" {
+                    partial
+                } else {
+                    String::new()
+                },
                 error: Some(error),
                 attempts,
                 ..Default::default()
@@ -576,7 +592,11 @@ impl Engine {
             None
         };
         Attempted {
-            text: if error.is_some() { String::new() } else { c.text },
+            text: if error.is_some() {
+                String::new()
+            } else {
+                c.text
+            },
             thinking: c.thinking,
             usage,
             cost,

@@ -176,7 +176,10 @@ mod tests {
         let p = t.lookup("openai", "gpt-4.1-mini").unwrap();
         assert_eq!(p.input, 0.4e-6);
         assert!(t.lookup("openai", "gpt-4.1-mini-2025-04-14").is_some());
-        assert!(t.lookup("anthropic", "claude-sonnet-4-5-20250929").is_some());
+        assert!(
+            t.lookup("anthropic", "claude-sonnet-4-5-20250929")
+                .is_some()
+        );
         assert!(t.lookup("gemini", "gemini-2.5-flash").is_some());
         assert!(t.lookup("openai", "no-such-model").is_none());
     }

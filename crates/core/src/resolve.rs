@@ -240,7 +240,12 @@ mod tests {
     fn plurality_wins_and_ties_go_to_the_first_choice() {
         let c = choices();
         let t = tally(
-            &[answer("London"), answer("paris"), answer("B"), answer("Rome")],
+            &[
+                answer("London"),
+                answer("paris"),
+                answer("B"),
+                answer("Rome"),
+            ],
             &c,
         );
         assert_eq!(t.winner.as_deref(), Some("London"));
@@ -249,7 +254,11 @@ mod tests {
         assert_eq!(t.ballots[3], None);
 
         let t = tally(&[answer("New York"), answer("London")], &c);
-        assert_eq!(t.winner.as_deref(), Some("London"), "tie: first in choices order");
+        assert_eq!(
+            t.winner.as_deref(),
+            Some("London"),
+            "tie: first in choices order"
+        );
 
         let t = tally(&[answer("Rome")], &c);
         assert_eq!(t.winner, None);

@@ -134,13 +134,19 @@ pub fn validate_request(
     if req.max_retries() > MAX_MAX_RETRIES {
         return Err(ValidationError::new(
             "max_retries",
-            format!("{} is over the maximum of {MAX_MAX_RETRIES}", req.max_retries()),
+            format!(
+                "{} is over the maximum of {MAX_MAX_RETRIES}",
+                req.max_retries()
+            ),
         ));
     }
     if req.timeout_ms() > MAX_TIMEOUT_MS {
         return Err(ValidationError::new(
             "timeout_ms",
-            format!("{} is over the maximum of {MAX_TIMEOUT_MS}", req.timeout_ms()),
+            format!(
+                "{} is over the maximum of {MAX_TIMEOUT_MS}",
+                req.timeout_ms()
+            ),
         ));
     }
     if req.timeout_ms() == 0 {

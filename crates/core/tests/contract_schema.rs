@@ -17,16 +17,26 @@ async fn response(resolution: Resolution) -> RoundtableResponse {
         Script::new()
             .model("a", Behavior::answer("Paris").thinking("Let me think."))
             .model("b", Behavior::answer("London"))
-            .model("down", Behavior::new().fault(Fault::status(503, "overloaded").should_retry(false))),
+            .model(
+                "down",
+                Behavior::new().fault(Fault::status(503, "overloaded").should_retry(false)),
+            ),
     )
     .await
     .unwrap();
-    let mut req = request("Capital?", &["fake/a", "fake/b", "fake/down", "fake/unpriced"]);
+    let mut req = request(
+        "Capital?",
+        &["fake/a", "fake/b", "fake/down", "fake/unpriced"],
+    );
     req.resolution = Some(resolution);
     if resolution == Resolution::MultipleChoice {
         req.choices = Some(vec!["Paris".into(), "London".into()]);
     }
-    engine(&fake).run(req, None, CancellationToken::new()).await.unwrap().response
+    engine(&fake)
+        .run(req, None, CancellationToken::new())
+        .await
+        .unwrap()
+        .response
 }
 
 fn check(value: &Value) {
@@ -38,7 +48,10 @@ fn check(value: &Value) {
 async fn every_resolution_validates_against_the_contract() {
     for resolution in [Resolution::Summary, Resolution::MultipleChoice] {
         let r = response(resolution).await;
-        assert!(r.model_results.iter().any(|m| m.error.is_some()), "a failed model is included");
+        assert!(
+            r.model_results.iter().any(|m| m.error.is_some()),
+            "a failed model is included"
+        );
         check(&serde_json::to_value(&r).unwrap());
     }
     let fast = serde_json::to_value(response(Resolution::Fast).await).unwrap();
@@ -58,7 +71,10 @@ fn every_event_chunk_shape_validates() {
         delta: Some("Hel".into()),
         ..Default::default()
     };
-    let errors = contract::errors("RoundtableStreamChunk", &serde_json::to_value(chunk).unwrap());
+    let errors = contract::errors(
+        "RoundtableStreamChunk",
+        &serde_json::to_value(chunk).unwrap(),
+    );
     assert!(errors.is_empty(), "{errors:?}");
 }
 

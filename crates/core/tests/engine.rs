@@ -14,7 +14,10 @@ async fn summary_run_consolidates_the_successful_answers_only() {
         Script::new()
             .model("a", Behavior::answer("Paris is the capital."))
             .model("b", Behavior::answer("It is Paris."))
-            .model("broken", Behavior::new().fault(Fault::status(400, "bad model"))),
+            .model(
+                "broken",
+                Behavior::new().fault(Fault::status(400, "bad model")),
+            ),
     )
     .await
     .unwrap();
@@ -39,13 +42,18 @@ async fn summary_run_consolidates_the_successful_answers_only() {
     let broken = &r.model_results[1];
     assert_eq!(broken.data, "");
     let err = broken.error.as_deref().unwrap();
-    assert!(err.contains("HTTP 400") && err.contains("bad model"), "{err}");
+    assert!(
+        err.contains("HTTP 400") && err.contains("bad model"),
+        "{err}"
+    );
     assert!(err.contains("1 attempt"), "{err}");
 
     // The consolidation call carried both answers, labelled, and not the failure.
     let reqs = fake.requests();
     let consolidation = reqs.last().unwrap();
-    let prompt = consolidation.body["messages"][0]["content"].as_str().unwrap();
+    let prompt = consolidation.body["messages"][0]["content"]
+        .as_str()
+        .unwrap();
     assert!(prompt.contains("Capital of France?"));
     assert!(prompt.contains("### Response A\n\nParis is the capital."));
     assert!(prompt.contains("### Response B\n\nIt is Paris."));
@@ -58,13 +66,23 @@ async fn summary_run_consolidates_the_successful_answers_only() {
     let deltas: String = events
         .iter()
         .filter_map(|e| match e {
-            RunEvent::TextDelta { index: 0, delta, .. } => Some(delta.as_str()),
+            RunEvent::TextDelta {
+                index: 0, delta, ..
+            } => Some(delta.as_str()),
             _ => None,
         })
         .collect();
     assert_eq!(deltas, "Paris is the capital.");
-    assert!(events.iter().any(|e| matches!(e, RunEvent::ModelFailed { result } if result.index == 1)));
-    assert!(events.iter().any(|e| matches!(e, RunEvent::ConsolidationDelta { .. })));
+    assert!(
+        events
+            .iter()
+            .any(|e| matches!(e, RunEvent::ModelFailed { result } if result.index == 1))
+    );
+    assert!(
+        events
+            .iter()
+            .any(|e| matches!(e, RunEvent::ConsolidationDelta { .. }))
+    );
 }
 
 #[tokio::test]
@@ -72,7 +90,10 @@ async fn fast_mode_has_no_consolidation() {
     let fake = FakeProvider::start(Script::new()).await.unwrap();
     let mut req = request("Hi", &["fake/a", "fake/b"]);
     req.resolution = Some(Resolution::Fast);
-    let out = engine(&fake).run(req, None, CancellationToken::new()).await.unwrap();
+    let out = engine(&fake)
+        .run(req, None, CancellationToken::new())
+        .await
+        .unwrap();
     assert_eq!(out.response.data, None);
     assert_eq!(fake.requests().len(), 2);
     assert!(out.response.meta.summary_model.is_none());
@@ -89,48 +110,91 @@ async fn multiple_choice_tallies_votes_and_shows_off_list_answers() {
     )
     .await
     .unwrap();
-    let mut req = request("Capital of the UK?", &["fake/a", "fake/b", "fake/c", "fake/d"]);
+    let mut req = request(
+        "Capital of the UK?",
+        &["fake/a", "fake/b", "fake/c", "fake/d"],
+    );
     req.resolution = Some(Resolution::MultipleChoice);
     req.choices = Some(vec!["Paris".into(), "London".into()]);
-    let out = engine(&fake).run(req, None, CancellationToken::new()).await.unwrap();
+    let out = engine(&fake)
+        .run(req, None, CancellationToken::new())
+        .await
+        .unwrap();
     let r = &out.response;
     assert_eq!(r.data.as_deref(), Some("London"));
     let votes = r.meta.votes.as_ref().unwrap();
     assert_eq!(votes["London"], 2);
     assert_eq!(votes["Paris"], 1);
     assert_eq!(r.model_results[1].vote.as_deref(), Some("London"));
-    assert_eq!(r.model_results[3].vote, None, "an off-list answer counts for nothing");
+    assert_eq!(
+        r.model_results[3].vote, None,
+        "an off-list answer counts for nothing"
+    );
     // Each model was told the choices.
-    let system = fake.requests()[0].body["messages"][0]["content"].as_str().unwrap().to_string();
-    assert!(system.contains("A) Paris") && system.contains("B) London"), "{system}");
+    let system = fake.requests()[0].body["messages"][0]["content"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        system.contains("A) Paris") && system.contains("B) London"),
+        "{system}"
+    );
 }
 
 #[tokio::test]
 async fn transient_failures_are_retried_honouring_retry_after() {
     let fake = FakeProvider::start(
         Script::new()
-            .model("limited", Behavior::answer("ok").faults([Fault::status(429, "slow down").retry_after_ms(50)]))
-            .model("flaky", Behavior::answer("ok").faults([Fault::status(503, "overloaded").retry_after("0")]))
-            .model("cut", Behavior::answer("a long answer in many parts").chunks(6).faults([Fault::DisconnectMidStream]))
-            .model("garbled", Behavior::answer("fine").faults([Fault::MalformedChunk])),
+            .model(
+                "limited",
+                Behavior::answer("ok").faults([Fault::status(429, "slow down").retry_after_ms(50)]),
+            )
+            .model(
+                "flaky",
+                Behavior::answer("ok").faults([Fault::status(503, "overloaded").retry_after("0")]),
+            )
+            .model(
+                "cut",
+                Behavior::answer("a long answer in many parts")
+                    .chunks(6)
+                    .faults([Fault::DisconnectMidStream]),
+            )
+            .model(
+                "garbled",
+                Behavior::answer("fine").faults([Fault::MalformedChunk]),
+            ),
     )
     .await
     .unwrap();
     let engine = engine(&fake);
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
-    let mut req = request("Hi", &["fake/limited", "fake/flaky", "fake/cut", "fake/garbled"]);
+    let mut req = request(
+        "Hi",
+        &["fake/limited", "fake/flaky", "fake/cut", "fake/garbled"],
+    );
     req.resolution = Some(Resolution::Fast);
-    let out = engine.run(req, Some(tx), CancellationToken::new()).await.unwrap();
+    let out = engine
+        .run(req, Some(tx), CancellationToken::new())
+        .await
+        .unwrap();
     for r in &out.response.model_results {
         assert_eq!(r.error, None, "{}", r.model);
         assert_eq!(r.attempts, Some(2), "{}", r.model);
     }
-    assert_eq!(out.response.model_results[2].data, "a long answer in many parts");
+    assert_eq!(
+        out.response.model_results[2].data,
+        "a long answer in many parts"
+    );
     let events = drain(&mut rx);
     let retry_429 = events
         .iter()
         .find_map(|e| match e {
-            RunEvent::ModelRetrying { index: 0, delay_ms, reason, .. } => Some((*delay_ms, reason.clone())),
+            RunEvent::ModelRetrying {
+                index: 0,
+                delay_ms,
+                reason,
+                ..
+            } => Some((*delay_ms, reason.clone())),
             _ => None,
         })
         .unwrap();
@@ -144,20 +208,37 @@ async fn retries_are_bounded_and_permanent_errors_are_not_retried() {
         Script::new()
             .model(
                 "down",
-                Behavior::answer("x").faults((0..5).map(|_| Fault::status(500, "boom").retry_after("0"))),
+                Behavior::answer("x")
+                    .faults((0..5).map(|_| Fault::status(500, "boom").retry_after("0"))),
             )
-            .model("quota", Behavior::answer("x").faults([Fault::status(429, "You exceeded your quota").code("insufficient_quota")]))
-            .model("told", Behavior::answer("x").faults([Fault::status(503, "nope").should_retry(false)])),
+            .model(
+                "quota",
+                Behavior::answer("x").faults([
+                    Fault::status(429, "You exceeded your quota").code("insufficient_quota")
+                ]),
+            )
+            .model(
+                "told",
+                Behavior::answer("x").faults([Fault::status(503, "nope").should_retry(false)]),
+            ),
     )
     .await
     .unwrap();
     let mut req = request("Hi", &["fake/down", "fake/quota", "fake/told"]);
     req.resolution = Some(Resolution::Fast);
     req.max_retries = Some(2);
-    let out = engine(&fake).run(req, None, CancellationToken::new()).await.unwrap();
+    let out = engine(&fake)
+        .run(req, None, CancellationToken::new())
+        .await
+        .unwrap();
     let r = &out.response.model_results;
     assert_eq!(r[0].attempts, Some(3));
-    assert!(r[0].error.as_deref().unwrap().contains("HTTP 500: boom (3 attempts)"));
+    assert!(
+        r[0].error
+            .as_deref()
+            .unwrap()
+            .contains("HTTP 500: boom (3 attempts)")
+    );
     assert_eq!(r[1].attempts, Some(1), "insufficient_quota is not retried");
     assert_eq!(r[2].attempts, Some(1), "x-should-retry: false is obeyed");
     assert_eq!(out.status, RunStatus::Failed);
@@ -166,31 +247,46 @@ async fn retries_are_bounded_and_permanent_errors_are_not_retried() {
 
 #[tokio::test]
 async fn a_hanging_model_times_out_and_the_others_still_answer() {
-    let fake = FakeProvider::start(
-        Script::new().model("hang", Behavior::answer("never").faults([Fault::Hang, Fault::Hang])),
-    )
+    let fake = FakeProvider::start(Script::new().model(
+        "hang",
+        Behavior::answer("never").faults([Fault::Hang, Fault::Hang]),
+    ))
     .await
     .unwrap();
     let mut req = request("Hi", &["fake/hang", "fake/ok"]);
     req.resolution = Some(Resolution::Fast);
     req.timeout_ms = Some(300);
-    let out = engine(&fake).run(req, None, CancellationToken::new()).await.unwrap();
+    let out = engine(&fake)
+        .run(req, None, CancellationToken::new())
+        .await
+        .unwrap();
     let hang = &out.response.model_results[0];
-    assert!(hang.error.as_deref().unwrap().starts_with("timed out after 300 ms"), "{:?}", hang.error);
+    assert!(
+        hang.error
+            .as_deref()
+            .unwrap()
+            .starts_with("timed out after 300 ms"),
+        "{:?}",
+        hang.error
+    );
     assert!(out.response.model_results[1].succeeded());
     assert_eq!(out.status, RunStatus::Completed);
 }
 
 #[tokio::test]
 async fn a_retry_after_beyond_the_timeout_is_not_waited_for() {
-    let fake = FakeProvider::start(
-        Script::new().model("limited", Behavior::answer("x").faults([Fault::status(429, "later").retry_after("30")])),
-    )
+    let fake = FakeProvider::start(Script::new().model(
+        "limited",
+        Behavior::answer("x").faults([Fault::status(429, "later").retry_after("30")]),
+    ))
     .await
     .unwrap();
     let mut req = request("Hi", &["fake/limited"]);
     req.timeout_ms = Some(1000);
-    let out = engine(&fake).run(req, None, CancellationToken::new()).await.unwrap();
+    let out = engine(&fake)
+        .run(req, None, CancellationToken::new())
+        .await
+        .unwrap();
     let e = out.response.model_results[0].error.clone().unwrap();
     assert!(e.contains("would pass the 1000 ms timeout"), "{e}");
 }
@@ -200,9 +296,15 @@ async fn missing_key_is_that_models_error_naming_how_to_set_it() {
     let fake = FakeProvider::start(Script::new()).await.unwrap();
     let mut req = request("Hi", &["nokey/m", "fake/m"]);
     req.resolution = Some(Resolution::Fast);
-    let out = engine(&fake).run(req, None, CancellationToken::new()).await.unwrap();
+    let out = engine(&fake)
+        .run(req, None, CancellationToken::new())
+        .await
+        .unwrap();
     let e = out.response.model_results[0].error.clone().unwrap();
-    assert!(e.contains("no API key for provider 'nokey'") && e.contains("NOKEY_API_KEY"), "{e}");
+    assert!(
+        e.contains("no API key for provider 'nokey'") && e.contains("NOKEY_API_KEY"),
+        "{e}"
+    );
     assert_eq!(fake.calls_for("m"), 1, "the keyless model was never sent");
 }
 
@@ -217,7 +319,10 @@ async fn the_key_is_sent_and_masked_when_echoed_back() {
     .unwrap();
     let mut req = request("Hi", &["keyed/ok", "keyed/echo"]);
     req.resolution = Some(Resolution::Fast);
-    let out = engine(&fake).run(req, None, CancellationToken::new()).await.unwrap();
+    let out = engine(&fake)
+        .run(req, None, CancellationToken::new())
+        .await
+        .unwrap();
     assert!(out.response.model_results[0].succeeded());
     let e = out.response.model_results[1].error.clone().unwrap();
     assert!(!e.contains("sk-test-key-0123456789"), "{e}");
@@ -229,7 +334,12 @@ async fn the_key_is_sent_and_masked_when_echoed_back() {
 #[tokio::test]
 async fn cancelling_keeps_what_had_arrived() {
     let fake = FakeProvider::start(
-        Script::new().model("slow", Behavior::answer("one two three four five six").chunks(6).chunk_delay(150)),
+        Script::new().model(
+            "slow",
+            Behavior::answer("one two three four five six")
+                .chunks(6)
+                .chunk_delay(150),
+        ),
     )
     .await
     .unwrap();
@@ -239,7 +349,11 @@ async fn cancelling_keeps_what_had_arrived() {
     let run = tokio::spawn({
         let cancel = cancel.clone();
         let engine = engine.clone();
-        async move { engine.run(request("Hi", &["fake/slow"]), Some(tx), cancel).await }
+        async move {
+            engine
+                .run(request("Hi", &["fake/slow"]), Some(tx), cancel)
+                .await
+        }
     });
     // Cancel once some text has arrived.
     loop {
@@ -249,24 +363,39 @@ async fn cancelling_keeps_what_had_arrived() {
         }
     }
     cancel.cancel();
-    let out = tokio::time::timeout(Duration::from_secs(5), run).await.unwrap().unwrap().unwrap();
+    let out = tokio::time::timeout(Duration::from_secs(5), run)
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap();
     assert_eq!(out.status, RunStatus::Interrupted);
     let r = &out.response.model_results[0];
     assert_eq!(r.error.as_deref(), Some("cancelled"));
-    assert!(!r.data.is_empty() && r.data.len() < "one two three four five six".len(), "{:?}", r.data);
-    assert!(out.response.meta.summary_model.is_none(), "no consolidation after a cancel");
+    assert!(
+        !r.data.is_empty() && r.data.len() < "one two three four five six".len(),
+        "{:?}",
+        r.data
+    );
+    assert!(
+        out.response.meta.summary_model.is_none(),
+        "no consolidation after a cancel"
+    );
 }
 
 #[tokio::test]
 async fn non_streaming_providers_work_too() {
-    let fake = FakeProvider::start(
-        Script::new().model("m", Behavior::answer("plain").usage(FakeUsage::new(100, 20).cached(40).reasoning(5))),
-    )
+    let fake = FakeProvider::start(Script::new().model(
+        "m",
+        Behavior::answer("plain").usage(FakeUsage::new(100, 20).cached(40).reasoning(5)),
+    ))
     .await
     .unwrap();
     let mut req = request("Hi", &["nostream/m"]);
     req.resolution = Some(Resolution::Fast);
-    let out = engine(&fake).run(req, None, CancellationToken::new()).await.unwrap();
+    let out = engine(&fake)
+        .run(req, None, CancellationToken::new())
+        .await
+        .unwrap();
     let r = &out.response.model_results[0];
     assert_eq!(r.data, "plain");
     assert_eq!(r.usage.input_tokens, 100);
@@ -280,7 +409,10 @@ async fn validation_happens_before_any_provider_is_called() {
     let fake = FakeProvider::start(Script::new()).await.unwrap();
     let mut req = request("Hi", &["fake/a", "unknown/b"]);
     req.resolution = Some(Resolution::Fast);
-    let e = engine(&fake).run(req, None, CancellationToken::new()).await.unwrap_err();
+    let e = engine(&fake)
+        .run(req, None, CancellationToken::new())
+        .await
+        .unwrap_err();
     assert_eq!(e.field, "models[1].name");
     assert!(fake.requests().is_empty());
 }
@@ -300,7 +432,10 @@ async fn output_schema_is_checked_on_every_answer() {
         "type": "object", "properties": {"city": {"type": "string"}},
         "required": ["city"], "additionalProperties": false
     }));
-    let out = engine(&fake).run(req, None, CancellationToken::new()).await.unwrap();
+    let out = engine(&fake)
+        .run(req, None, CancellationToken::new())
+        .await
+        .unwrap();
     let r = &out.response;
     assert_eq!(r.model_results[0].schema_valid, Some(true));
     assert_eq!(r.model_results[1].schema_valid, Some(false));

@@ -89,7 +89,14 @@ async fn send_unmasked(
     }
 
     let mut parser = format.stream_parser();
-    let mut events = response.bytes_stream().eventsource();
+    // A final blank line, for servers that end the last event without one (the
+    // SSE decoder would otherwise drop it).
+    let body = response
+        .bytes_stream()
+        .chain(futures_util::stream::iter([Ok(bytes::Bytes::from_static(
+            b"\n\n",
+        ))]));
+    let mut events = body.eventsource();
     while let Some(event) = events.next().await {
         let event = event.map_err(|e| {
             ProviderError::transient(format!("the stream broke off: {}", source_chain(&e)))

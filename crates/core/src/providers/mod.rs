@@ -6,7 +6,9 @@
 //! a `StreamState` implementing [`StreamParser`], and `parse_error`; a variant of
 //! [`WireFormat`]; and the arms in the `match`es below.
 
+pub mod anthropic;
 pub mod client;
+pub mod gemini;
 pub mod openai;
 
 use crate::contract::Usage;
@@ -210,7 +212,8 @@ impl WireFormat {
         let base = base_url.trim_end_matches('/');
         match self {
             WireFormat::Openai => openai::endpoint(base),
-            WireFormat::Anthropic | WireFormat::Gemini => todo_format(self, base, call),
+            WireFormat::Anthropic => anthropic::endpoint(base),
+            WireFormat::Gemini => gemini::endpoint(base, call),
         }
     }
 
@@ -218,7 +221,8 @@ impl WireFormat {
     pub fn build_body(self, call: &ChatCall) -> Value {
         match self {
             WireFormat::Openai => openai::build_body(call),
-            WireFormat::Anthropic | WireFormat::Gemini => Value::Null,
+            WireFormat::Anthropic => anthropic::build_body(call),
+            WireFormat::Gemini => gemini::build_body(call),
         }
     }
 
@@ -248,25 +252,24 @@ impl WireFormat {
     pub fn parse_response(self, body: &[u8]) -> Result<Completion, ProviderError> {
         match self {
             WireFormat::Openai => openai::parse_response(body),
-            _ => Err(ProviderError::permanent("format not supported yet")),
+            WireFormat::Anthropic => anthropic::parse_response(body),
+            WireFormat::Gemini => gemini::parse_response(body),
         }
     }
 
     pub fn stream_parser(self) -> Box<dyn StreamParser> {
         match self {
             WireFormat::Openai => Box::new(openai::StreamState::default()),
-            _ => Box::new(openai::StreamState::default()),
+            WireFormat::Anthropic => Box::new(anthropic::StreamState::default()),
+            WireFormat::Gemini => Box::new(gemini::StreamState::default()),
         }
     }
 
     pub fn parse_error(self, status: u16, headers: &HeaderMap, body: &[u8]) -> ProviderError {
         match self {
             WireFormat::Openai => openai::parse_error(status, headers, body),
-            _ => openai::parse_error(status, headers, body),
+            WireFormat::Anthropic => anthropic::parse_error(status, headers, body),
+            WireFormat::Gemini => gemini::parse_error(status, headers, body),
         }
     }
-}
-
-fn todo_format(format: WireFormat, base: &str, _call: &ChatCall) -> String {
-    format!("{base}/unsupported-{format:?}")
 }

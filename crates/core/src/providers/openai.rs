@@ -231,17 +231,13 @@ fn embedded_error(v: &Value) -> Option<ProviderError> {
 
 pub fn parse_response(body: &[u8]) -> Result<Completion, ProviderError> {
     let value: Value = serde_json::from_slice(body).map_err(|e| {
-        ProviderError::permanent(format!(
-            "unreadable response ({e}): {}",
-            body_excerpt(body)
-        ))
+        ProviderError::permanent(format!("unreadable response ({e}): {}", body_excerpt(body)))
     })?;
     if let Some(err) = embedded_error(&value) {
         return Err(err);
     }
-    let wire: WireResponse = serde_json::from_value(value).map_err(|e| {
-        ProviderError::permanent(format!("unexpected response shape: {e}"))
-    })?;
+    let wire: WireResponse = serde_json::from_value(value)
+        .map_err(|e| ProviderError::permanent(format!("unexpected response shape: {e}")))?;
     let mut out = Completion {
         usage: wire.usage.map(usage_from_wire),
         ..Default::default()
@@ -283,9 +279,8 @@ impl StreamParser for StreamState {
         if let Some(err) = embedded_error(&value) {
             return Err(err);
         }
-        let chunk: WireResponse = serde_json::from_value(value).map_err(|e| {
-            ProviderError::transient(format!("unexpected stream chunk shape: {e}"))
-        })?;
+        let chunk: WireResponse = serde_json::from_value(value)
+            .map_err(|e| ProviderError::transient(format!("unexpected stream chunk shape: {e}")))?;
         let mut deltas = Vec::new();
         for choice in chunk.choices.into_iter().filter(|c| c.index == 0) {
             if let Some(d) = choice.delta {
