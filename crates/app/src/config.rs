@@ -14,8 +14,8 @@
 //! local = true                 # optional: no key needed, free (default: a loopback base_url)
 //! ```
 
-use roundtable_core::providers::Dialect;
 use roundtable_core::WireFormat;
+use roundtable_core::providers::Dialect;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -85,16 +85,86 @@ pub struct Builtin {
 }
 
 pub const BUILTINS: &[Builtin] = &[
-    Builtin { id: "openai", name: "OpenAI", format: WireFormat::Openai, base_url: "https://api.openai.com/v1", dialect: Dialect::Native, local: false },
-    Builtin { id: "anthropic", name: "Anthropic", format: WireFormat::Anthropic, base_url: "https://api.anthropic.com", dialect: Dialect::Native, local: false },
-    Builtin { id: "gemini", name: "Google Gemini", format: WireFormat::Gemini, base_url: "https://generativelanguage.googleapis.com/v1beta", dialect: Dialect::Native, local: false },
-    Builtin { id: "ollama", name: "Ollama", format: WireFormat::Openai, base_url: "http://127.0.0.1:11434/v1", dialect: Dialect::Compatible, local: true },
-    Builtin { id: "lmstudio", name: "LM Studio", format: WireFormat::Openai, base_url: "http://127.0.0.1:1234/v1", dialect: Dialect::Compatible, local: true },
-    Builtin { id: "openrouter", name: "OpenRouter", format: WireFormat::Openai, base_url: "https://openrouter.ai/api/v1", dialect: Dialect::Compatible, local: false },
-    Builtin { id: "groq", name: "Groq", format: WireFormat::Openai, base_url: "https://api.groq.com/openai/v1", dialect: Dialect::Compatible, local: false },
-    Builtin { id: "mistral", name: "Mistral", format: WireFormat::Openai, base_url: "https://api.mistral.ai/v1", dialect: Dialect::Compatible, local: false },
-    Builtin { id: "deepseek", name: "DeepSeek", format: WireFormat::Openai, base_url: "https://api.deepseek.com/v1", dialect: Dialect::Compatible, local: false },
-    Builtin { id: "xai", name: "xAI", format: WireFormat::Openai, base_url: "https://api.x.ai/v1", dialect: Dialect::Compatible, local: false },
+    Builtin {
+        id: "openai",
+        name: "OpenAI",
+        format: WireFormat::Openai,
+        base_url: "https://api.openai.com/v1",
+        dialect: Dialect::Native,
+        local: false,
+    },
+    Builtin {
+        id: "anthropic",
+        name: "Anthropic",
+        format: WireFormat::Anthropic,
+        base_url: "https://api.anthropic.com",
+        dialect: Dialect::Native,
+        local: false,
+    },
+    Builtin {
+        id: "gemini",
+        name: "Google Gemini",
+        format: WireFormat::Gemini,
+        base_url: "https://generativelanguage.googleapis.com/v1beta",
+        dialect: Dialect::Native,
+        local: false,
+    },
+    Builtin {
+        id: "ollama",
+        name: "Ollama",
+        format: WireFormat::Openai,
+        base_url: "http://127.0.0.1:11434/v1",
+        dialect: Dialect::Compatible,
+        local: true,
+    },
+    Builtin {
+        id: "lmstudio",
+        name: "LM Studio",
+        format: WireFormat::Openai,
+        base_url: "http://127.0.0.1:1234/v1",
+        dialect: Dialect::Compatible,
+        local: true,
+    },
+    Builtin {
+        id: "openrouter",
+        name: "OpenRouter",
+        format: WireFormat::Openai,
+        base_url: "https://openrouter.ai/api/v1",
+        dialect: Dialect::Compatible,
+        local: false,
+    },
+    Builtin {
+        id: "groq",
+        name: "Groq",
+        format: WireFormat::Openai,
+        base_url: "https://api.groq.com/openai/v1",
+        dialect: Dialect::Compatible,
+        local: false,
+    },
+    Builtin {
+        id: "mistral",
+        name: "Mistral",
+        format: WireFormat::Openai,
+        base_url: "https://api.mistral.ai/v1",
+        dialect: Dialect::Compatible,
+        local: false,
+    },
+    Builtin {
+        id: "deepseek",
+        name: "DeepSeek",
+        format: WireFormat::Openai,
+        base_url: "https://api.deepseek.com/v1",
+        dialect: Dialect::Compatible,
+        local: false,
+    },
+    Builtin {
+        id: "xai",
+        name: "xAI",
+        format: WireFormat::Openai,
+        base_url: "https://api.x.ai/v1",
+        dialect: Dialect::Compatible,
+        local: false,
+    },
 ];
 
 pub fn builtin(id: &str) -> Option<&'static Builtin> {
@@ -204,7 +274,10 @@ impl Config {
             .iter()
             .map(|b| {
                 let entry = self.providers.get(b.id).cloned().unwrap_or_default();
-                let base_url = entry.base_url.clone().unwrap_or_else(|| b.base_url.to_string());
+                let base_url = entry
+                    .base_url
+                    .clone()
+                    .unwrap_or_else(|| b.base_url.to_string());
                 ResolvedProvider {
                     id: b.id.to_string(),
                     name: b.name.to_string(),

@@ -1,9 +1,16 @@
-//! Where a provider's key comes from. Lookup order: the OS keychain, then the
+//! API keys: in the OS keychain and nowhere else we write. Lookup order: the
+//! keychain (service `roundtable`, one entry per provider id), then the
 //! environment (`<ID>_API_KEY`, the id upper-cased with `-` as `_`; Gemini also
 //! `GOOGLE_API_KEY`). A local server needs none.
+//!
+//! Only this module touches the keychain; a key leaves it as an [`ApiKey`], which
+//! cannot be printed or serialised.
 
 use roundtable_core::ApiKey;
 use serde::Serialize;
+
+/// The keychain service name.
+pub const SERVICE: &str = "roundtable";
 
 /// The environment variables that may hold a provider's key, in order.
 pub fn env_vars(provider: &str) -> Vec<String> {
@@ -46,6 +53,148 @@ pub enum KeySource {
     Missing,
 }
 
+impl KeySource {
+    pub fn describe(self) -> &'static str {
+        match self {
+            KeySource::Keychain => "keychain",
+            KeySource::Environment => "environment",
+            KeySource::NotNeeded => "not needed (local server)",
+            KeySource::Missing => "missing",
+        }
+    }
+}
+
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum KeychainError {
+    /// No keychain service to talk to (on Linux: no Secret Service on the session bus).
+    #[error(
+        "the OS keychain is not available ({0}). On Linux, start a Secret Service (GNOME Keyring or KWallet) in your session; keys in <PROVIDER>_API_KEY environment variables still work"
+    )]
+    Unavailable(String),
+    /// The keychain is there but locked, or access was refused.
+    #[error(
+        "the OS keychain is locked or refused access ({0}): unlock it (log in to your desktop session, or run `gnome-keyring-daemon --unlock`) and try again; keys in <PROVIDER>_API_KEY environment variables still work"
+    )]
+    Locked(String),
+    #[error("the OS keychain failed: {0}")]
+    Other(String),
+}
+
+/// Where keys are kept. The OS keychain in the product; an in-memory one in
+/// tests of other parts.
+pub trait SecretStore: Send + Sync {
+    fn get(&self, provider: &str) -> Result<Option<ApiKey>, KeychainError>;
+    fn set(&self, provider: &str, key: &str) -> Result<(), KeychainError>;
+    /// Whether there was a key to delete.
+    fn delete(&self, provider: &str) -> Result<bool, KeychainError>;
+}
+
+/// The OS keychain through the `keyring` crate: Secret Service on Linux,
+/// Keychain on macOS, Credential Manager on Windows.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct OsKeychain;
+
+fn keychain_error(e: keyring::Error) -> KeychainError {
+    // keyring's messages never carry the secret.
+    match e {
+        keyring::Error::NoStorageAccess(inner) => {
+            let text = inner.to_string();
+            if text.contains("locked") || text.contains("Locked") || text.contains("dismissed") {
+                KeychainError::Locked(text)
+            } else {
+                KeychainError::Unavailable(text)
+            }
+        }
+        keyring::Error::PlatformFailure(inner) => {
+            let text = inner.to_string();
+            if text.contains("locked") || text.contains("Locked") {
+                KeychainError::Locked(text)
+            } else if text.contains("org.freedesktop.secrets")
+                || text.contains("ServiceUnknown")
+                || text.contains("D-Bus")
+                || text.contains("dbus")
+            {
+                KeychainError::Unavailable(text)
+            } else {
+                KeychainError::Other(text)
+            }
+        }
+        other => KeychainError::Other(other.to_string()),
+    }
+}
+
+impl OsKeychain {
+    fn entry(provider: &str) -> Result<keyring::Entry, KeychainError> {
+        keyring::Entry::new(SERVICE, provider).map_err(keychain_error)
+    }
+}
+
+impl SecretStore for OsKeychain {
+    fn get(&self, provider: &str) -> Result<Option<ApiKey>, KeychainError> {
+        match Self::entry(provider)?.get_password() {
+            Ok(k) => Ok(Some(ApiKey::new(k))),
+            Err(keyring::Error::NoEntry) => Ok(None),
+            Err(e) => Err(keychain_error(e)),
+        }
+    }
+
+    fn set(&self, provider: &str, key: &str) -> Result<(), KeychainError> {
+        Self::entry(provider)?
+            .set_password(key)
+            .map_err(keychain_error)
+    }
+
+    fn delete(&self, provider: &str) -> Result<bool, KeychainError> {
+        match Self::entry(provider)?.delete_credential() {
+            Ok(()) => Ok(true),
+            Err(keyring::Error::NoEntry) => Ok(false),
+            Err(e) => Err(keychain_error(e)),
+        }
+    }
+}
+
+/// A keychain in memory, for tests.
+#[derive(Debug, Default)]
+pub struct MemoryKeychain {
+    keys: std::sync::Mutex<std::collections::HashMap<String, String>>,
+}
+
+impl SecretStore for MemoryKeychain {
+    fn get(&self, provider: &str) -> Result<Option<ApiKey>, KeychainError> {
+        let keys = self.keys.lock().expect("not poisoned");
+        Ok(keys.get(provider).map(|k| ApiKey::new(k.clone())))
+    }
+
+    fn set(&self, provider: &str, key: &str) -> Result<(), KeychainError> {
+        let mut keys = self.keys.lock().expect("not poisoned");
+        keys.insert(provider.to_string(), key.to_string());
+        Ok(())
+    }
+
+    fn delete(&self, provider: &str) -> Result<bool, KeychainError> {
+        let mut keys = self.keys.lock().expect("not poisoned");
+        Ok(keys.remove(provider).is_some())
+    }
+}
+
+/// A keychain that is not there, for tests of the fallback to the environment.
+#[derive(Debug, Default)]
+pub struct NoKeychain;
+
+impl SecretStore for NoKeychain {
+    fn get(&self, _: &str) -> Result<Option<ApiKey>, KeychainError> {
+        Err(KeychainError::Unavailable(
+            "no Secret Service on the session bus".into(),
+        ))
+    }
+    fn set(&self, provider: &str, _: &str) -> Result<(), KeychainError> {
+        self.get(provider).map(|_| ())
+    }
+    fn delete(&self, provider: &str) -> Result<bool, KeychainError> {
+        self.get(provider).map(|_| false)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -56,5 +205,11 @@ mod tests {
         assert_eq!(env_vars("my-llm"), ["MY_LLM_API_KEY"]);
         assert_eq!(env_vars("gemini"), ["GEMINI_API_KEY", "GOOGLE_API_KEY"]);
         assert!(hint("openai").contains("OPENAI_API_KEY"));
+    }
+
+    #[test]
+    fn keychain_errors_say_what_to_do() {
+        let e = NoKeychain.get("openai").unwrap_err().to_string();
+        assert!(e.contains("Secret Service") && e.contains("environment variables still work"), "{e}");
     }
 }

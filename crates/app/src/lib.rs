@@ -1,6 +1,7 @@
 //! `roundtable-app`: the use cases every host (CLI, local HTTP API, desktop) calls.
 //! It owns the configuration, the keys and the history, and wires them to the
-//! engine in `roundtable-core`.
+//! engine in `roundtable-core`: a run is validated, recorded as running before any
+//! provider is called, recorded answer by answer as they arrive, and finished.
 //!
 //! Extending it: a new use case is a method on [`App`] that hosts call in one
 //! line; errors cross host boundaries as [`AppError`] (`{code, message}`).
@@ -9,23 +10,31 @@ pub mod config;
 pub mod keys;
 
 use config::{Config, ResolvedProvider};
-use keys::KeySource;
+use keys::{KeySource, KeychainError, OsKeychain, SecretStore};
+use roundtable_core::engine::PreparedRun;
+use roundtable_core::validate::split_model_name;
 use roundtable_core::{
-    Engine, PriceTable, ProviderConfig, ProviderKey, RoundtableRequest, RunEvent, RunOutcome,
-    ValidationError,
+    ApiKey, Engine, PriceTable, ProviderConfig, ProviderKey, Resolution, RoundtableRequest,
+    RunEvent, RunOutcome, RunStatus, ValidationError,
 };
+use roundtable_store::{ListQuery, NewRun, ParentKind, RunSummary, Store, StoredRun};
 use serde::Serialize;
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
 use tokio::sync::mpsc::UnboundedSender;
 use tokio_util::sync::CancellationToken;
 
 pub use roundtable_core as core;
+pub use roundtable_store as store;
 
 /// An error at the app boundary: a stable `code` hosts may branch on, and a
 /// message for people.
 #[derive(Debug, Clone, Serialize, thiserror::Error)]
 #[error("{message}")]
 pub struct AppError {
+    /// `invalid_request`, `not_found`, `config`, `storage`, `keychain`, `unknown_provider`.
     pub code: &'static str,
     pub message: String,
     /// For `invalid_request`: the offending field.
@@ -40,6 +49,13 @@ impl AppError {
             message: message.into(),
             field: None,
         }
+    }
+
+    fn not_found(id: &str) -> Self {
+        AppError::new(
+            "not_found",
+            format!("no run {id} in the history (see `roundtable history list`)"),
+        )
     }
 }
 
@@ -59,11 +75,28 @@ impl From<config::ConfigError> for AppError {
     }
 }
 
-/// Where the app keeps its files.
-#[derive(Debug, Clone, Default)]
+impl From<roundtable_store::Error> for AppError {
+    fn from(e: roundtable_store::Error) -> Self {
+        match e {
+            roundtable_store::Error::NotFound(id) => AppError::not_found(&id),
+            other => AppError::new("storage", other.to_string()),
+        }
+    }
+}
+
+impl From<KeychainError> for AppError {
+    fn from(e: KeychainError) -> Self {
+        AppError::new("keychain", e.to_string())
+    }
+}
+
+/// How the app is opened.
+#[derive(Clone, Default)]
 pub struct AppOptions {
     /// `ROUNDTABLE_HOME`; the platform's data directory when `None`.
     pub home: Option<PathBuf>,
+    /// Where keys are kept; the OS keychain when `None`.
+    pub keychain: Option<Arc<dyn SecretStore>>,
 }
 
 /// A provider as the user sees it, with where its key comes from (never the key).
@@ -78,19 +111,112 @@ pub struct ProviderStatus {
     /// `…abcd`, for keys long enough that four characters give nothing away.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub key_hint: Option<String>,
+    /// Why the keychain could not be asked, when it could not.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub keychain_error: Option<String>,
+}
+
+/// A key looked up in the keychain, or the lack of one, remembered for a while.
+struct CachedKey {
+    found: Result<Option<ApiKey>, KeychainError>,
+    at: Instant,
+}
+
+/// How long "no key in the keychain" (or "no keychain") is remembered before the
+/// keychain is asked again; a key found is kept until this app changes it.
+const NEGATIVE_KEY_TTL: Duration = Duration::from_secs(10);
+
+/// Everything a history export can be.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ExportFormat {
+    Md,
+    Json,
+    Csv,
+    Html,
+}
+
+impl std::str::FromStr for ExportFormat {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "md" | "markdown" => Ok(ExportFormat::Md),
+            "json" => Ok(ExportFormat::Json),
+            "csv" => Ok(ExportFormat::Csv),
+            "html" => Ok(ExportFormat::Html),
+            other => Err(format!(
+                "unknown format '{other}': expected md, json, csv or html"
+            )),
+        }
+    }
+}
+
+/// What `resolve` changes about a stored run.
+#[derive(Debug, Clone, Default)]
+pub struct Reresolve {
+    pub resolution: Resolution,
+    pub summary_model: Option<String>,
+    pub choices: Option<Vec<String>>,
 }
 
 pub struct App {
     home: PathBuf,
     config: Config,
+    providers: Vec<ResolvedProvider>,
     engine: Engine,
-    providers: Vec<ProviderStatus>,
+    keychain: Arc<dyn SecretStore>,
+    keys: Mutex<HashMap<String, CachedKey>>,
+    store: Mutex<Store>,
+}
+
+fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
 }
 
 impl App {
+    /// Opens the app at its home: reads `config.toml` and the price files, opens
+    /// the history (marking runs of dead processes interrupted).
     pub fn open(options: AppOptions) -> Result<App, AppError> {
         let home = options.home.unwrap_or_else(config::default_home);
         let config = Config::load(&home.join("config.toml"))?;
+        let prices = Self::load_prices(&home, &config)?;
+        let providers = config.providers();
+        let engine_providers = providers
+            .iter()
+            .map(|p| ProviderConfig {
+                id: p.id.clone(),
+                format: p.format,
+                base_url: p.base_url.clone(),
+                dialect: p.dialect,
+                // Looked up per run: see `engine_for`.
+                key: ProviderKey::NotNeeded,
+                headers: p.headers.clone().into_iter().collect(),
+                stream: p.stream,
+                local: p.local,
+            })
+            .collect();
+        let engine = Engine::new(engine_providers, prices)
+            .with_default_summary_model(config.default_summary_model.clone());
+        let store = Store::open(&home.join("history.db"))?;
+        let recovered = store.recover_interrupted()?;
+        if !recovered.is_empty() {
+            tracing::info!(runs = ?recovered, "marked runs of ended processes as interrupted");
+        }
+        Ok(App {
+            home,
+            config,
+            providers,
+            engine,
+            keychain: options.keychain.unwrap_or_else(|| Arc::new(OsKeychain)),
+            keys: Mutex::new(HashMap::new()),
+            store: Mutex::new(store),
+        })
+    }
+
+    fn load_prices(home: &Path, config: &Config) -> Result<PriceTable, AppError> {
         let mut prices = PriceTable::builtin();
         for file in &config.price_files {
             let path = if file.is_absolute() {
@@ -111,58 +237,7 @@ impl App {
                 )
             })?;
         }
-        let mut providers = Vec::new();
-        let mut engine_providers = Vec::new();
-        for p in config.providers() {
-            let (key, status) = Self::resolve_key(&p);
-            engine_providers.push(ProviderConfig {
-                id: p.id.clone(),
-                format: p.format,
-                base_url: p.base_url.clone(),
-                dialect: p.dialect,
-                key,
-                headers: p.headers.clone().into_iter().collect(),
-                stream: p.stream,
-                local: p.local,
-            });
-            providers.push(ProviderStatus {
-                provider: p,
-                ..status
-            });
-        }
-        let engine = Engine::new(engine_providers, prices)
-            .with_default_summary_model(config.default_summary_model.clone());
-        Ok(App {
-            home,
-            config,
-            engine,
-            providers,
-        })
-    }
-
-    fn resolve_key(p: &ResolvedProvider) -> (ProviderKey, ProviderStatus) {
-        let status = |key_source, key_env: Option<String>, key_hint| ProviderStatus {
-            provider: p.clone(),
-            key_source,
-            key_env,
-            key_hint,
-        };
-        if let Some((key, var)) = keys::from_env(&p.id) {
-            let hint = Some(key.masked_suffix()).filter(|h| h != "…");
-            return (
-                ProviderKey::Key(key),
-                status(KeySource::Environment, Some(var), hint),
-            );
-        }
-        if p.local {
-            return (ProviderKey::NotNeeded, status(KeySource::NotNeeded, None, None));
-        }
-        (
-            ProviderKey::Missing {
-                hint: keys::hint(&p.id),
-            },
-            status(KeySource::Missing, None, None),
-        )
+        Ok(prices)
     }
 
     pub fn home(&self) -> &Path {
@@ -177,19 +252,379 @@ impl App {
         &self.engine
     }
 
-    pub fn providers(&self) -> &[ProviderStatus] {
-        &self.providers
+    fn store(&self) -> MutexGuard<'_, Store> {
+        // A panic while holding the lock cannot leave SQLite half-written: each
+        // write is its own transaction.
+        self.store.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Runs a roundtable: validates it before any provider is called, then runs
-    /// the panel and the resolution, sending events to `events` as they happen.
+    // ---- keys -------------------------------------------------------------
+
+    fn resolved_provider(&self, id: &str) -> Result<&ResolvedProvider, AppError> {
+        self.providers.iter().find(|p| p.id == id).ok_or_else(|| {
+            let known: Vec<&str> = self.providers.iter().map(|p| p.id.as_str()).collect();
+            AppError::new(
+                "unknown_provider",
+                format!(
+                    "unknown provider '{id}': known providers are {} (add others under [providers.ID] in config.toml)",
+                    known.join(", ")
+                ),
+            )
+        })
+    }
+
+    fn keychain_key(&self, provider: &str) -> Result<Option<ApiKey>, KeychainError> {
+        let mut cache = self.keys.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(c) = cache.get(provider) {
+            let fresh = matches!(c.found, Ok(Some(_))) || c.at.elapsed() < NEGATIVE_KEY_TTL;
+            if fresh {
+                return c.found.clone();
+            }
+        }
+        let found = self.keychain.get(provider);
+        cache.insert(
+            provider.to_string(),
+            CachedKey {
+                found: found.clone(),
+                at: Instant::now(),
+            },
+        );
+        found
+    }
+
+    /// A provider's key and where it came from: the keychain, then the
+    /// environment; a local server needs none.
+    fn lookup_key(&self, p: &ResolvedProvider) -> (ProviderKey, ProviderStatus) {
+        let mut status = ProviderStatus {
+            provider: p.clone(),
+            key_source: KeySource::Missing,
+            key_env: None,
+            key_hint: None,
+            keychain_error: None,
+        };
+        let hint = |k: &ApiKey| Some(k.masked_suffix()).filter(|h| h != "…");
+        match self.keychain_key(&p.id) {
+            Ok(Some(key)) => {
+                status.key_source = KeySource::Keychain;
+                status.key_hint = hint(&key);
+                return (ProviderKey::Key(key), status);
+            }
+            Ok(None) => {}
+            Err(e) => status.keychain_error = Some(e.to_string()),
+        }
+        if let Some((key, var)) = keys::from_env(&p.id) {
+            status.key_source = KeySource::Environment;
+            status.key_env = Some(var);
+            status.key_hint = hint(&key);
+            return (ProviderKey::Key(key), status);
+        }
+        if p.local {
+            status.key_source = KeySource::NotNeeded;
+            return (ProviderKey::NotNeeded, status);
+        }
+        let mut hint = keys::hint(&p.id);
+        if let Some(e) = &status.keychain_error {
+            hint.push_str(&format!(" ({e})"));
+        }
+        (ProviderKey::Missing { hint }, status)
+    }
+
+    /// Every provider, with where its key comes from (never the key).
+    pub fn providers(&self) -> Vec<ProviderStatus> {
+        self.providers.iter().map(|p| self.lookup_key(p).1).collect()
+    }
+
+    /// Stores a provider's key in the keychain.
+    pub fn set_key(&self, provider: &str, key: &str) -> Result<(), AppError> {
+        self.resolved_provider(provider)?;
+        let key = key.trim();
+        if key.is_empty() {
+            return Err(AppError::new("invalid_request", "the key is empty"));
+        }
+        self.keychain.set(provider, key)?;
+        self.forget_key(provider);
+        Ok(())
+    }
+
+    /// Deletes a provider's key from the keychain; whether there was one.
+    pub fn delete_key(&self, provider: &str) -> Result<bool, AppError> {
+        self.resolved_provider(provider)?;
+        let deleted = self.keychain.delete(provider)?;
+        self.forget_key(provider);
+        Ok(deleted)
+    }
+
+    fn forget_key(&self, provider: &str) {
+        self.keys
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(provider);
+    }
+
+    /// The engine with the keys of the providers `request` uses.
+    fn engine_for(&self, request: &RoundtableRequest) -> Engine {
+        let mut ids: Vec<&str> = request
+            .models
+            .iter()
+            .map(|m| m.name.as_str())
+            .chain(request.summary_model.as_deref())
+            .chain(self.config.default_summary_model.as_deref())
+            .filter_map(|name| split_model_name(name).map(|(p, _)| p))
+            .collect();
+        ids.sort_unstable();
+        ids.dedup();
+        let keys: Vec<(String, ProviderKey)> = ids
+            .into_iter()
+            .filter_map(|id| self.providers.iter().find(|p| p.id == id))
+            .map(|p| (p.id.clone(), self.lookup_key(p).0))
+            .collect();
+        self.engine.with_keys(keys)
+    }
+
+    // ---- runs -------------------------------------------------------------
+
+    /// Runs a roundtable: validates it before any provider is called, records it
+    /// as running, runs the panel and the resolution, recording each answer as it
+    /// arrives, and sends the events to `events` as they happen.
     pub async fn run(
         &self,
         request: RoundtableRequest,
         events: Option<UnboundedSender<RunEvent>>,
         cancel: CancellationToken,
     ) -> Result<RunOutcome, AppError> {
-        let prepared = self.engine.prepare(request)?;
-        Ok(self.engine.execute(prepared, events, cancel).await)
+        self.run_with_parent(request, None, events, cancel).await
     }
+
+    async fn run_with_parent(
+        &self,
+        request: RoundtableRequest,
+        parent: Option<(String, ParentKind)>,
+        events: Option<UnboundedSender<RunEvent>>,
+        cancel: CancellationToken,
+    ) -> Result<RunOutcome, AppError> {
+        let engine = self.engine_for(&request);
+        let prepared = engine.prepare(request)?;
+        self.begin(&prepared, parent)?;
+        let id = prepared.id.clone();
+        self.record_while(&id, events, |tx| {
+            engine.execute(prepared, Some(tx), cancel)
+        })
+        .await
+    }
+
+    fn begin(
+        &self,
+        prepared: &PreparedRun,
+        parent: Option<(String, ParentKind)>,
+    ) -> Result<(), AppError> {
+        let (parent_id, parent_kind) = parent.unzip();
+        self.store().begin_run(&NewRun {
+            id: prepared.id.clone(),
+            created_at_ms: now_ms(),
+            request: prepared.request.clone(),
+            parent_id,
+            parent_kind,
+        })?;
+        Ok(())
+    }
+
+    /// Drives a run to its end while recording its events: each model's result as
+    /// it arrives, the whole response at the end. The host gets every event, and
+    /// `Done` only once the history has the whole run.
+    async fn record_while<F>(
+        &self,
+        id: &str,
+        events: Option<UnboundedSender<RunEvent>>,
+        run: impl FnOnce(UnboundedSender<RunEvent>) -> F,
+    ) -> Result<RunOutcome, AppError>
+    where
+        F: std::future::Future<Output = RunOutcome>,
+    {
+        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<RunEvent>();
+        let mut done = None;
+        let mut handle = |event: RunEvent| {
+            match &event {
+                RunEvent::ModelFinished { result } | RunEvent::ModelFailed { result } => {
+                    if let Err(e) = self.store().record_model_result(id, result) {
+                        tracing::warn!(error = %e, run = id, "could not record a model's result");
+                    }
+                }
+                RunEvent::Done { .. } => {
+                    done = Some(event);
+                    return;
+                }
+                _ => {}
+            }
+            if let Some(host) = &events {
+                let _ = host.send(event);
+            }
+        };
+        let run = run(tx);
+        tokio::pin!(run);
+        let outcome = loop {
+            tokio::select! {
+                biased;
+                Some(event) = rx.recv() => handle(event),
+                outcome = &mut run => break outcome,
+            }
+        };
+        while let Ok(event) = rx.try_recv() {
+            handle(event);
+        }
+        if let Err(e) = self.store().finish_run(&outcome.response, outcome.status) {
+            tracing::warn!(error = %e, run = id, "could not record the run's end");
+        }
+        if let (Some(host), Some(done)) = (&events, done) {
+            let _ = host.send(done);
+        }
+        Ok(outcome)
+    }
+
+    /// The same request again, as a new run linked to the first.
+    pub async fn rerun(
+        &self,
+        id: &str,
+        events: Option<UnboundedSender<RunEvent>>,
+        cancel: CancellationToken,
+    ) -> Result<RunOutcome, AppError> {
+        let run = self.get_run(id)?;
+        self.run_with_parent(
+            run.request,
+            Some((id.to_string(), ParentKind::Rerun)),
+            events,
+            cancel,
+        )
+        .await
+    }
+
+    /// Resolves a stored run again from its stored answers, without calling the
+    /// panel again; stored as a new run linked to the first.
+    pub async fn resolve(
+        &self,
+        id: &str,
+        how: Reresolve,
+        events: Option<UnboundedSender<RunEvent>>,
+        cancel: CancellationToken,
+    ) -> Result<RunOutcome, AppError> {
+        let stored = self.get_run(id)?;
+        let mut request = stored.request;
+        request.resolution = Some(how.resolution);
+        if how.summary_model.is_some() {
+            request.summary_model = how.summary_model;
+        }
+        if how.choices.is_some() {
+            request.choices = how.choices;
+        }
+        let engine = self.engine_for(&request);
+        let prepared = engine.prepare(request)?;
+        // Only what the panel answered is carried over; resolution marks are redone.
+        let results: Vec<_> = stored
+            .response
+            .model_results
+            .into_iter()
+            .map(|mut r| {
+                r.vote = None;
+                r.schema_valid = None;
+                r.schema_error = None;
+                r
+            })
+            .collect();
+        self.begin(&prepared, Some((id.to_string(), ParentKind::Resolve)))?;
+        {
+            let store = self.store();
+            for r in &results {
+                store.record_model_result(&prepared.id, r)?;
+            }
+        }
+        let new_id = prepared.id.clone();
+        self.record_while(&new_id, events, |tx| {
+            engine.resolve(prepared, results, Instant::now(), Some(tx), cancel)
+        })
+        .await
+    }
+
+    // ---- history ----------------------------------------------------------
+
+    pub fn list_runs(&self, query: &ListQuery) -> Result<Vec<RunSummary>, AppError> {
+        Ok(self.store().list_runs(query)?)
+    }
+
+    pub fn search_runs(&self, text: &str, query: &ListQuery) -> Result<Vec<RunSummary>, AppError> {
+        Ok(self.store().search(text, query)?)
+    }
+
+    pub fn get_run(&self, id: &str) -> Result<StoredRun, AppError> {
+        self.store()
+            .get_run(id)?
+            .ok_or_else(|| AppError::not_found(id))
+    }
+
+    pub fn delete_run(&self, id: &str) -> Result<(), AppError> {
+        if self.store().delete_run(id)? {
+            Ok(())
+        } else {
+            Err(AppError::not_found(id))
+        }
+    }
+
+    pub fn set_starred(&self, id: &str, starred: bool) -> Result<(), AppError> {
+        if self.store().set_starred(id, starred)? {
+            Ok(())
+        } else {
+            Err(AppError::not_found(id))
+        }
+    }
+
+    pub fn add_tag(&self, id: &str, tag: &str) -> Result<(), AppError> {
+        let tag = tag.trim();
+        if tag.is_empty() {
+            return Err(AppError::new("invalid_request", "tag: must not be empty"));
+        }
+        self.get_run(id)?;
+        self.store().add_tag(id, tag)?;
+        Ok(())
+    }
+
+    pub fn remove_tag(&self, id: &str, tag: &str) -> Result<(), AppError> {
+        self.get_run(id)?;
+        self.store().remove_tag(id, tag)?;
+        Ok(())
+    }
+
+    /// A number that changes whenever any process wrote the history.
+    pub fn history_version(&self) -> Result<i64, AppError> {
+        Ok(self.store().change_counter()?)
+    }
+
+    /// Runs exported as one comparison document.
+    pub fn export(&self, ids: &[String], format: ExportFormat) -> Result<String, AppError> {
+        if ids.is_empty() {
+            return Err(AppError::new("invalid_request", "give at least one run id to export"));
+        }
+        let runs = ids
+            .iter()
+            .map(|id| self.get_run(id))
+            .collect::<Result<Vec<_>, _>>()?;
+        use roundtable_store::export;
+        Ok(match format {
+            ExportFormat::Md => export::to_markdown(&runs),
+            ExportFormat::Json => export::to_json(&runs),
+            ExportFormat::Csv => export::to_csv(&runs),
+            ExportFormat::Html => export::to_html(&runs),
+        })
+    }
+
+    /// Loads runs from a JSON export; returns their ids.
+    pub fn import(&self, json: &str) -> Result<Vec<String>, AppError> {
+        let runs = roundtable_store::export::import_runs_json(json)
+            .map_err(|e| AppError::new("invalid_request", e.to_string()))?;
+        let ids = runs.iter().map(|r| r.response.id.clone()).collect();
+        self.store().bulk_import(&runs)?;
+        Ok(ids)
+    }
+}
+
+/// Whether a run's status means it is over.
+pub fn is_final(status: RunStatus) -> bool {
+    status != RunStatus::Running
 }

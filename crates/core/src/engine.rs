@@ -119,6 +119,21 @@ impl Engine {
         self
     }
 
+    /// The same engine with some providers' keys replaced (keys are looked up per
+    /// run by the host, for the providers the run uses).
+    pub fn with_keys(&self, keys: impl IntoIterator<Item = (String, ProviderKey)>) -> Engine {
+        let mut providers = (*self.providers).clone();
+        for (id, key) in keys {
+            if let Some(p) = providers.get_mut(&id) {
+                p.key = key;
+            }
+        }
+        Engine {
+            providers: Arc::new(providers),
+            ..self.clone()
+        }
+    }
+
     pub fn provider(&self, id: &str) -> Option<&ProviderConfig> {
         self.providers.get(id)
     }

@@ -1,0 +1,98 @@
+//! `roundtable-store`: Roundtable's local history, one SQLite file.
+//!
+//! Every run (a prompt sent to a panel of models) is recorded here as it happens:
+//! [`Store::begin_run`] before any provider is called, [`Store::record_model_result`]
+//! as each model's answer arrives, [`Store::finish_run`] with the resolved response.
+//! A run whose process died half-way is kept with what had arrived and marked
+//! `interrupted` by [`Store::recover_interrupted`]. The history is then listed,
+//! filtered, searched (SQLite FTS5, ranked with bm25), starred, tagged, deleted,
+//! and exported ([`export`]: Markdown, JSON, CSV and one self-contained HTML page).
+//!
+//! This is the only crate that touches SQLite; it uses nothing of `roundtable-core`
+//! but the contract types ([`RoundtableRequest`], [`RoundtableResponse`], ...).
+//!
+//! # Durability and concurrency
+//!
+//! The database runs in WAL mode with `synchronous=NORMAL`, `foreign_keys=ON` and a
+//! 5 s busy timeout, and every write is one short `BEGIN IMMEDIATE` transaction, so
+//! the CLI and the desktop app can record at the same time and a process killed at
+//! any moment leaves a consistent file holding every model result recorded so far.
+//! Each open [`Store`] holds an exclusive lock on `<db dir>/owners/<uuid>.lock` for
+//! its lifetime and stamps its runs with that owner; recovery only marks the runs of
+//! owners whose lock can be taken (their process is gone).
+//!
+//! # Extending the schema
+//!
+//! Migrations are append-only SQL files in `crates/store/migrations/`, numbered
+//! `NNNN_what.sql`, embedded with `include_str!` in the ordered list
+//! [`migrations::MIGRATIONS`]. To change the schema:
+//!
+//! 1. add the next file (e.g. `0004_notes.sql`) — never edit a released one;
+//! 2. append it to `MIGRATIONS` (the schema version is its position, stored in
+//!    `PRAGMA user_version`; each file is applied in its own transaction);
+//! 3. if it adds searchable text, rebuild `runs_fts` rows in the same file and
+//!    extend `Store::reindex` (`store.rs`);
+//! 4. extend the "every earlier schema" test in `tests/migrations.rs` with data
+//!    written against the new schema.
+//!
+//! A database with a newer schema than this build knows is refused
+//! ([`Error::SchemaTooNew`]) rather than misread.
+
+pub mod export;
+pub mod migrations;
+mod search;
+mod store;
+mod time;
+
+pub use roundtable_core::{
+    Meta, ModelResult, ModelSpec, Resolution, RoundtableRequest, RoundtableResponse, RunStatus,
+    Usage,
+};
+pub use search::fts_query;
+pub use store::{ImportedRun, ListQuery, NewRun, ParentKind, RunSummary, Store, StoredRun};
+pub use time::rfc3339_utc;
+
+/// The schema version this build writes (the number of migrations).
+pub const SCHEMA_VERSION: u32 = migrations::MIGRATIONS.len() as u32;
+
+/// What can go wrong with the history.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("history database error: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    #[error("history file {path}: {source}")]
+    Io {
+        path: std::path::PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("history migration {name} failed: {source}")]
+    Migration {
+        name: &'static str,
+        #[source]
+        source: rusqlite::Error,
+    },
+    #[error("run {0} already exists in the history")]
+    AlreadyExists(String),
+    #[error("no run {0} in the history")]
+    NotFound(String),
+    #[error(
+        "the history database has schema version {found}, newer than this build supports ({supported}); update roundtable"
+    )]
+    SchemaTooNew { found: u32, supported: u32 },
+    #[error("run {id}: stored {what} is not valid JSON: {source}")]
+    Corrupt {
+        id: String,
+        what: &'static str,
+        #[source]
+        source: serde_json::Error,
+    },
+    #[error("invalid tag '{0}': a tag is 1 to 64 characters, not all spaces")]
+    InvalidTag(String),
+    #[error("cannot import: {0}")]
+    Import(String),
+    #[error("JSON: {0}")]
+    Json(#[from] serde_json::Error),
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -1,0 +1,177 @@
+//! A database written with every earlier schema opens, migrates and keeps its data.
+
+mod common;
+
+use common::*;
+use roundtable_store::migrations::MIGRATIONS;
+use roundtable_store::{Error, ListQuery, RunStatus, SCHEMA_VERSION, Store};
+use rusqlite::{Connection, params};
+use std::path::Path;
+
+/// Build a database at schema `k` (migrations 1..=k only), as an older build did.
+fn database_at(path: &Path, k: usize) -> Connection {
+    let conn = Connection::open(path).unwrap();
+    conn.pragma_update(None, "journal_mode", "WAL").unwrap();
+    for (i, m) in MIGRATIONS[..k].iter().enumerate() {
+        conn.execute_batch(m.sql).unwrap();
+        conn.pragma_update(None, "user_version", i as u32 + 1).unwrap();
+    }
+    conn
+}
+
+/// Write a finished run and a running one the way schema `k` stores them.
+fn insert_runs(conn: &Connection, k: usize) {
+    if k < 1 {
+        return;
+    }
+    let req = request("Which sorting algorithm is stable? quicksort or mergesort", &["openai/gpt-4.1", "anthropic/claude"]);
+    let resp = response(
+        "rt_old",
+        &req,
+        &["Mergesort is stable.", "Merge sort; quicksort is not stable."],
+        Some("Mergesort"),
+    );
+    conn.execute(
+        "INSERT INTO runs (id, created_at, request, input, instructions, models, status, \
+                           resolution, data, meta, total_cost, duration_ms, owner) \
+         VALUES ('rt_old', 1000, ?1, ?2, ?3, ?4, 'completed', 'summary', 'Mergesort', ?5, ?6, 1840, NULL)",
+        params![
+            serde_json::to_string(&req).unwrap(),
+            req.input,
+            req.instructions,
+            r#"["openai/gpt-4.1","anthropic/claude"]"#,
+            serde_json::to_string(&resp.meta).unwrap(),
+            resp.meta.total_cost,
+        ],
+    )
+    .unwrap();
+    for r in &resp.model_results {
+        conn.execute(
+            "INSERT INTO model_results (run_id, idx, model, data, thinking, error, usage, cost, \
+                                        duration_ms, schema_valid, schema_error, vote, attempts) \
+             VALUES ('rt_old', ?1, ?2, ?3, ?4, NULL, ?5, ?6, ?7, NULL, NULL, NULL, ?8)",
+            params![
+                r.index as i64,
+                r.model,
+                r.data,
+                r.thinking,
+                serde_json::to_string(&r.usage).unwrap(),
+                r.cost,
+                r.duration_ms as i64,
+                r.attempts,
+            ],
+        )
+        .unwrap();
+    }
+    // A run that was running when the old build died.
+    conn.execute(
+        "INSERT INTO runs (id, created_at, request, input, models, status, resolution, owner) \
+         VALUES ('rt_stuck', 2000, ?1, 'half-done walrus question', '[\"a/b\"]', 'running', 'fast', \
+                 '00000000000000000000000000000000')",
+        [serde_json::to_string(&request("half-done walrus question", &["a/b"])).unwrap()],
+    )
+    .unwrap();
+    if k >= 2 {
+        conn.execute("UPDATE runs SET starred = 1 WHERE id = 'rt_old'", [])
+            .unwrap();
+        conn.execute("INSERT INTO tags (run_id, tag) VALUES ('rt_old', 'algorithms')", [])
+            .unwrap();
+    }
+    assert!(k < 3, "extend insert_runs for schema {k}");
+}
+
+#[test]
+fn the_latest_schema_is_what_this_test_knows() {
+    assert_eq!(MIGRATIONS.len(), 3, "add the new schema to insert_runs and check_runs");
+    assert_eq!(SCHEMA_VERSION, 3);
+    for (i, m) in MIGRATIONS.iter().enumerate() {
+        assert!(m.name.starts_with(&format!("{:04}_", i + 1)), "{}", m.name);
+    }
+}
+
+#[test]
+fn every_earlier_schema_migrates_with_its_data() {
+    for k in 0..MIGRATIONS.len() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("roundtable.db");
+        {
+            let conn = database_at(&path, k);
+            insert_runs(&conn, k);
+        }
+        let store = Store::open(&path).unwrap_or_else(|e| panic!("schema {k}: {e}"));
+        assert_eq!(store.schema_version().unwrap(), SCHEMA_VERSION, "schema {k}");
+        assert_eq!(store.integrity_check().unwrap(), "ok");
+        if k == 0 {
+            assert!(store.list_runs(&ListQuery::default()).unwrap().is_empty());
+            continue;
+        }
+        let old = store.get_run("rt_old").unwrap().unwrap();
+        assert_eq!(old.summary.status, RunStatus::Completed, "schema {k}");
+        assert_eq!(old.response.data.as_deref(), Some("Mergesort"));
+        assert_eq!(old.response.model_results.len(), 2);
+        assert_eq!(old.response.model_results[1].data, "Merge sort; quicksort is not stable.");
+        assert_eq!(old.response.meta.total_duration_ms, 1840);
+        assert_eq!(old.summary.starred, k >= 2, "schema {k}");
+        assert_eq!(old.summary.tags.is_empty(), k < 2, "schema {k}");
+
+        // Text recorded before search existed is searchable after the migration.
+        for q in ["mergesort", "quicksort", "stable", "walrus"] {
+            assert_eq!(
+                store.search(q, &ListQuery::default()).unwrap().len(),
+                1,
+                "schema {k}: search {q}"
+            );
+        }
+        let list = store.list_runs(&ListQuery::default()).unwrap();
+        assert_eq!(list.iter().map(|r| r.id.as_str()).collect::<Vec<_>>(), vec!["rt_stuck", "rt_old"]);
+
+        // The old build's running run is recovered, and new runs can be recorded.
+        assert_eq!(store.recover_interrupted().unwrap(), vec!["rt_stuck"]);
+        let req = request("new", &["a/b"]);
+        store.begin_run(&new_run("rt_new", 3000, &req)).unwrap();
+        store
+            .finish_run(&response("rt_new", &req, &["fresh"], Some("fresh")), RunStatus::Completed)
+            .unwrap();
+        assert_eq!(store.search("fresh", &ListQuery::default()).unwrap().len(), 1);
+        assert!(store.set_starred("rt_new", true).unwrap());
+        assert!(store.add_tag("rt_new", "t").unwrap());
+        drop(store);
+        // And it opens again as is.
+        let again = Store::open(&path).unwrap();
+        assert_eq!(again.list_runs(&ListQuery::default()).unwrap().len(), 3);
+    }
+}
+
+#[test]
+fn two_processes_migrating_at_once_both_succeed() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("roundtable.db");
+    {
+        let conn = database_at(&path, 1);
+        insert_runs(&conn, 1);
+    }
+    let openers: Vec<_> = (0..2)
+        .map(|_| {
+            let path = path.clone();
+            std::thread::spawn(move || Store::open(&path).map(|s| s.schema_version().unwrap()))
+        })
+        .collect();
+    for o in openers {
+        assert_eq!(o.join().unwrap().unwrap(), SCHEMA_VERSION);
+    }
+    let store = Store::open(&path).unwrap();
+    // Backfilled once, not twice.
+    assert_eq!(store.search("mergesort", &ListQuery::default()).unwrap().len(), 1);
+}
+
+#[test]
+fn a_newer_schema_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("roundtable.db");
+    {
+        let conn = database_at(&path, MIGRATIONS.len());
+        conn.pragma_update(None, "user_version", 99).unwrap();
+    }
+    let err = Store::open(&path).unwrap_err();
+    assert!(matches!(err, Error::SchemaTooNew { found: 99, supported: 3 }), "{err}");
+}
