@@ -334,6 +334,11 @@ impl App {
         self.providers.iter().map(|p| self.lookup_key(p).1).collect()
     }
 
+    /// Whether `id` is a configured provider; the error lists the known ones.
+    pub fn check_provider(&self, id: &str) -> Result<(), AppError> {
+        self.resolved_provider(id).map(|_| ())
+    }
+
     /// Stores a provider's key in the keychain.
     pub fn set_key(&self, provider: &str, key: &str) -> Result<(), AppError> {
         self.resolved_provider(provider)?;

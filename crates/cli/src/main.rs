@@ -2,6 +2,8 @@
 //! Each subcommand is a thin layer over `roundtable-app`; output for people goes
 //! through [`render`], machine output (`--json`) is the contract's JSON.
 
+mod history;
+mod keys;
 mod render;
 mod run;
 
@@ -36,6 +38,28 @@ struct Cli {
 enum Command {
     /// Ask a panel of models one question and resolve their answers
     Run(Box<run::RunArgs>),
+    /// Browse, search, star, tag and delete past runs
+    #[command(subcommand)]
+    History(history::HistoryCommand),
+    /// Run a stored run's request again, as a new run
+    Rerun {
+        id: String,
+        /// Print exactly the contract response as JSON
+        #[arg(long)]
+        json: bool,
+    },
+    /// Resolve a stored run again from its stored answers, without calling the panel again
+    Resolve(history::ResolveArgs),
+    /// Export runs as a comparison: md, json, csv or a self-contained html page
+    Export(history::ExportArgs),
+    /// Load runs from a JSON export into the history
+    Import {
+        /// A file written by `roundtable export --format json`
+        file: PathBuf,
+    },
+    /// Manage API keys in the OS keychain
+    #[command(subcommand)]
+    Keys(keys::KeysCommand),
     /// List the configured providers and where each one's key comes from
     Providers {
         /// Print JSON
@@ -87,12 +111,21 @@ fn main() -> ExitCode {
 }
 
 async fn dispatch(cli: Cli) -> Result<(), Failure> {
-    let options = AppOptions { home: cli.home };
+    let options = AppOptions {
+        home: cli.home,
+        ..Default::default()
+    };
+    let app = App::open(options)?;
     match cli.command {
-        Command::Run(args) => run::run(App::open(options)?, *args).await,
+        Command::Run(args) => run::run(app, *args).await,
+        Command::History(cmd) => history::history(&app, cmd),
+        Command::Rerun { id, json } => history::rerun(&app, id, json).await,
+        Command::Resolve(args) => history::resolve(&app, args).await,
+        Command::Export(args) => history::export(&app, args),
+        Command::Import { file } => history::import(&app, file),
+        Command::Keys(cmd) => keys::keys(&app, cmd),
         Command::Providers { json } => {
-            let app = App::open(options)?;
-            render::providers(app.providers(), json);
+            render::providers(&app.providers(), json);
             Ok(())
         }
     }

@@ -3,10 +3,12 @@
 use crate::Failure;
 use crate::render::{self, Progress};
 use clap::Args;
-use roundtable_app::App;
 use roundtable_app::core::{
-    ErrorBody, ErrorDetail, ModelSpec, Resolution, RoundtableRequest, RunStatus,
+    ErrorBody, ErrorDetail, ModelSpec, Resolution, RoundtableRequest, RunEvent, RunOutcome,
+    RunStatus,
 };
+use roundtable_app::{App, AppError};
+use tokio::sync::mpsc::UnboundedSender;
 use std::io::Read;
 use std::path::PathBuf;
 use tokio_util::sync::CancellationToken;
@@ -175,25 +177,37 @@ pub async fn run(app: App, args: RunArgs) -> Result<(), Failure> {
             return Err(f);
         }
     };
+    drive(args.json, |tx, cancel| app.run(request, Some(tx), cancel)).await
+}
+
+/// Runs something that produces a run (a new run, a re-run, a re-resolution)
+/// with live progress (or none with `--json`), Ctrl-C to cancel, then prints the
+/// outcome and turns it into the exit status.
+pub async fn drive<F>(
+    json: bool,
+    start: impl FnOnce(UnboundedSender<RunEvent>, CancellationToken) -> F,
+) -> Result<(), Failure>
+where
+    F: std::future::Future<Output = Result<RunOutcome, AppError>>,
+{
     let cancel = CancellationToken::new();
     spawn_interrupt_handler(cancel.clone());
-
     let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
-    let progress = (!args.json).then(|| Progress::spawn(rx));
-    let outcome = app.run(request, Some(tx), cancel).await;
+    let progress = (!json).then(|| Progress::spawn(rx));
+    let outcome = start(tx, cancel).await;
     if let Some(p) = progress {
         p.finish().await;
     }
     let outcome = match outcome {
         Ok(o) => o,
         Err(e) => {
-            if args.json {
+            if json {
                 print_error_json(e.code, &e.message, e.field.as_deref());
             }
             return Err(e.into());
         }
     };
-    if args.json {
+    if json {
         println!(
             "{}",
             serde_json::to_string_pretty(&outcome.response).expect("a response serialises")
@@ -205,7 +219,8 @@ pub async fn run(app: App, args: RunArgs) -> Result<(), Failure> {
         RunStatus::Completed => Ok(()),
         RunStatus::Interrupted => Err(Failure {
             code: 130,
-            message: "cancelled: the answers that had arrived are shown".into(),
+            message: "cancelled: the answers that had arrived are shown, and kept in the history"
+                .into(),
         }),
         RunStatus::Failed | RunStatus::Running => Err(Failure {
             code: 1,
@@ -229,7 +244,7 @@ fn no_answer_reason(response: &roundtable_app::core::RoundtableResponse) -> Stri
     }
 }
 
-fn print_error_json(code: &str, message: &str, field: Option<&str>) {
+pub fn print_error_json(code: &str, message: &str, field: Option<&str>) {
     let body = ErrorBody {
         error: ErrorDetail {
             code: code.into(),

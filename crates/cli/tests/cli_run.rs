@@ -1,57 +1,12 @@
 //! `roundtable run` as a real process against the fake provider on loopback.
 
+mod common;
+
+use common::{Home, run};
 use roundtable_testkit::{Behavior, FakeProvider, Fault, Script, contract};
 use serde_json::Value;
 use std::process::Stdio;
 use tokio::io::AsyncWriteExt;
-use tokio::process::Command;
-
-struct Home {
-    dir: tempfile::TempDir,
-}
-
-impl Home {
-    fn new(fake: &FakeProvider) -> Home {
-        let dir = tempfile::tempdir().unwrap();
-        std::fs::write(
-            dir.path().join("config.toml"),
-            format!(
-                "[providers.fake]\nformat = \"openai\"\nbase_url = \"{}\"\n",
-                fake.openai_base_url()
-            ),
-        )
-        .unwrap();
-        Home { dir }
-    }
-
-    fn cmd(&self, args: &[&str]) -> Command {
-        let mut c = Command::new(env!("CARGO_BIN_EXE_roundtable"));
-        c.args(args)
-            .env("ROUNDTABLE_HOME", self.dir.path())
-            .env_remove("OPENAI_API_KEY")
-            .env("NO_COLOR", "1")
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .kill_on_drop(true);
-        c
-    }
-}
-
-struct Out {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-async fn run(mut c: Command) -> Out {
-    let o = c.output().await.unwrap();
-    Out {
-        code: o.status.code().unwrap_or(-1),
-        stdout: String::from_utf8(o.stdout).unwrap(),
-        stderr: String::from_utf8(o.stderr).unwrap(),
-    }
-}
 
 fn script() -> Script {
     Script::new()
@@ -158,7 +113,7 @@ async fn an_invalid_request_names_the_field_and_calls_no_provider() {
         assert_eq!(out.stderr.lines().count(), 1, "one line: {}", out.stderr);
         assert!(out.stderr.contains(field), "{args:?}: {}", out.stderr);
     }
-    let schema = home.dir.path().join("bad-schema.json");
+    let schema = home.path().join("bad-schema.json");
     std::fs::write(&schema, r#"{"type": 12}"#).unwrap();
     let out = run(home.cmd(&[
         "run",

@@ -1,0 +1,226 @@
+//! `roundtable history …`, `rerun`, `resolve`, `export` and `import`.
+
+use crate::run::drive;
+use crate::{Failure, render};
+use clap::{Args, Subcommand};
+use roundtable_app::core::Resolution;
+use roundtable_app::store::{ListQuery, RunSummary};
+use roundtable_app::{App, ExportFormat, Reresolve};
+use std::path::PathBuf;
+
+#[derive(Debug, Subcommand)]
+pub enum HistoryCommand {
+    /// The latest runs, newest first
+    List {
+        /// How many runs
+        #[arg(long, default_value_t = 20)]
+        limit: usize,
+        #[command(flatten)]
+        filters: Filters,
+        /// Print a JSON array (id, created_at, status, input, resolution, models, total_cost, …)
+        #[arg(long)]
+        json: bool,
+    },
+    /// Full-text search over prompts, instructions, answers and resolved answers, best match first
+    Search {
+        /// Words to look for (a trailing * matches a prefix)
+        query: String,
+        #[arg(long, default_value_t = 20)]
+        limit: usize,
+        #[command(flatten)]
+        filters: Filters,
+        #[arg(long)]
+        json: bool,
+    },
+    /// One run with every answer
+    Show {
+        id: String,
+        /// Print the contract response plus `status`
+        #[arg(long)]
+        json: bool,
+    },
+    /// Delete a run
+    Delete { id: String },
+    /// Star a run (or unstar it with --off)
+    Star {
+        id: String,
+        #[arg(long)]
+        off: bool,
+    },
+    /// Tag a run (or remove the tag with --remove)
+    Tag {
+        id: String,
+        tag: String,
+        #[arg(long)]
+        remove: bool,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct Filters {
+    /// Only runs with this status: running, completed, failed, interrupted
+    #[arg(long)]
+    status: Option<String>,
+    /// Only starred runs
+    #[arg(long)]
+    starred: bool,
+    /// Only runs whose panel has a model whose name contains this
+    #[arg(long)]
+    model: Option<String>,
+    /// Only runs with this tag
+    #[arg(long)]
+    tag: Option<String>,
+}
+
+impl Filters {
+    fn query(&self, limit: usize) -> Result<ListQuery, Failure> {
+        Ok(ListQuery {
+            limit,
+            status: self
+                .status
+                .as_deref()
+                .map(|s| s.parse().map_err(|m| Failure { code: 2, message: format!("--status: {m}") }))
+                .transpose()?,
+            starred: self.starred.then_some(true),
+            model: self.model.clone(),
+            tag: self.tag.clone(),
+            ..ListQuery::default()
+        })
+    }
+}
+
+pub fn history(app: &App, cmd: HistoryCommand) -> Result<(), Failure> {
+    match cmd {
+        HistoryCommand::List { limit, filters, json } => {
+            print_runs(&app.list_runs(&filters.query(limit)?)?, json, "No runs yet: start one with `roundtable run`.");
+        }
+        HistoryCommand::Search { query, limit, filters, json } => {
+            print_runs(&app.search_runs(&query, &filters.query(limit)?)?, json, "No run matches.");
+        }
+        HistoryCommand::Show { id, json } => {
+            let run = app.get_run(&id)?;
+            if json {
+                let mut v = serde_json::to_value(&run.response).expect("serialises");
+                v["status"] = serde_json::to_value(run.summary.status).expect("serialises");
+                println!("{}", serde_json::to_string_pretty(&v).expect("serialises"));
+            } else {
+                println!("{}", console::style(&run.summary.input).bold());
+                println!(
+                    "{}",
+                    console::style(format!("{} · {} · {}", run.summary.created_at, run.summary.status, run.summary.resolution)).dim()
+                );
+                render::response(&run.response, run.summary.status);
+            }
+        }
+        HistoryCommand::Delete { id } => {
+            app.delete_run(&id)?;
+            eprintln!("deleted {id}");
+        }
+        HistoryCommand::Star { id, off } => app.set_starred(&id, !off)?,
+        HistoryCommand::Tag { id, tag, remove } => {
+            if remove {
+                app.remove_tag(&id, &tag)?
+            } else {
+                app.add_tag(&id, &tag)?
+            }
+        }
+    }
+    Ok(())
+}
+
+fn print_runs(runs: &[RunSummary], json: bool, empty: &str) {
+    if json {
+        println!("{}", serde_json::to_string_pretty(runs).expect("serialises"));
+        return;
+    }
+    if runs.is_empty() {
+        eprintln!("{empty}");
+        return;
+    }
+    for r in runs {
+        let star = if r.starred { "★ " } else { "" };
+        let input: String = r.input.chars().take(60).collect();
+        let ellipsis = if r.input.chars().count() > 60 { "…" } else { "" };
+        println!(
+            "{}  {}  {:<11} {}{}{}  {}",
+            console::style(&r.id).cyan(),
+            &r.created_at[..16.min(r.created_at.len())],
+            r.status.to_string(),
+            star,
+            input.replace('\n', " "),
+            ellipsis,
+            console::style(format!("{} models · {}", r.models.len(), render::cost(r.total_cost))).dim()
+        );
+    }
+}
+
+pub async fn rerun(app: &App, id: String, json: bool) -> Result<(), Failure> {
+    drive(json, |tx, cancel| app.rerun(&id, Some(tx), cancel)).await
+}
+
+#[derive(Debug, Args)]
+pub struct ResolveArgs {
+    /// The run whose answers are resolved again
+    id: String,
+    /// How to resolve them
+    #[arg(short, long, value_parser = ["summary", "fast", "multiple_choice"])]
+    resolution: String,
+    /// The model that writes the consolidation in summary mode
+    #[arg(long)]
+    summary_model: Option<String>,
+    /// The options of a multiple_choice resolution, comma-separated
+    #[arg(long, value_delimiter = ',')]
+    choices: Vec<String>,
+    #[arg(long)]
+    json: bool,
+}
+
+pub async fn resolve(app: &App, args: ResolveArgs) -> Result<(), Failure> {
+    let how = Reresolve {
+        resolution: args.resolution.parse::<Resolution>().map_err(|m| Failure { code: 2, message: m })?,
+        summary_model: args.summary_model,
+        choices: (!args.choices.is_empty()).then_some(args.choices),
+    };
+    drive(args.json, |tx, cancel| app.resolve(&args.id, how, Some(tx), cancel)).await
+}
+
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// The runs to export
+    #[arg(required = true)]
+    ids: Vec<String>,
+    /// md (answers under each model's name), json (the contract responses, for
+    /// `roundtable import`), csv (a row per model result), html (one self-contained page)
+    #[arg(short, long)]
+    format: ExportFormat,
+    /// The file to write; `-` for stdout
+    #[arg(short, long)]
+    output: PathBuf,
+}
+
+pub fn export(app: &App, args: ExportArgs) -> Result<(), Failure> {
+    let text = app.export(&args.ids, args.format)?;
+    if args.output.as_os_str() == "-" {
+        print!("{text}");
+        return Ok(());
+    }
+    std::fs::write(&args.output, text).map_err(|e| Failure {
+        code: 1,
+        message: format!("cannot write {}: {e}", args.output.display()),
+    })?;
+    eprintln!("wrote {} run(s) to {}", args.ids.len(), args.output.display());
+    Ok(())
+}
+
+pub fn import(app: &App, file: PathBuf) -> Result<(), Failure> {
+    let text = std::fs::read_to_string(&file).map_err(|e| Failure {
+        code: 1,
+        message: format!("cannot read {}: {e}", file.display()),
+    })?;
+    let ids = app.import(&text)?;
+    eprintln!("imported {} run(s)", ids.len());
+    for id in ids {
+        println!("{id}");
+    }
+    Ok(())
+}
