@@ -11,4 +11,5 @@ exec dbus-run-session -- bash -c '
   echo -n roundtable-test | gnome-keyring-daemon --login >/dev/null 2>&1
   eval "$(gnome-keyring-daemon --start --components=secrets 2>/dev/null)"
   export GNOME_KEYRING_CONTROL SSH_AUTH_SOCK
+  export ROUNDTABLE_REQUIRE_KEYCHAIN=1
   exec "$@"' bash "$@"

@@ -173,6 +173,7 @@ pub fn builtin(id: &str) -> Option<&'static Builtin> {
 
 /// A provider with its settings resolved (built-in defaults, then config).
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct ResolvedProvider {
     pub id: String,
     pub name: String,

@@ -44,6 +44,7 @@ pub fn hint(provider: &str) -> String {
 
 /// Where a key was found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
 pub enum KeySource {
     Keychain,
@@ -87,6 +88,17 @@ pub trait SecretStore: Send + Sync {
     fn set(&self, provider: &str, key: &str) -> Result<(), KeychainError>;
     /// Whether there was a key to delete.
     fn delete(&self, provider: &str) -> Result<bool, KeychainError>;
+
+    /// A secret of Roundtable itself under `name` (not a provider key, so it
+    /// leaves as plain text: e.g. the local API token, which is shown to the
+    /// user). Written with [`SecretStore::set`]. A store that cannot read such
+    /// secrets says it is unavailable.
+    fn get_app_secret(&self, name: &str) -> Result<Option<String>, KeychainError> {
+        let _ = name;
+        Err(KeychainError::Unavailable(
+            "this key store keeps no app secrets".into(),
+        ))
+    }
 }
 
 /// The OS keychain through the `keyring` crate: Secret Service on Linux,
@@ -96,30 +108,22 @@ pub struct OsKeychain;
 
 fn keychain_error(e: keyring::Error) -> KeychainError {
     // keyring's messages never carry the secret.
-    match e {
-        keyring::Error::NoStorageAccess(inner) => {
-            let text = inner.to_string();
-            if text.contains("locked") || text.contains("Locked") || text.contains("dismissed") {
-                KeychainError::Locked(text)
-            } else {
-                KeychainError::Unavailable(text)
-            }
-        }
-        keyring::Error::PlatformFailure(inner) => {
-            let text = inner.to_string();
-            if text.contains("locked") || text.contains("Locked") {
-                KeychainError::Locked(text)
-            } else if text.contains("org.freedesktop.secrets")
-                || text.contains("ServiceUnknown")
-                || text.contains("D-Bus")
-                || text.contains("dbus")
-            {
-                KeychainError::Unavailable(text)
-            } else {
-                KeychainError::Other(text)
-            }
-        }
-        other => KeychainError::Other(other.to_string()),
+    let (text, no_storage) = match e {
+        keyring::Error::NoStorageAccess(inner) => (inner.to_string(), true),
+        keyring::Error::PlatformFailure(inner) => (inner.to_string(), false),
+        other => return KeychainError::Other(other.to_string()),
+    };
+    let lower = text.to_lowercase();
+    if lower.contains("locked") || lower.contains("dismissed") {
+        KeychainError::Locked(text)
+    } else if no_storage
+        || ["dbus", "d-bus", "secrets", "serviceunknown", "socket"]
+            .iter()
+            .any(|w| lower.contains(w))
+    {
+        KeychainError::Unavailable(text)
+    } else {
+        KeychainError::Other(text)
     }
 }
 
@@ -151,6 +155,14 @@ impl SecretStore for OsKeychain {
             Err(e) => Err(keychain_error(e)),
         }
     }
+
+    fn get_app_secret(&self, name: &str) -> Result<Option<String>, KeychainError> {
+        match Self::entry(name)?.get_password() {
+            Ok(s) => Ok(Some(s)),
+            Err(keyring::Error::NoEntry) => Ok(None),
+            Err(e) => Err(keychain_error(e)),
+        }
+    }
 }
 
 /// A keychain in memory, for tests.
@@ -174,6 +186,11 @@ impl SecretStore for MemoryKeychain {
     fn delete(&self, provider: &str) -> Result<bool, KeychainError> {
         let mut keys = self.keys.lock().expect("not poisoned");
         Ok(keys.remove(provider).is_some())
+    }
+
+    fn get_app_secret(&self, name: &str) -> Result<Option<String>, KeychainError> {
+        let keys = self.keys.lock().expect("not poisoned");
+        Ok(keys.get(name).cloned())
     }
 }
 

@@ -6,6 +6,7 @@
 //! Extending it: a new use case is a method on [`App`] that hosts call in one
 //! line; errors cross host boundaries as [`AppError`] (`{code, message}`).
 
+pub mod api_token;
 pub mod config;
 pub mod keys;
 
@@ -32,6 +33,7 @@ pub use roundtable_store as store;
 /// An error at the app boundary: a stable `code` hosts may branch on, and a
 /// message for people.
 #[derive(Debug, Clone, Serialize, thiserror::Error)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[error("{message}")]
 pub struct AppError {
     /// `invalid_request`, `not_found`, `config`, `storage`, `keychain`, `unknown_provider`.
@@ -101,6 +103,7 @@ pub struct AppOptions {
 
 /// A provider as the user sees it, with where its key comes from (never the key).
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct ProviderStatus {
     #[serde(flatten)]
     pub provider: ResolvedProvider,
@@ -128,6 +131,7 @@ const NEGATIVE_KEY_TTL: Duration = Duration::from_secs(10);
 
 /// Everything a history export can be.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "lowercase")]
 pub enum ExportFormat {
     Md,

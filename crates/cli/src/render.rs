@@ -298,4 +298,7 @@ pub fn providers(list: &[ProviderStatus], json: bool) {
             key.trim_end()
         );
     }
+    if let Some(e) = list.iter().find_map(|p| p.keychain_error.as_deref()) {
+        println!("\n{}", style(format!("note: {e}")).yellow());
+    }
 }

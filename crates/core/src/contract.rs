@@ -8,6 +8,7 @@ use std::collections::BTreeMap;
 
 /// How the answers are resolved into one.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
 pub enum Resolution {
     #[default]
@@ -48,6 +49,7 @@ impl std::str::FromStr for Resolution {
 
 /// A model of the panel. The same model may appear several times.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct ModelSpec {
     /// `provider/model`, e.g. `openai/gpt-4.1-mini`.
     pub name: String,
@@ -73,6 +75,7 @@ impl ModelSpec {
 
 /// The ensemble call. Unknown fields are tolerated (and ignored).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct RoundtableRequest {
     pub input: String,
     pub models: Vec<ModelSpec>,
@@ -116,6 +119,7 @@ impl RoundtableRequest {
 /// `output_tokens` counts every generated token, reasoning included
 /// (`reasoning_tokens` is part of it), whatever the provider's own convention.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Usage {
     pub input_tokens: u64,
     pub output_tokens: u64,
@@ -158,6 +162,7 @@ impl Usage {
 
 /// One model's result.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct ModelResult {
     /// Position in the request's `models`.
     pub index: usize,
@@ -196,6 +201,7 @@ impl ModelResult {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Meta {
     pub resolution: Resolution,
     /// Models that returned an answer.
@@ -224,6 +230,7 @@ pub struct Meta {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct RoundtableResponse {
     /// `rt_` plus a unique suffix; also the run's history id.
     pub id: String,
@@ -278,6 +285,7 @@ pub struct ErrorDetail {
 
 /// Where a run stands; kept with it in the history.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
 pub enum RunStatus {
     /// Recorded before any provider is called; answers arrive one by one.

@@ -5,6 +5,7 @@ use crate::contract::{ModelResult, RoundtableResponse, Usage};
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum RunEvent {
     /// The run was accepted; `models` lists the panel in request order.

@@ -56,6 +56,9 @@ impl std::fmt::Display for ApiKey {
 mod tests {
     use super::*;
 
+    // A key cannot be serialised into a response, a log record or a file.
+    static_assertions::assert_not_impl_any!(ApiKey: serde::Serialize);
+
     #[test]
     fn never_prints_the_key() {
         let k = ApiKey::new("sk-test-1234567890abcdef");

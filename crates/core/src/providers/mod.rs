@@ -20,6 +20,7 @@ use std::time::Duration;
 
 /// The wire format a provider speaks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "lowercase")]
 pub enum WireFormat {
     /// OpenAI Chat Completions, and every OpenAI-compatible server.
@@ -46,6 +47,7 @@ impl std::str::FromStr for WireFormat {
 
 /// How closely a server follows its format's reference API.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
 pub enum Dialect {
     /// The reference API itself (api.openai.com, api.anthropic.com, …).
