@@ -41,20 +41,124 @@ const COMMON: &[&str] = &[
 ];
 
 const TOPICAL: &[&str] = &[
-    "rust", "python", "tokio", "async", "database", "index", "query", "latency", "throughput",
-    "cache", "memory", "thread", "mutex", "channel", "server", "client", "request", "response",
-    "model", "prompt", "token", "embedding", "vector", "search", "ranking", "bm25", "sqlite",
-    "postgres", "migration", "schema", "transaction", "lock", "deadlock", "retry", "timeout",
-    "backoff", "kubernetes", "docker", "container", "deploy", "pipeline", "compiler", "borrow",
-    "lifetime", "trait", "generic", "closure", "iterator", "allocation", "benchmark", "profile",
-    "recipe", "garlic", "pasta", "oven", "bread", "flour", "butter", "travel", "museum", "train",
-    "flight", "budget", "invoice", "contract", "tax", "garden", "tomato", "compost", "soil",
-    "history", "empire", "revolution", "treaty", "physics", "quantum", "entropy", "gravity",
-    "orbit", "telescope", "chemistry", "enzyme", "protein", "genome", "climate", "carbon",
-    "battery", "solar", "turbine", "grid", "inflation", "interest", "mortgage", "portfolio",
-    "bond", "equity", "marketing", "customer", "churn", "pricing", "startup", "hiring",
-    "interview", "resume", "salary", "negotiation", "poetry", "novel", "chapter", "metaphor",
-    "guitar", "chord", "melody", "rhythm", "painting", "canvas", "pigment", "sculpture",
+    "rust",
+    "python",
+    "tokio",
+    "async",
+    "database",
+    "index",
+    "query",
+    "latency",
+    "throughput",
+    "cache",
+    "memory",
+    "thread",
+    "mutex",
+    "channel",
+    "server",
+    "client",
+    "request",
+    "response",
+    "model",
+    "prompt",
+    "token",
+    "embedding",
+    "vector",
+    "search",
+    "ranking",
+    "bm25",
+    "sqlite",
+    "postgres",
+    "migration",
+    "schema",
+    "transaction",
+    "lock",
+    "deadlock",
+    "retry",
+    "timeout",
+    "backoff",
+    "kubernetes",
+    "docker",
+    "container",
+    "deploy",
+    "pipeline",
+    "compiler",
+    "borrow",
+    "lifetime",
+    "trait",
+    "generic",
+    "closure",
+    "iterator",
+    "allocation",
+    "benchmark",
+    "profile",
+    "recipe",
+    "garlic",
+    "pasta",
+    "oven",
+    "bread",
+    "flour",
+    "butter",
+    "travel",
+    "museum",
+    "train",
+    "flight",
+    "budget",
+    "invoice",
+    "contract",
+    "tax",
+    "garden",
+    "tomato",
+    "compost",
+    "soil",
+    "history",
+    "empire",
+    "revolution",
+    "treaty",
+    "physics",
+    "quantum",
+    "entropy",
+    "gravity",
+    "orbit",
+    "telescope",
+    "chemistry",
+    "enzyme",
+    "protein",
+    "genome",
+    "climate",
+    "carbon",
+    "battery",
+    "solar",
+    "turbine",
+    "grid",
+    "inflation",
+    "interest",
+    "mortgage",
+    "portfolio",
+    "bond",
+    "equity",
+    "marketing",
+    "customer",
+    "churn",
+    "pricing",
+    "startup",
+    "hiring",
+    "interview",
+    "resume",
+    "salary",
+    "negotiation",
+    "poetry",
+    "novel",
+    "chapter",
+    "metaphor",
+    "guitar",
+    "chord",
+    "melody",
+    "rhythm",
+    "painting",
+    "canvas",
+    "pigment",
+    "sculpture",
 ];
 
 const SYLLABLES: &[&str] = &[
@@ -77,7 +181,9 @@ impl Vocab {
         let mut tail: Vec<String> = (0..30_000)
             .map(|_| {
                 let n = 2 + rng.below(3);
-                (0..n).map(|_| SYLLABLES[rng.below(SYLLABLES.len())]).collect()
+                (0..n)
+                    .map(|_| SYLLABLES[rng.below(SYLLABLES.len())])
+                    .collect()
             })
             .collect();
         tail.sort();
@@ -252,8 +358,23 @@ fn queries(rng: &mut Rng, vocab: &Vocab) -> Vec<String> {
                 let t = topical(rng);
                 format!("{}*", &t[..t.len().min(4)])
             }
-            // A phrase.
-            14 | 15 => format!("\"{} {}\"", COMMON[rng.below(8)], topical(rng)),
+            // A phrase: two adjacent words of some generated answer.
+            14 | 15 => loop {
+                let t = topics(rng);
+                let text = vocab.text(rng, &t, 200).to_lowercase();
+                let words: Vec<&str> = text
+                    .split(|c: char| !c.is_alphanumeric())
+                    .filter(|w| !w.is_empty())
+                    .collect();
+                let pairs: Vec<String> = words
+                    .windows(2)
+                    .filter(|w| !COMMON.contains(&w[0]) && !COMMON.contains(&w[1]))
+                    .map(|w| format!("\"{} {}\"", w[0], w[1]))
+                    .collect();
+                if !pairs.is_empty() {
+                    break pairs[rng.below(pairs.len())].clone();
+                }
+            },
             // A word from the tail.
             16 | 17 => vocab.tail[rng.below(2000)].clone(),
             // A typed question, punctuation and all.
@@ -332,13 +453,15 @@ fn main() {
         i += chunk.len();
     }
     let total = t.elapsed();
-    println!("answers: {answers}");
-    println!("text generation: {:.2} s", gen_time.as_secs_f64());
-    println!(
-        "import (bulk, {batch} runs per transaction): {:.2} s ({:.0} runs/s)",
-        (total - gen_time).as_secs_f64(),
-        runs as f64 / (total - gen_time).as_secs_f64()
-    );
+    if !reuse {
+        println!("answers: {answers}");
+        println!("text generation: {:.2} s", gen_time.as_secs_f64());
+        println!(
+            "import (bulk, {batch} runs per transaction): {:.2} s ({:.0} runs/s)",
+            (total - gen_time).as_secs_f64(),
+            runs as f64 / (total - gen_time).as_secs_f64()
+        );
+    }
     let size = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0)
         + std::fs::metadata(path.with_extension("db-wal"))
             .map(|m| m.len())
@@ -365,7 +488,7 @@ fn main() {
         hits as f64 / qs.len() as f64
     );
     let mut slowest: Vec<(Duration, &String)> = times.iter().copied().zip(&qs).collect();
-    slowest.sort_by(|a, b| b.0.cmp(&a.0));
+    slowest.sort_by_key(|b| std::cmp::Reverse(b.0));
     if std::env::var_os("ROUNDTABLE_BENCH_VERBOSE").is_some() {
         for (t, q) in slowest.iter().take(15) {
             println!("  slow: {} {q:?}", ms(*t));
@@ -396,6 +519,19 @@ fn main() {
     let mut times = Vec::new();
     for k in 0..200 {
         let f = ListQuery {
+            status: Some(RunStatus::Completed),
+            model: Some(MODELS[k % MODELS.len()].into()),
+            ..ListQuery::default()
+        };
+        let t = Instant::now();
+        std::hint::black_box(store.list_runs(&f).unwrap());
+        times.push(t.elapsed());
+    }
+    report("list first page filtered (status + model)", times);
+
+    let mut times = Vec::new();
+    for k in 0..200 {
+        let f = ListQuery {
             offset: k * 50,
             status: Some(RunStatus::Completed),
             model: Some("gemini".into()),
@@ -405,7 +541,10 @@ fn main() {
         std::hint::black_box(store.list_runs(&f).unwrap());
         times.push(t.elapsed());
     }
-    report("list filtered (status + model, pages 1-200)", times);
+    report(
+        "list filtered deep pages (status + model, offsets 0-9950)",
+        times,
+    );
 
     let ids: Vec<String> = store
         .list_runs(&ListQuery {

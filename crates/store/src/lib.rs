@@ -21,6 +21,17 @@
 //! its lifetime and stamps its runs with that owner; recovery only marks the runs of
 //! owners whose lock can be taken (their process is gone).
 //!
+//! # Search
+//!
+//! A contentless FTS5 index (`runs_fts`, porter stemming) holds each run's prompt,
+//! instructions, answers and resolved answer, rewritten in the same transaction as
+//! every write that changes them. User text is turned into a safe query by
+//! [`fts_query`] (every term quoted; phrases, `prefix*` and `OR` supported; stop
+//! words dropped). Results are ranked with bm25 in tiers of the newest matches
+//! ([`SEARCH_TIER`], then twice as many older ones, …), which keeps a page at a few
+//! milliseconds on a history of 100,000 runs while a specific search (fewer
+//! matches than a tier) is ranked purely by bm25.
+//!
 //! # Extending the schema
 //!
 //! Migrations are append-only SQL files in `crates/store/migrations/`, numbered
@@ -49,7 +60,9 @@ pub use roundtable_core::{
     Usage,
 };
 pub use search::fts_query;
-pub use store::{ImportedRun, ListQuery, NewRun, ParentKind, RunSummary, Store, StoredRun};
+pub use store::{
+    ImportedRun, ListQuery, NewRun, ParentKind, RunSummary, SEARCH_TIER, Store, StoredRun,
+};
 pub use time::rfc3339_utc;
 
 /// The schema version this build writes (the number of migrations).

@@ -60,11 +60,10 @@ pub(crate) fn migrate(conn: &Connection) -> Result<u32> {
             tx.commit()?;
             continue;
         }
-        tx.execute_batch(m.sql)
-            .map_err(|source| Error::Migration {
-                name: m.name,
-                source,
-            })?;
+        tx.execute_batch(m.sql).map_err(|source| Error::Migration {
+            name: m.name,
+            source,
+        })?;
         tx.pragma_update(None, "user_version", version)?;
         tx.commit()?;
     }

@@ -6,9 +6,59 @@
 /// Every term is quoted, so no input is an FTS5 syntax error (`rust "async`,
 /// `foo-bar`, `c++`, `NEAR(`, `col:x` are all plain text). Terms are ANDed.
 /// Supported syntax: `"a phrase"` (an unclosed quote runs to the end), a trailing
-/// `*` for a prefix (`tok*`), and a bare `OR` between two terms.
+/// `*` for a prefix (`tok*`), and a bare `OR` between two terms. Unquoted English
+/// stop words (`the`, `how`, `to`, …) are dropped when the text has other terms.
 pub fn fts_query(text: &str) -> Option<String> {
-    let mut parts: Vec<String> = Vec::new();
+    parse(text).map(|q| q.expr)
+}
+
+/// A parsed search.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Search {
+    /// The FTS5 expression.
+    pub expr: String,
+    /// `false` when every term is a stop word: bm25 cannot tell such runs apart,
+    /// so they are listed newest first.
+    pub ranked: bool,
+}
+
+/// Words so common that they find nearly every run (compared lowercased).
+const STOP_WORDS: &[&str] = &[
+    "a", "about", "an", "and", "are", "as", "at", "be", "but", "by", "can", "do", "does", "for",
+    "from", "has", "have", "how", "i", "if", "in", "is", "it", "its", "me", "my", "of", "on", "or",
+    "so", "than", "that", "the", "their", "then", "there", "these", "this", "to", "was", "we",
+    "what", "when", "where", "which", "who", "why", "will", "with", "you", "your",
+];
+
+fn is_stop_word(term: &str) -> bool {
+    let lower = term
+        .trim_matches(|c: char| !c.is_alphanumeric())
+        .to_lowercase();
+    STOP_WORDS.binary_search(&lower.as_str()).is_ok()
+}
+
+/// A phrase without the stop words at its edges (`"the invoice"` is `invoice`),
+/// unless nothing else would remain. The last word of a prefix phrase stays.
+fn trim_stop_words(phrase: &str, trim_end: bool) -> String {
+    let words: Vec<&str> = phrase.split_whitespace().collect();
+    if words.iter().all(|w| is_stop_word(w)) {
+        return phrase.to_string();
+    }
+    let start = words.iter().position(|w| !is_stop_word(w)).unwrap_or(0);
+    let end = if trim_end {
+        words
+            .iter()
+            .rposition(|w| !is_stop_word(w))
+            .map_or(words.len(), |e| e + 1)
+    } else {
+        words.len()
+    };
+    words[start..end].join(" ")
+}
+
+pub(crate) fn parse(text: &str) -> Option<Search> {
+    // (quoted term, is a droppable stop word, is OR)
+    let mut parts: Vec<(String, bool, bool)> = Vec::new();
     let mut pending_or = false;
     let mut chars = text.chars().peekable();
     loop {
@@ -56,27 +106,54 @@ pub fn fts_query(text: &str) -> Option<String> {
         if !term.chars().any(char::is_alphanumeric) {
             continue;
         }
+        if is_phrase {
+            term = trim_stop_words(&term, !prefix);
+        }
+        let stop = !is_phrase && !prefix && is_stop_word(&term);
         let quoted = format!(
             "\"{}\"{}",
             term.replace('"', "\"\""),
             if prefix { "*" } else { "" }
         );
         if pending_or {
-            parts.push("OR".to_string());
+            parts.push(("OR".to_string(), false, true));
             pending_or = false;
         }
-        parts.push(quoted);
+        parts.push((quoted, stop, false));
     }
-    if parts.is_empty() {
-        None
+    let ranked = parts.iter().any(|(_, stop, or)| !stop && !or);
+    if ranked {
+        // Drop stop words, and any OR left dangling by that.
+        let kept: Vec<&(String, bool, bool)> = parts.iter().filter(|p| !p.1).collect();
+        let mut out: Vec<&str> = Vec::new();
+        for (i, p) in kept.iter().enumerate() {
+            if p.2 {
+                let prev_term = out.last().is_some_and(|l| *l != "OR");
+                let next_term = kept.get(i + 1).is_some_and(|n| !n.2);
+                if !(prev_term && next_term) {
+                    continue;
+                }
+            }
+            out.push(&p.0);
+        }
+        Some(Search {
+            expr: out.join(" "),
+            ranked,
+        })
+    } else if parts.iter().any(|p| !p.2) {
+        let expr: Vec<&str> = parts.iter().map(|p| p.0.as_str()).collect();
+        Some(Search {
+            expr: expr.join(" "),
+            ranked,
+        })
     } else {
-        Some(parts.join(" "))
+        None
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use super::fts_query;
+    use super::{STOP_WORDS, fts_query, parse};
 
     #[test]
     fn quotes_every_term() {
@@ -90,12 +167,36 @@ mod tests {
 
     #[test]
     fn phrases_prefixes_and_or() {
-        assert_eq!(fts_query(r#""a b" c"#).unwrap(), r#""a b" "c""#);
+        assert_eq!(fts_query(r#""x y" c"#).unwrap(), r#""x y" "c""#);
         assert_eq!(fts_query("tok* x").unwrap(), r#""tok"* "x""#);
-        assert_eq!(fts_query(r#""a b"*"#).unwrap(), r#""a b"*"#);
-        assert_eq!(fts_query("a OR b").unwrap(), r#""a" OR "b""#);
-        assert_eq!(fts_query("OR a OR").unwrap(), r#""a""#);
-        assert_eq!(fts_query("a or b").unwrap(), r#""a" "or" "b""#);
+        assert_eq!(fts_query(r#""x y"*"#).unwrap(), r#""x y"*"#);
+        assert_eq!(fts_query("x OR y").unwrap(), r#""x" OR "y""#);
+        assert_eq!(fts_query("OR x OR").unwrap(), r#""x""#);
+        assert_eq!(fts_query("x or y").unwrap(), r#""x" "y""#);
+    }
+
+    #[test]
+    fn stop_words_are_dropped_unless_alone_or_quoted() {
+        assert_eq!(fts_query("how to use tokio?").unwrap(), r#""use" "tokio?""#);
+        assert_eq!(fts_query("The Rust book").unwrap(), r#""Rust" "book""#);
+        assert_eq!(fts_query(r#""the rust" book"#).unwrap(), r#""rust" "book""#);
+        assert_eq!(
+            fts_query(r#""cost of living in""#).unwrap(),
+            r#""cost of living""#
+        );
+        assert_eq!(fts_query(r#""the who""#).unwrap(), r#""the who""#);
+        assert_eq!(fts_query(r#""rust in"*"#).unwrap(), r#""rust in"*"#);
+        assert_eq!(fts_query("the OR rust").unwrap(), r#""rust""#);
+        assert_eq!(fts_query("a OR b").unwrap(), r#""b""#);
+        assert_eq!(fts_query("x OR the OR y").unwrap(), r#""x" OR "y""#);
+        let all_stop = parse("the in").unwrap();
+        assert_eq!(all_stop.expr, r#""the" "in""#);
+        assert!(!all_stop.ranked);
+        assert!(parse("rust").unwrap().ranked);
+        assert!(parse("th*").unwrap().ranked);
+        let mut sorted = STOP_WORDS.to_vec();
+        sorted.sort_unstable();
+        assert_eq!(sorted, STOP_WORDS, "binary search needs them sorted");
     }
 
     #[test]

@@ -1,6 +1,5 @@
 //! The [`Store`]: one SQLite connection over the history file.
 
-use crate::search::fts_query;
 use crate::time::{now_ms, rfc3339_utc};
 use crate::{Error, Result, migrations};
 use roundtable_core::{
@@ -18,11 +17,14 @@ use std::time::Duration;
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 /// The owner of every run of an in-memory store.
 const MEMORY_OWNER: &str = "memory";
+/// How many of the newest matching runs [`Store::search`] ranks first.
+pub const SEARCH_TIER: usize = 1000;
 /// Characters of the resolved answer kept in [`RunSummary::data_preview`].
 const PREVIEW_CHARS: usize = 200;
 
 /// How a run derives from an earlier one.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
 pub enum ParentKind {
     /// The same request sent again.
@@ -111,15 +113,6 @@ impl ListQuery {
             self.limit.min(i64::MAX as usize) as i64
         }
     }
-
-    fn has_filters(&self) -> bool {
-        self.status.is_some()
-            || self.starred.is_some()
-            || self.model.is_some()
-            || self.since_ms.is_some()
-            || self.until_ms.is_some()
-            || self.tag.is_some()
-    }
 }
 
 impl Default for ListQuery {
@@ -139,6 +132,7 @@ impl Default for ListQuery {
 
 /// One line of the history.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct RunSummary {
     pub id: String,
     /// RFC 3339, UTC.
@@ -163,6 +157,7 @@ pub struct RunSummary {
 
 /// A whole run as recorded.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct StoredRun {
     pub summary: RunSummary,
     pub request: RoundtableRequest,
@@ -561,41 +556,111 @@ impl Store {
             "SELECT {SUMMARY_COLS} FROM runs r WHERE {filter} \
              ORDER BY r.created_at DESC, r.seq DESC LIMIT ? OFFSET ?"
         );
-        let mut stmt = self.conn.prepare_cached(&sql)?;
-        let raws = stmt
-            .query_map(rusqlite::params_from_iter(args), RawSummary::from_row)?
-            .collect::<rusqlite::Result<Vec<_>>>()?;
-        raws.into_iter().map(RawSummary::into_summary).collect()
+        self.summaries(&sql, args)
     }
 
     /// Full-text search over prompts, instructions, answers and resolved answers,
-    /// best match first (bm25; a hit in the prompt weighs most), with `q`'s filters
-    /// and page. See [`crate::fts_query`] for the accepted syntax; text with no
-    /// searchable term finds nothing.
+    /// with `q`'s filters and page. See [`crate::fts_query`] for the accepted
+    /// syntax; text with no searchable term finds nothing.
+    ///
+    /// Ranking: bm25 (a hit in the prompt weighs most, then the resolved answer),
+    /// over the newest [`SEARCH_TIER`] matching runs first, then over the next
+    /// 2×, 4×, … older ones: a search that matches up to 1,000 runs is ranked
+    /// purely by bm25, and one that matches most of a large history stays fast and
+    /// favours recent runs. Text made only of stop words lists its runs newest
+    /// first.
     pub fn search(&self, query: &str, q: &ListQuery) -> Result<Vec<RunSummary>> {
-        let Some(fts) = fts_query(query) else {
+        let Some(parsed) = crate::search::parse(query) else {
             return Ok(Vec::new());
         };
-        let mut args: Vec<Sql> = vec![Sql::Text(fts)];
-        let sql = if q.has_filters() {
-            let filter = filter_sql(q, &mut args);
-            format!(
+        let limit = q.limit() as usize;
+        let need = q.offset.saturating_add(limit);
+        let mut filter_args: Vec<Sql> = Vec::new();
+        let filter = filter_sql(q, &mut filter_args);
+
+        if !parsed.ranked {
+            let mut args = vec![Sql::Text(parsed.expr)];
+            args.extend(filter_args);
+            args.push(Sql::Integer(q.limit()));
+            args.push(Sql::Integer(to_i64(q.offset as u64)));
+            let sql = format!(
+                "SELECT {SUMMARY_COLS} FROM runs_fts f JOIN runs r ON r.seq = f.rowid \
+                 WHERE runs_fts MATCH ? AND {filter} ORDER BY f.rowid DESC LIMIT ? OFFSET ?"
+            );
+            return self.summaries(&sql, args);
+        }
+
+        // Tiers of the match stream, newest first: [lower, upper) in rowids.
+        let mut out: Vec<RunSummary> = Vec::new();
+        let mut seen = 0usize;
+        let mut upper: Option<i64> = None;
+        let mut tier = SEARCH_TIER;
+        loop {
+            let lower: Option<i64> = {
+                let sql = format!(
+                    "SELECT rowid FROM runs_fts WHERE runs_fts MATCH ?1 {} \
+                     ORDER BY rowid DESC LIMIT 1 OFFSET ?2",
+                    if upper.is_some() {
+                        "AND rowid < ?3"
+                    } else {
+                        ""
+                    }
+                );
+                let mut stmt = self.conn.prepare_cached(&sql)?;
+                let mut args = vec![
+                    Sql::Text(parsed.expr.clone()),
+                    Sql::Integer(to_i64(tier as u64 - 1)),
+                ];
+                args.extend(upper.map(Sql::Integer));
+                stmt.query_row(rusqlite::params_from_iter(args), |r| r.get(0))
+                    .optional()?
+            };
+            let mut bounds = String::new();
+            let mut args = vec![Sql::Text(parsed.expr.clone())];
+            if let Some(l) = lower {
+                bounds.push_str(" AND rowid >= ?");
+                args.push(Sql::Integer(l));
+            }
+            if let Some(u) = upper {
+                bounds.push_str(" AND rowid < ?");
+                args.push(Sql::Integer(u));
+            }
+            let wanted = need - seen;
+            let inner_limit = if filter_args.is_empty() {
+                args.push(Sql::Integer(to_i64(wanted as u64)));
+                " LIMIT ?"
+            } else {
+                ""
+            };
+            args.extend(filter_args.iter().cloned());
+            args.push(Sql::Integer(to_i64(wanted as u64)));
+            let sql = format!(
                 "SELECT {SUMMARY_COLS} FROM \
-                   (SELECT rowid AS seq, rank FROM runs_fts WHERE runs_fts MATCH ?) h \
+                   (SELECT rowid AS seq, rank FROM runs_fts \
+                     WHERE runs_fts MATCH ?{bounds} ORDER BY rank{inner_limit}) h \
                  JOIN runs r ON r.seq = h.seq WHERE {filter} \
-                 ORDER BY h.rank, r.seq LIMIT ? OFFSET ?"
-            )
-        } else {
-            format!(
-                "SELECT {SUMMARY_COLS} FROM \
-                   (SELECT rowid AS seq, rank FROM runs_fts WHERE runs_fts MATCH ? \
-                    ORDER BY rank LIMIT ? OFFSET ?) h \
-                 JOIN runs r ON r.seq = h.seq ORDER BY h.rank, r.seq"
-            )
-        };
-        args.push(Sql::Integer(q.limit()));
-        args.push(Sql::Integer(q.offset as i64));
-        let mut stmt = self.conn.prepare_cached(&sql)?;
+                 ORDER BY h.rank, r.seq LIMIT ?"
+            );
+            for s in self.summaries(&sql, args)? {
+                if seen >= q.offset {
+                    out.push(s);
+                }
+                seen += 1;
+            }
+            if seen >= need {
+                break;
+            }
+            match lower {
+                Some(l) => upper = Some(l),
+                None => break,
+            }
+            tier = tier.saturating_mul(2);
+        }
+        Ok(out)
+    }
+
+    fn summaries(&self, sql: &str, args: Vec<Sql>) -> Result<Vec<RunSummary>> {
+        let mut stmt = self.conn.prepare_cached(sql)?;
         let raws = stmt
             .query_map(rusqlite::params_from_iter(args), RawSummary::from_row)?
             .collect::<rusqlite::Result<Vec<_>>>()?;
@@ -931,14 +996,22 @@ fn filter_sql(q: &ListQuery, args: &mut Vec<Sql>) -> String {
         None => {}
     }
     if let Some(m) = &q.model {
-        clauses.push(
-            "EXISTS (SELECT 1 FROM json_each(r.models) j WHERE j.value LIKE ? ESCAPE '\\')",
-        );
         let escaped = m
             .replace('\\', "\\\\")
             .replace('%', "\\%")
             .replace('_', "\\_");
-        args.push(Sql::Text(format!("%{escaped}%")));
+        let pattern = format!("%{escaped}%");
+        let exact = "EXISTS (SELECT 1 FROM json_each(r.models) j WHERE j.value LIKE ? ESCAPE '\\')";
+        // A LIKE on the JSON text is a cheap first cut (exact unless the name has
+        // characters that JSON escapes); json_each then checks each name.
+        if m.chars().any(|c| c == '"' || c == '\\' || c.is_control()) {
+            clauses.push(exact);
+        } else {
+            clauses.push("r.models LIKE ? ESCAPE '\\'");
+            args.push(Sql::Text(pattern.clone()));
+            clauses.push(exact);
+        }
+        args.push(Sql::Text(pattern));
     }
     if let Some(t) = q.since_ms {
         clauses.push("r.created_at >= ?");

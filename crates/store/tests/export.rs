@@ -3,7 +3,9 @@
 mod common;
 
 use common::*;
-use roundtable_store::export::{import_json, import_runs_json, to_csv, to_html, to_json, to_markdown};
+use roundtable_store::export::{
+    import_json, import_runs_json, to_csv, to_html, to_json, to_markdown,
+};
 use roundtable_store::{ListQuery, RunStatus, Store, StoredRun};
 
 const XSS: &[&str] = &[
@@ -84,7 +86,8 @@ fn tags(html: &str) -> Vec<(String, Vec<(String, String)>)> {
                 break;
             }
             let a = i;
-            while i < b.len() && !b[i].is_ascii_whitespace() && !matches!(b[i], b'=' | b'>' | b'/') {
+            while i < b.len() && !b[i].is_ascii_whitespace() && !matches!(b[i], b'=' | b'>' | b'/')
+            {
                 i += 1;
             }
             let attr = html[a..i].to_ascii_lowercase();
@@ -141,26 +144,89 @@ fn href_scheme(href: &str) -> String {
         out.push(c);
         rest = &rest[c.len_utf8()..];
     }
-    out.chars().filter(|c| !c.is_whitespace() && !c.is_control()).collect()
+    out.chars()
+        .filter(|c| !c.is_whitespace() && !c.is_control())
+        .collect()
 }
 
 fn assert_inert(html: &str, what: &str) {
     let allowed = [
-        "html", "head", "meta", "title", "style", "body", "header", "h1", "h2", "h3", "h4", "h5", "h6",
-        "p", "article", "section", "div", "pre", "code", "table", "thead", "tbody", "tfoot", "tr", "th",
-        "td", "a", "strong", "em", "b", "i", "ul", "ol", "li", "blockquote", "hr", "br", "del", "s",
-        "span", "sup", "sub", "kbd", "q", "ins", "dl", "dt", "dd", "abbr", "cite", "small", "mark",
+        "html",
+        "head",
+        "meta",
+        "title",
+        "style",
+        "body",
+        "header",
+        "h1",
+        "h2",
+        "h3",
+        "h4",
+        "h5",
+        "h6",
+        "p",
+        "article",
+        "section",
+        "div",
+        "pre",
+        "code",
+        "table",
+        "thead",
+        "tbody",
+        "tfoot",
+        "tr",
+        "th",
+        "td",
+        "a",
+        "strong",
+        "em",
+        "b",
+        "i",
+        "ul",
+        "ol",
+        "li",
+        "blockquote",
+        "hr",
+        "br",
+        "del",
+        "s",
+        "span",
+        "sup",
+        "sub",
+        "kbd",
+        "q",
+        "ins",
+        "dl",
+        "dt",
+        "dd",
+        "abbr",
+        "cite",
+        "small",
+        "mark",
     ];
     for (name, attrs) in tags(html) {
-        assert!(allowed.contains(&name.as_str()), "{what}: tag <{name}> is live");
+        assert!(
+            allowed.contains(&name.as_str()),
+            "{what}: tag <{name}> is live"
+        );
         for (attr, value) in attrs {
-            assert!(!attr.starts_with("on"), "{what}: <{name} {attr}=...> is live");
-            assert!(!matches!(attr.as_str(), "src" | "srcset" | "style" | "action" | "formaction" | "background"),
-                "{what}: <{name} {attr}={value}>");
+            assert!(
+                !attr.starts_with("on"),
+                "{what}: <{name} {attr}=...> is live"
+            );
+            assert!(
+                !matches!(
+                    attr.as_str(),
+                    "src" | "srcset" | "style" | "action" | "formaction" | "background"
+                ),
+                "{what}: <{name} {attr}={value}>"
+            );
             if attr == "href" {
                 let h = href_scheme(&value);
                 assert!(
-                    !(h.starts_with("javascript:") || h.starts_with("vbscript:") || h.starts_with("data:")),
+                    !(h.starts_with("javascript:")
+                        || h.starts_with("vbscript:")
+                        || h.starts_with("data:")),
                     "{what}: href {value}"
                 );
             }
@@ -178,18 +244,29 @@ fn html_export_of_the_xss_corpus_is_inert() {
         "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'; img-src data:\">"
     ));
     assert_inert(&html, "HTML export");
-    for bad in ["<script", "<iframe", "<svg", "<img", "<object", "<embed", "<form", "<math", "<link"] {
+    for bad in [
+        "<script", "<iframe", "<svg", "<img", "<object", "<embed", "<form", "<math", "<link",
+    ] {
         assert!(!lower.contains(bad), "{bad} survived");
     }
     let all = tags(&html);
-    assert_eq!(all.iter().filter(|(n, _)| n == "style").count(), 1, "only our own stylesheet");
     assert_eq!(
-        all.iter().filter(|(n, a)| n == "meta" && a.iter().any(|(k, _)| k == "http-equiv")).count(),
+        all.iter().filter(|(n, _)| n == "style").count(),
+        1,
+        "only our own stylesheet"
+    );
+    assert_eq!(
+        all.iter()
+            .filter(|(n, a)| n == "meta" && a.iter().any(|(k, _)| k == "http-equiv"))
+            .count(),
         1,
         "only our CSP"
     );
     let style = &lower[lower.find("<style>").unwrap()..lower.find("</style>").unwrap()];
-    assert!(!style.contains("url(") && !style.contains("@import"), "the page loads nothing");
+    assert!(
+        !style.contains("url(") && !style.contains("@import"),
+        "the page loads nothing"
+    );
     // The corpus is shown as text, and real formatting survives.
     assert!(html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
     assert!(html.contains("<strong>answer</strong>"));
@@ -207,9 +284,18 @@ fn markdown_export_of_the_xss_corpus_has_no_live_html() {
         | pulldown_cmark::Options::ENABLE_TASKLISTS;
     pulldown_cmark::html::push_html(&mut html, pulldown_cmark::Parser::new_ext(&md, opts));
     let lower = html.to_ascii_lowercase();
-    for bad in ["<script", "<iframe", "<svg", "<img", "<style", "<object", "<meta", "<form"] {
+    for bad in [
+        "<script", "<iframe", "<svg", "<img", "<style", "<object", "<meta", "<form",
+    ] {
         if let Some(i) = lower.find(bad) {
-            panic!("{bad} is live in the rendered Markdown: {}", lower.chars().skip(lower[..i].chars().count().saturating_sub(100)).take(900).collect::<String>());
+            panic!(
+                "{bad} is live in the rendered Markdown: {}",
+                lower
+                    .chars()
+                    .skip(lower[..i].chars().count().saturating_sub(100))
+                    .take(900)
+                    .collect::<String>()
+            );
         }
     }
     assert_inert(&html, "rendered Markdown");
@@ -226,16 +312,38 @@ fn markdown_export_of_the_xss_corpus_has_no_live_html() {
 #[test]
 fn markdown_export_shows_answers_with_their_figures() {
     let store = Store::open_in_memory().unwrap();
-    let req = request("Compare `Vec<T>` and arrays", &["openai/gpt-4.1", "anthropic/claude"]);
-    let mut resp = response("rt_md", &req, &["Use `Vec<T>`:\n\n```rust\nlet v: Vec<u8> = vec![];\n```", ""], Some("**Vec** grows."));
+    let req = request(
+        "Compare `Vec<T>` and arrays",
+        &["openai/gpt-4.1", "anthropic/claude"],
+    );
+    let mut resp = response(
+        "rt_md",
+        &req,
+        &[
+            "Use `Vec<T>`:\n\n```rust\nlet v: Vec<u8> = vec![];\n```",
+            "",
+        ],
+        Some("**Vec** grows."),
+    );
     resp.model_results[1] = failed(1, "anthropic/claude", "timeout after 30 s");
-    store.import_response(Some(&req), &resp, RunStatus::Completed, Some(0)).unwrap();
+    store
+        .import_response(Some(&req), &resp, RunStatus::Completed, Some(0))
+        .unwrap();
     let md = to_markdown(&[store.get_run("rt_md").unwrap().unwrap()]);
     assert!(md.contains("## Run rt_md"));
     assert!(md.contains("### Prompt\n\nCompare `Vec<T>` and arrays"));
-    assert!(md.contains("#### openai/gpt-4.1 — 900 ms · 120 in / 300 out tokens · $0.0010"), "{md}");
-    assert!(md.contains("let v: Vec<u8> = vec![];"), "code stays verbatim");
-    assert!(md.contains("#### anthropic/claude (failed) — 30.0 s · $0"), "{md}");
+    assert!(
+        md.contains("#### openai/gpt-4.1 — 900 ms · 120 in / 300 out tokens · $0.0010"),
+        "{md}"
+    );
+    assert!(
+        md.contains("let v: Vec<u8> = vec![];"),
+        "code stays verbatim"
+    );
+    assert!(
+        md.contains("#### anthropic/claude (failed) — 30.0 s · $0"),
+        "{md}"
+    );
     assert!(md.contains("**Error:** timeout after 30 s"));
     assert!(md.contains("### Resolved answer\n\n**Vec** grows."));
     assert!(md.find("openai/gpt-4.1 —").unwrap() < md.find("### Resolved answer").unwrap());
@@ -245,15 +353,33 @@ fn markdown_export_shows_answers_with_their_figures() {
 fn csv_export_has_one_row_per_result_and_guards_formulas() {
     let store = Store::open_in_memory().unwrap();
     let req = request("=cmd|' /C calc'!A0", &["a/b", "c/d"]);
-    let mut resp = response("rt_csv", &req, &["+1, \"quoted\"\nnext line", "@SUM(A1)"], Some("x"));
+    let mut resp = response(
+        "rt_csv",
+        &req,
+        &["+1, \"quoted\"\nnext line", "@SUM(A1)"],
+        Some("x"),
+    );
     resp.model_results[1].error = Some("-boom".into());
-    store.import_response(Some(&req), &resp, RunStatus::Completed, Some(0)).unwrap();
+    store
+        .import_response(Some(&req), &resp, RunStatus::Completed, Some(0))
+        .unwrap();
     let csv_text = to_csv(&[store.get_run("rt_csv").unwrap().unwrap()]);
     let mut rd = csv::Reader::from_reader(csv_text.as_bytes());
     let header: Vec<String> = rd.headers().unwrap().iter().map(String::from).collect();
     assert_eq!(
         header,
-        ["run_id", "created_at", "prompt", "model", "answer", "error", "input_tokens", "output_tokens", "cost", "duration_ms"]
+        [
+            "run_id",
+            "created_at",
+            "prompt",
+            "model",
+            "answer",
+            "error",
+            "input_tokens",
+            "output_tokens",
+            "cost",
+            "duration_ms"
+        ]
     );
     let rows: Vec<csv::StringRecord> = rd.records().map(Result::unwrap).collect();
     assert_eq!(rows.len(), 2);
@@ -270,7 +396,10 @@ fn csv_export_has_one_row_per_result_and_guards_formulas() {
     assert_eq!(&rows[1][5], "'-boom");
     for row in &rows {
         for cell in row.iter() {
-            assert!(!cell.starts_with(['=', '+', '-', '@']), "unguarded cell {cell:?}");
+            assert!(
+                !cell.starts_with(['=', '+', '-', '@']),
+                "unguarded cell {cell:?}"
+            );
         }
     }
 }
@@ -283,12 +412,18 @@ fn json_export_imports_back_identically() {
     let mut resp = response("rt_json1", &req, &["yes", "no"], Some("yes"));
     resp.model_results[0].schema_valid = Some(true);
     resp.model_results[1].vote = Some("B".into());
-    resp.model_results[1].usage.extra.insert("custom".into(), serde_json::json!({"n": 1}));
-    src.begin_run(&new_run("rt_json1", 1_700_000_000_000, &req)).unwrap();
+    resp.model_results[1]
+        .usage
+        .extra
+        .insert("custom".into(), serde_json::json!({"n": 1}));
+    src.begin_run(&new_run("rt_json1", 1_700_000_000_000, &req))
+        .unwrap();
     src.finish_run(&resp, RunStatus::Completed).unwrap();
     let req2 = request("interrupted one", &["a/b"]);
-    src.begin_run(&new_run("rt_json2", 1_700_000_001_000, &req2)).unwrap();
-    src.record_model_result("rt_json2", &result(0, "a/b", "partial")).unwrap();
+    src.begin_run(&new_run("rt_json2", 1_700_000_001_000, &req2))
+        .unwrap();
+    src.record_model_result("rt_json2", &result(0, "a/b", "partial"))
+        .unwrap();
     src.set_status("rt_json2", RunStatus::Interrupted).unwrap();
 
     let runs: Vec<StoredRun> = src
@@ -326,7 +461,9 @@ fn json_export_imports_back_identically() {
     }
     assert_eq!(dst.get_run("rt_json1").unwrap().unwrap().response, resp);
     // Importing again fails whole, naming the run.
-    let err = dst.bulk_import(&import_runs_json(&json).unwrap()).unwrap_err();
+    let err = dst
+        .bulk_import(&import_runs_json(&json).unwrap())
+        .unwrap_err();
     assert!(err.to_string().contains("rt_json"), "{err}");
     assert_eq!(dst.list_runs(&ListQuery::default()).unwrap().len(), 2);
     // A bare array of plain responses is accepted too.

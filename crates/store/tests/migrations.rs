@@ -14,7 +14,8 @@ fn database_at(path: &Path, k: usize) -> Connection {
     conn.pragma_update(None, "journal_mode", "WAL").unwrap();
     for (i, m) in MIGRATIONS[..k].iter().enumerate() {
         conn.execute_batch(m.sql).unwrap();
-        conn.pragma_update(None, "user_version", i as u32 + 1).unwrap();
+        conn.pragma_update(None, "user_version", i as u32 + 1)
+            .unwrap();
     }
     conn
 }
@@ -24,11 +25,17 @@ fn insert_runs(conn: &Connection, k: usize) {
     if k < 1 {
         return;
     }
-    let req = request("Which sorting algorithm is stable? quicksort or mergesort", &["openai/gpt-4.1", "anthropic/claude"]);
+    let req = request(
+        "Which sorting algorithm is stable? quicksort or mergesort",
+        &["openai/gpt-4.1", "anthropic/claude"],
+    );
     let resp = response(
         "rt_old",
         &req,
-        &["Mergesort is stable.", "Merge sort; quicksort is not stable."],
+        &[
+            "Mergesort is stable.",
+            "Merge sort; quicksort is not stable.",
+        ],
         Some("Mergesort"),
     );
     conn.execute(
@@ -74,15 +81,22 @@ fn insert_runs(conn: &Connection, k: usize) {
     if k >= 2 {
         conn.execute("UPDATE runs SET starred = 1 WHERE id = 'rt_old'", [])
             .unwrap();
-        conn.execute("INSERT INTO tags (run_id, tag) VALUES ('rt_old', 'algorithms')", [])
-            .unwrap();
+        conn.execute(
+            "INSERT INTO tags (run_id, tag) VALUES ('rt_old', 'algorithms')",
+            [],
+        )
+        .unwrap();
     }
     assert!(k < 3, "extend insert_runs for schema {k}");
 }
 
 #[test]
 fn the_latest_schema_is_what_this_test_knows() {
-    assert_eq!(MIGRATIONS.len(), 3, "add the new schema to insert_runs and check_runs");
+    assert_eq!(
+        MIGRATIONS.len(),
+        3,
+        "add the new schema to insert_runs and check_runs"
+    );
     assert_eq!(SCHEMA_VERSION, 3);
     for (i, m) in MIGRATIONS.iter().enumerate() {
         assert!(m.name.starts_with(&format!("{:04}_", i + 1)), "{}", m.name);
@@ -99,7 +113,11 @@ fn every_earlier_schema_migrates_with_its_data() {
             insert_runs(&conn, k);
         }
         let store = Store::open(&path).unwrap_or_else(|e| panic!("schema {k}: {e}"));
-        assert_eq!(store.schema_version().unwrap(), SCHEMA_VERSION, "schema {k}");
+        assert_eq!(
+            store.schema_version().unwrap(),
+            SCHEMA_VERSION,
+            "schema {k}"
+        );
         assert_eq!(store.integrity_check().unwrap(), "ok");
         if k == 0 {
             assert!(store.list_runs(&ListQuery::default()).unwrap().is_empty());
@@ -109,7 +127,10 @@ fn every_earlier_schema_migrates_with_its_data() {
         assert_eq!(old.summary.status, RunStatus::Completed, "schema {k}");
         assert_eq!(old.response.data.as_deref(), Some("Mergesort"));
         assert_eq!(old.response.model_results.len(), 2);
-        assert_eq!(old.response.model_results[1].data, "Merge sort; quicksort is not stable.");
+        assert_eq!(
+            old.response.model_results[1].data,
+            "Merge sort; quicksort is not stable."
+        );
         assert_eq!(old.response.meta.total_duration_ms, 1840);
         assert_eq!(old.summary.starred, k >= 2, "schema {k}");
         assert_eq!(old.summary.tags.is_empty(), k < 2, "schema {k}");
@@ -123,16 +144,25 @@ fn every_earlier_schema_migrates_with_its_data() {
             );
         }
         let list = store.list_runs(&ListQuery::default()).unwrap();
-        assert_eq!(list.iter().map(|r| r.id.as_str()).collect::<Vec<_>>(), vec!["rt_stuck", "rt_old"]);
+        assert_eq!(
+            list.iter().map(|r| r.id.as_str()).collect::<Vec<_>>(),
+            vec!["rt_stuck", "rt_old"]
+        );
 
         // The old build's running run is recovered, and new runs can be recorded.
         assert_eq!(store.recover_interrupted().unwrap(), vec!["rt_stuck"]);
         let req = request("new", &["a/b"]);
         store.begin_run(&new_run("rt_new", 3000, &req)).unwrap();
         store
-            .finish_run(&response("rt_new", &req, &["fresh"], Some("fresh")), RunStatus::Completed)
+            .finish_run(
+                &response("rt_new", &req, &["fresh"], Some("fresh")),
+                RunStatus::Completed,
+            )
             .unwrap();
-        assert_eq!(store.search("fresh", &ListQuery::default()).unwrap().len(), 1);
+        assert_eq!(
+            store.search("fresh", &ListQuery::default()).unwrap().len(),
+            1
+        );
         assert!(store.set_starred("rt_new", true).unwrap());
         assert!(store.add_tag("rt_new", "t").unwrap());
         drop(store);
@@ -161,7 +191,13 @@ fn two_processes_migrating_at_once_both_succeed() {
     }
     let store = Store::open(&path).unwrap();
     // Backfilled once, not twice.
-    assert_eq!(store.search("mergesort", &ListQuery::default()).unwrap().len(), 1);
+    assert_eq!(
+        store
+            .search("mergesort", &ListQuery::default())
+            .unwrap()
+            .len(),
+        1
+    );
 }
 
 #[test]
@@ -173,5 +209,14 @@ fn a_newer_schema_is_refused() {
         conn.pragma_update(None, "user_version", 99).unwrap();
     }
     let err = Store::open(&path).unwrap_err();
-    assert!(matches!(err, Error::SchemaTooNew { found: 99, supported: 3 }), "{err}");
+    assert!(
+        matches!(
+            err,
+            Error::SchemaTooNew {
+                found: 99,
+                supported: 3
+            }
+        ),
+        "{err}"
+    );
 }

@@ -27,11 +27,17 @@ fn open_creates_the_directory_and_sets_pragmas() {
     let path = db(&dir);
     let store = Store::open(&path).unwrap();
     assert_eq!(store.path(), Some(path.as_path()));
-    assert_eq!(store.schema_version().unwrap(), roundtable_store::SCHEMA_VERSION);
+    assert_eq!(
+        store.schema_version().unwrap(),
+        roundtable_store::SCHEMA_VERSION
+    );
     assert!(path.exists());
     assert_eq!(lock_files(&path), vec![format!("{}.lock", store.owner())]);
     drop(store);
-    assert!(lock_files(&path).is_empty(), "the owner lock is removed on drop");
+    assert!(
+        lock_files(&path).is_empty(),
+        "the owner lock is removed on drop"
+    );
 
     let conn = rusqlite::Connection::open(&path).unwrap();
     let mode: String = conn
@@ -44,27 +50,47 @@ fn open_creates_the_directory_and_sets_pragmas() {
 fn live_recording_round_trips() {
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open(&db(&dir)).unwrap();
-    let req = request("What is the capital of France?", &["openai/gpt-4.1", "anthropic/claude", "gemini/flash"]);
-    let resp = response("rt_live", &req, &["Paris.", "It is Paris.", ""], Some("Paris"));
+    let req = request(
+        "What is the capital of France?",
+        &["openai/gpt-4.1", "anthropic/claude", "gemini/flash"],
+    );
+    let resp = response(
+        "rt_live",
+        &req,
+        &["Paris.", "It is Paris.", ""],
+        Some("Paris"),
+    );
     let c0 = store.change_counter().unwrap();
 
-    store.begin_run(&new_run("rt_live", 1_700_000_000_000, &req)).unwrap();
+    store
+        .begin_run(&new_run("rt_live", 1_700_000_000_000, &req))
+        .unwrap();
     let running = store.get_run("rt_live").unwrap().unwrap();
     assert_eq!(running.summary.status, RunStatus::Running);
     assert_eq!(running.request, req);
     assert!(running.response.model_results.is_empty());
-    assert_eq!(running.summary.models, vec!["openai/gpt-4.1", "anthropic/claude", "gemini/flash"]);
+    assert_eq!(
+        running.summary.models,
+        vec!["openai/gpt-4.1", "anthropic/claude", "gemini/flash"]
+    );
 
     // Answers arrive out of order; one is first partial then complete.
-    store.record_model_result("rt_live", &resp.model_results[1]).unwrap();
+    store
+        .record_model_result("rt_live", &resp.model_results[1])
+        .unwrap();
     let mut partial = resp.model_results[0].clone();
     partial.data = "Par".into();
     store.record_model_result("rt_live", &partial).unwrap();
-    store.record_model_result("rt_live", &resp.model_results[0]).unwrap();
+    store
+        .record_model_result("rt_live", &resp.model_results[0])
+        .unwrap();
     let mid = store.get_run("rt_live").unwrap().unwrap();
     assert_eq!(mid.response.model_results.len(), 2);
     assert_eq!(mid.response.model_results[0], resp.model_results[0]);
-    assert_eq!(mid.response.meta.models_used, vec!["openai/gpt-4.1", "anthropic/claude"]);
+    assert_eq!(
+        mid.response.meta.models_used,
+        vec!["openai/gpt-4.1", "anthropic/claude"]
+    );
     assert!((mid.summary.total_cost - 0.003).abs() < 1e-12);
     assert_eq!(mid.summary.data_preview.as_deref(), Some("Paris."));
 
@@ -94,7 +120,10 @@ fn unknown_and_duplicate_ids_are_errors_naming_the_run() {
     let req = request("q", &["a/b"]);
     store.begin_run(&new_run("rt_dup", 1, &req)).unwrap();
     let err = store.begin_run(&new_run("rt_dup", 2, &req)).unwrap_err();
-    assert!(matches!(err, Error::AlreadyExists(ref id) if id == "rt_dup"), "{err}");
+    assert!(
+        matches!(err, Error::AlreadyExists(ref id) if id == "rt_dup"),
+        "{err}"
+    );
     assert!(err.to_string().contains("rt_dup"));
 
     let resp = response("rt_dup", &req, &["x"], Some("x"));
@@ -168,10 +197,24 @@ fn a_crashed_owners_stale_lock_file_is_recovered_and_removed() {
     b.begin_run(&new_run("rt_crashed", 10, &req)).unwrap();
     // A process that died without cleaning up: its lock file is there, unlocked.
     let dead = "0123456789abcdef0123456789abcdef";
-    std::fs::write(path.parent().unwrap().join("owners").join(format!("{dead}.lock")), "").unwrap();
+    std::fs::write(
+        path.parent()
+            .unwrap()
+            .join("owners")
+            .join(format!("{dead}.lock")),
+        "",
+    )
+    .unwrap();
     // And one that died with no running run: swept too.
     let idle = "fedcba9876543210fedcba9876543210";
-    std::fs::write(path.parent().unwrap().join("owners").join(format!("{idle}.lock")), "").unwrap();
+    std::fs::write(
+        path.parent()
+            .unwrap()
+            .join("owners")
+            .join(format!("{idle}.lock")),
+        "",
+    )
+    .unwrap();
     let conn = rusqlite::Connection::open(&path).unwrap();
     conn.execute("UPDATE runs SET owner = ?1 WHERE id = 'rt_crashed'", [dead])
         .unwrap();
@@ -179,10 +222,16 @@ fn a_crashed_owners_stale_lock_file_is_recovered_and_removed() {
     let outside = dir.path().join("keep.lock");
     std::fs::write(&outside, "").unwrap();
     b.begin_run(&new_run("rt_forged", 11, &req)).unwrap();
-    conn.execute("UPDATE runs SET owner = '../keep' WHERE id = 'rt_forged'", [])
-        .unwrap();
+    conn.execute(
+        "UPDATE runs SET owner = '../keep' WHERE id = 'rt_forged'",
+        [],
+    )
+    .unwrap();
 
-    assert_eq!(b.recover_interrupted().unwrap(), vec!["rt_crashed", "rt_forged"]);
+    assert_eq!(
+        b.recover_interrupted().unwrap(),
+        vec!["rt_crashed", "rt_forged"]
+    );
     assert!(outside.exists());
     assert_eq!(lock_files(&path), vec![format!("{}.lock", b.owner())]);
 }
@@ -199,12 +248,18 @@ fn a_live_owners_running_run_is_left_alone() {
 
     assert!(b.recover_interrupted().unwrap().is_empty());
     assert!(a.recover_interrupted().unwrap().is_empty());
-    assert_eq!(b.get_run("rt_a").unwrap().unwrap().summary.status, RunStatus::Running);
+    assert_eq!(
+        b.get_run("rt_a").unwrap().unwrap().summary.status,
+        RunStatus::Running
+    );
     assert_eq!(lock_files(&path).len(), 2);
 
     // A finishes through B's connection (any Store may finish any run).
-    b.finish_run(&response("rt_a", &req, &["x"], Some("x")), RunStatus::Completed)
-        .unwrap();
+    b.finish_run(
+        &response("rt_a", &req, &["x"], Some("x")),
+        RunStatus::Completed,
+    )
+    .unwrap();
     drop(a);
     assert!(b.recover_interrupted().unwrap().is_empty());
     drop(b);
@@ -286,7 +341,16 @@ fn two_connections_writing_at_once_lose_nothing() {
         assert_eq!(run.response.model_results.len(), 3);
     }
     assert_eq!(
-        store.search("resolved", &ListQuery { limit: 10_000, ..ListQuery::default() }).unwrap().len(),
+        store
+            .search(
+                "resolved",
+                &ListQuery {
+                    limit: 10_000,
+                    ..ListQuery::default()
+                }
+            )
+            .unwrap()
+            .len(),
         2 * runs_per_writer
     );
     // 2 writers × 200 runs × 5 writes each.
@@ -300,7 +364,10 @@ fn delete_cascades_and_detaches_children() {
     let req = request("parent question zebra", &["a/b", "c/d"]);
     store.begin_run(&new_run("rt_parent", 1, &req)).unwrap();
     store
-        .finish_run(&response("rt_parent", &req, &["x", "y"], Some("z")), RunStatus::Completed)
+        .finish_run(
+            &response("rt_parent", &req, &["x", "y"], Some("z")),
+            RunStatus::Completed,
+        )
         .unwrap();
     store.add_tag("rt_parent", "keep").unwrap();
     let mut child = new_run("rt_child", 2, &req);
@@ -319,11 +386,20 @@ fn delete_cascades_and_detaches_children() {
 
     let conn = rusqlite::Connection::open(store.path().unwrap()).unwrap();
     let count = |sql: &str| conn.query_row(sql, [], |r| r.get::<_, i64>(0)).unwrap();
-    assert_eq!(count("SELECT count(*) FROM model_results WHERE run_id = 'rt_parent'"), 0);
-    assert_eq!(count("SELECT count(*) FROM tags WHERE run_id = 'rt_parent'"), 0);
+    assert_eq!(
+        count("SELECT count(*) FROM model_results WHERE run_id = 'rt_parent'"),
+        0
+    );
+    assert_eq!(
+        count("SELECT count(*) FROM tags WHERE run_id = 'rt_parent'"),
+        0
+    );
     // Only the child's prompt still matches.
     let hits = store.search("zebra", &ListQuery::default()).unwrap();
-    assert_eq!(hits.iter().map(|h| h.id.as_str()).collect::<Vec<_>>(), vec!["rt_child"]);
+    assert_eq!(
+        hits.iter().map(|h| h.id.as_str()).collect::<Vec<_>>(),
+        vec!["rt_child"]
+    );
 
     // A parent that is gone is recorded as none.
     let mut orphan = new_run("rt_orphan", 3, &req);
@@ -348,22 +424,40 @@ fn star_and_tags() {
     assert!(store.add_tag("rt_1", "work").unwrap());
     assert!(store.add_tag("rt_1", "alpha").unwrap());
     assert!(!store.add_tag("rt_none", "x").unwrap());
-    assert!(matches!(store.add_tag("rt_1", "  "), Err(Error::InvalidTag(_))));
+    assert!(matches!(
+        store.add_tag("rt_1", "  "),
+        Err(Error::InvalidTag(_))
+    ));
 
     let s = store.get_run("rt_1").unwrap().unwrap().summary;
     assert!(s.starred);
     assert_eq!(s.tags, vec!["alpha", "work"]);
 
     let starred = store
-        .list_runs(&ListQuery { starred: Some(true), ..ListQuery::default() })
+        .list_runs(&ListQuery {
+            starred: Some(true),
+            ..ListQuery::default()
+        })
         .unwrap();
-    assert_eq!(starred.iter().map(|r| r.id.as_str()).collect::<Vec<_>>(), vec!["rt_1"]);
+    assert_eq!(
+        starred.iter().map(|r| r.id.as_str()).collect::<Vec<_>>(),
+        vec!["rt_1"]
+    );
     let unstarred = store
-        .list_runs(&ListQuery { starred: Some(false), ..ListQuery::default() })
+        .list_runs(&ListQuery {
+            starred: Some(false),
+            ..ListQuery::default()
+        })
         .unwrap();
-    assert_eq!(unstarred.iter().map(|r| r.id.as_str()).collect::<Vec<_>>(), vec!["rt_2"]);
+    assert_eq!(
+        unstarred.iter().map(|r| r.id.as_str()).collect::<Vec<_>>(),
+        vec!["rt_2"]
+    );
     let tagged = store
-        .list_runs(&ListQuery { tag: Some("work".into()), ..ListQuery::default() })
+        .list_runs(&ListQuery {
+            tag: Some("work".into()),
+            ..ListQuery::default()
+        })
         .unwrap();
     assert_eq!(tagged.len(), 1);
 
@@ -382,7 +476,8 @@ fn change_counter_moves_across_connections() {
     let a = Store::open(&path).unwrap();
     let b = Store::open(&path).unwrap();
     let before = b.change_counter().unwrap();
-    a.begin_run(&new_run("rt_1", 1, &request("q", &["a/b"]))).unwrap();
+    a.begin_run(&new_run("rt_1", 1, &request("q", &["a/b"])))
+        .unwrap();
     let after = b.change_counter().unwrap();
     assert!(after > before);
     a.set_starred("rt_1", true).unwrap();
@@ -412,7 +507,10 @@ fn sigkill_child() {
                 .unwrap();
         }
         store
-            .record_model_result("rt_killed", &result(i as usize % 3, "a/b", &format!("answer {i}")))
+            .record_model_result(
+                "rt_killed",
+                &result(i as usize % 3, "a/b", &format!("answer {i}")),
+            )
             .unwrap();
     }
 }
@@ -432,7 +530,10 @@ fn sigkill_mid_run_leaves_a_consistent_database() {
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {
         let n = observer
-            .list_runs(&ListQuery { limit: 1000, ..ListQuery::default() })
+            .list_runs(&ListQuery {
+                limit: 1000,
+                ..ListQuery::default()
+            })
             .unwrap()
             .len();
         if n >= 50 {
@@ -451,12 +552,21 @@ fn sigkill_mid_run_leaves_a_consistent_database() {
     let killed = observer.get_run("rt_killed").unwrap().unwrap();
     assert_eq!(killed.summary.status, RunStatus::Interrupted);
     assert_eq!(killed.response.model_results.len(), 3);
-    assert!(observer
-        .list_runs(&ListQuery { status: Some(RunStatus::Running), ..ListQuery::default() })
-        .unwrap()
-        .is_empty());
+    assert!(
+        observer
+            .list_runs(&ListQuery {
+                status: Some(RunStatus::Running),
+                ..ListQuery::default()
+            })
+            .unwrap()
+            .is_empty()
+    );
     drop(observer);
     let reopened = Store::open(&path).unwrap();
     assert_eq!(reopened.integrity_check().unwrap(), "ok");
-    assert_eq!(lock_files(&path).len(), 1, "the dead child's lock file is gone");
+    assert_eq!(
+        lock_files(&path).len(),
+        1,
+        "the dead child's lock file is gone"
+    );
 }

@@ -99,7 +99,12 @@ fn write_run(out: &mut String, run: &StoredRun, sanitizer: &ammonia::Builder<'_>
     out.push_str(&facts.join(" · "));
     out.push_str("</p>\n<h3>Prompt</h3>\n");
     text_block(out, &run.request.input);
-    if let Some(i) = run.request.instructions.as_deref().filter(|i| !i.is_empty()) {
+    if let Some(i) = run
+        .request
+        .instructions
+        .as_deref()
+        .filter(|i| !i.is_empty())
+    {
         out.push_str("<h3>Instructions</h3>\n");
         text_block(out, i);
     }
@@ -271,6 +276,9 @@ mod tests {
 
     #[test]
     fn escapes() {
-        assert_eq!(esc("<a href='x'>&\""), "&lt;a href=&#39;x&#39;&gt;&amp;&quot;");
+        assert_eq!(
+            esc("<a href='x'>&\""),
+            "&lt;a href=&#39;x&#39;&gt;&amp;&quot;"
+        );
     }
 }

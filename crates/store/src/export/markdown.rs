@@ -56,7 +56,12 @@ fn write_run(out: &mut String, run: &StoredRun, escape_all: bool) {
 
     let _ = writeln!(out, "### Prompt\n");
     push_block(out, &run.request.input);
-    if let Some(i) = run.request.instructions.as_deref().filter(|i| !i.is_empty()) {
+    if let Some(i) = run
+        .request
+        .instructions
+        .as_deref()
+        .filter(|i| !i.is_empty())
+    {
         let _ = writeln!(out, "### Instructions\n");
         push_block(out, i);
     }
@@ -339,7 +344,8 @@ mod tests {
 
     #[test]
     fn code_is_kept_verbatim() {
-        let src = "Use `Vec<T>` here:\n\n```rust\nlet v: Vec<u8> = a && b;\n```\n\n    <indented>\n";
+        let src =
+            "Use `Vec<T>` here:\n\n```rust\nlet v: Vec<u8> = a && b;\n```\n\n    <indented>\n";
         let md = inert_markdown(src);
         assert_eq!(md, src);
         let html = rendered(&md);
@@ -351,7 +357,10 @@ mod tests {
     fn schemes_are_defanged() {
         let md = inert_markdown("[x](javascript:alert(1)) [y](JavaScript\\:alert(1)) metadata: ok");
         let html = rendered(&md);
-        assert!(!html.to_lowercase().contains("href=\"javascript:"), "{html}");
+        assert!(
+            !html.to_lowercase().contains("href=\"javascript:"),
+            "{html}"
+        );
         assert!(md.contains("metadata: ok"));
     }
 
@@ -367,10 +376,16 @@ mod tests {
     #[test]
     fn images_become_links() {
         let md = inert_markdown("see ![pixel](https://evil.example/t.png) and `![code](x)`");
-        assert_eq!(md, "see \\![pixel](https://evil.example/t.png) and `![code](x)`");
+        assert_eq!(
+            md,
+            "see \\![pixel](https://evil.example/t.png) and `![code](x)`"
+        );
         let html = rendered(&md);
         assert!(!html.contains("<img"), "{html}");
-        assert!(html.contains("<a href=\"https://evil.example/t.png\">pixel</a>"), "{html}");
+        assert!(
+            html.contains("<a href=\"https://evil.example/t.png\">pixel</a>"),
+            "{html}"
+        );
     }
 
     #[test]

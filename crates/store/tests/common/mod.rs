@@ -2,8 +2,7 @@
 #![allow(dead_code)]
 
 use roundtable_store::{
-    Meta, ModelResult, ModelSpec, NewRun, Resolution, RoundtableRequest, RoundtableResponse,
-    Usage,
+    Meta, ModelResult, ModelSpec, NewRun, Resolution, RoundtableRequest, RoundtableResponse, Usage,
 };
 
 pub fn request(input: &str, models: &[&str]) -> RoundtableRequest {
@@ -56,7 +55,12 @@ pub fn failed(index: usize, model: &str, error: &str) -> ModelResult {
 }
 
 /// A finished response for `req`, one answer per model (`answers[i]`).
-pub fn response(id: &str, req: &RoundtableRequest, answers: &[&str], data: Option<&str>) -> RoundtableResponse {
+pub fn response(
+    id: &str,
+    req: &RoundtableRequest,
+    answers: &[&str],
+    data: Option<&str>,
+) -> RoundtableResponse {
     let model_results: Vec<ModelResult> = req
         .models
         .iter()

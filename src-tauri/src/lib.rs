@@ -1,0 +1,112 @@
+//! `roundtable-desktop`: the desktop app, a Tauri 2 shell over `roundtable-app`.
+//!
+//! The window shows the Svelte UI in `ui/` (embedded from `ui/dist` with the
+//! `custom-protocol` feature). Every command in [`commands`] is one line over
+//! [`roundtable_app::App`]; errors cross IPC as `{code, message, field}`. A run's
+//! events stream to the UI over its own `tauri::ipc::Channel<RunEvent>`; the
+//! broadcast event `history-changed` tells the windows when any process wrote the
+//! history. Keys go in (`set_key`) and never come back out.
+//!
+//! Extending it: a new use case is a method on `App` and a one-line command in
+//! [`commands`], listed in [`run`]'s `generate_handler!`, and a method on the UI's
+//! `Backend` (`ui/src/lib/ipc/backend.ts`). A type that crosses IPC derives
+//! `ts_rs::TS` (behind the `ts` feature outside this crate) and is listed in
+//! `ipc_types.rs`; `ROUNDTABLE_UPDATE_TYPES=1 cargo test -p roundtable-desktop ipc_types`
+//! regenerates `ui/src/lib/ipc/types/`.
+
+pub mod commands;
+mod export;
+#[cfg(test)]
+mod ipc_types;
+pub mod local;
+mod state;
+
+pub use state::{AppInfo, Desktop, HistoryQuery, ResolveArgs, RunResult};
+
+use std::sync::Arc;
+use std::time::Duration;
+use tauri::{Emitter, Manager};
+
+/// The broadcast event sent when the history changed (payload: the new version).
+pub const HISTORY_CHANGED: &str = "history-changed";
+
+/// How often the history is checked for changes made by any process.
+const HISTORY_POLL: Duration = Duration::from_secs(1);
+
+/// Opens the app (config, history) and runs the window until it is closed.
+pub fn run() {
+    let started = std::time::Instant::now();
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into()),
+        )
+        .with_writer(std::io::stderr)
+        .try_init();
+    let desktop = Desktop::open(started);
+    tauri::Builder::default()
+        .plugin(tauri_plugin_dialog::init())
+        .plugin(navigation_guard())
+        .manage(desktop)
+        .setup(|app| {
+            let handle = app.handle().clone();
+            if let Ok(core) = app.state::<Desktop>().app() {
+                watch_history(handle, core.clone());
+            }
+            Ok(())
+        })
+        .invoke_handler(tauri::generate_handler![
+            commands::app_info,
+            commands::ui_ready,
+            commands::run_roundtable,
+            commands::rerun,
+            commands::resolve_run,
+            commands::cancel_run,
+            commands::list_runs,
+            commands::get_run,
+            commands::delete_run,
+            commands::set_starred,
+            commands::add_tag,
+            commands::remove_tag,
+            commands::history_version,
+            commands::export_runs,
+            commands::list_providers,
+            commands::set_key,
+            commands::delete_key,
+            commands::detect_local_servers,
+        ])
+        .run(tauri::generate_context!())
+        .expect("the Roundtable window could not start");
+}
+
+/// Keeps the window on the app: a link in a model's answer never navigates it away.
+fn navigation_guard<R: tauri::Runtime>() -> tauri::plugin::TauriPlugin<R> {
+    tauri::plugin::Builder::new("navigation-guard")
+        .on_navigation(|_, url| {
+            let allowed = matches!(url.scheme(), "tauri")
+                || url.host_str() == Some("tauri.localhost")
+                || (cfg!(debug_assertions) && url.host_str() == Some("localhost"));
+            if !allowed {
+                tracing::warn!(%url, "blocked a navigation away from the app");
+            }
+            allowed
+        })
+        .build()
+}
+
+/// Emits [`HISTORY_CHANGED`] whenever the history's change counter moves, whoever
+/// wrote it (this window, another window, a CLI run in another process).
+fn watch_history<R: tauri::Runtime>(handle: tauri::AppHandle<R>, app: Arc<roundtable_app::App>) {
+    tauri::async_runtime::spawn(async move {
+        let mut last = app.history_version().ok();
+        let mut tick = tokio::time::interval(HISTORY_POLL);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+        loop {
+            tick.tick().await;
+            let now = app.history_version().ok();
+            if now.is_some() && now != last {
+                last = now;
+                let _ = handle.emit(HISTORY_CHANGED, now);
+            }
+        }
+    });
+}

@@ -1,0 +1,221 @@
+//! What the window's commands share: the app, the runs in flight, and the types
+//! that cross IPC besides the app's own.
+
+use roundtable_app::core::{Resolution, RoundtableResponse, RunEvent, RunStatus};
+use roundtable_app::{App, AppError, AppOptions};
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+use std::future::Future;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+use tauri::ipc::Channel;
+use tokio::sync::mpsc::UnboundedSender;
+use tokio_util::sync::CancellationToken;
+
+/// Tauri state: the app (or why it could not open), and a cancellation token per
+/// run in flight, keyed by the handle the UI chose for it.
+pub struct Desktop {
+    app: Result<Arc<App>, AppError>,
+    runs: Mutex<HashMap<String, CancellationToken>>,
+    started: Instant,
+    ready: AtomicBool,
+}
+
+impl Desktop {
+    /// Opens the app at `ROUNDTABLE_HOME` (or the platform's data directory). A
+    /// failure (a bad `config.toml`) is kept and shown by the UI.
+    pub fn open(started: Instant) -> Desktop {
+        let app = App::open(AppOptions::default()).map(Arc::new);
+        if let Err(e) = &app {
+            tracing::error!(error = %e, "could not open the app");
+        }
+        Desktop::with_app(app, started)
+    }
+
+    pub fn with_app(app: Result<Arc<App>, AppError>, started: Instant) -> Desktop {
+        Desktop {
+            app,
+            runs: Mutex::new(HashMap::new()),
+            started,
+            ready: AtomicBool::new(false),
+        }
+    }
+
+    pub fn app(&self) -> Result<&Arc<App>, AppError> {
+        self.app.as_ref().map_err(Clone::clone)
+    }
+
+    pub fn open_error(&self) -> Option<AppError> {
+        self.app.as_ref().err().cloned()
+    }
+
+    /// Milliseconds since the process started; the first call also reports it
+    /// (stdout, and `ROUNDTABLE_READY_FILE` when set) for the start-up benchmark.
+    pub fn report_ready(&self) -> u64 {
+        let ms = self.started.elapsed().as_millis() as u64;
+        if !self.ready.swap(true, Ordering::SeqCst) {
+            println!("roundtable-desktop: ui ready after {ms} ms");
+            if let Some(path) = std::env::var_os("ROUNDTABLE_READY_FILE") {
+                let _ = std::fs::write(path, ms.to_string());
+            }
+        }
+        ms
+    }
+
+    /// Runs `run` with a cancellation token registered under `handle` (see
+    /// [`Desktop::cancel`]), its events forwarded to `channel`; returns once the
+    /// run is over and every event was sent.
+    pub async fn track<F, Fut>(
+        &self,
+        handle: String,
+        channel: Channel<RunEvent>,
+        run: F,
+    ) -> Result<RunResult, AppError>
+    where
+        F: FnOnce(UnboundedSender<RunEvent>, CancellationToken) -> Fut,
+        Fut: Future<Output = Result<roundtable_app::core::RunOutcome, AppError>>,
+    {
+        let cancel = CancellationToken::new();
+        {
+            let mut runs = self.runs.lock().unwrap_or_else(|e| e.into_inner());
+            if runs.contains_key(&handle) {
+                return Err(AppError::new(
+                    "invalid_request",
+                    format!("a run with handle {handle} is already in flight"),
+                ));
+            }
+            runs.insert(handle.clone(), cancel.clone());
+        }
+        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<RunEvent>();
+        let forward = tauri::async_runtime::spawn(async move {
+            while let Some(event) = rx.recv().await {
+                // A window that went away stops listening; the run still finishes
+                // and is recorded.
+                let _ = channel.send(event);
+            }
+        });
+        let outcome = run(tx, cancel).await;
+        let _ = forward.await;
+        self.runs
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(&handle);
+        outcome.map(|o| RunResult {
+            response: o.response,
+            status: o.status,
+        })
+    }
+
+    /// Cancels the run in flight under `handle`; whether there was one.
+    pub fn cancel(&self, handle: &str) -> bool {
+        let runs = self.runs.lock().unwrap_or_else(|e| e.into_inner());
+        match runs.get(handle) {
+            Some(token) => {
+                token.cancel();
+                true
+            }
+            None => false,
+        }
+    }
+}
+
+/// A run's end: the whole response and how it ended.
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
+pub struct RunResult {
+    pub response: RoundtableResponse,
+    pub status: RunStatus,
+}
+
+/// The history list's filters; `text` searches the full text.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[cfg_attr(test, derive(ts_rs::TS), ts(optional_fields))]
+pub struct HistoryQuery {
+    pub text: Option<String>,
+    pub model: Option<String>,
+    pub status: Option<RunStatus>,
+    pub starred: Option<bool>,
+    pub tag: Option<String>,
+    pub limit: Option<u32>,
+    pub offset: Option<u32>,
+}
+
+impl HistoryQuery {
+    pub fn list_query(&self) -> roundtable_app::store::ListQuery {
+        roundtable_app::store::ListQuery {
+            limit: self.limit.unwrap_or(100) as usize,
+            offset: self.offset.unwrap_or(0) as usize,
+            status: self.status,
+            starred: self.starred,
+            model: self.model.clone().filter(|m| !m.trim().is_empty()),
+            tag: self.tag.clone().filter(|t| !t.trim().is_empty()),
+            ..Default::default()
+        }
+    }
+
+    /// The search text, when there is one.
+    pub fn text(&self) -> Option<&str> {
+        self.text
+            .as_deref()
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+    }
+}
+
+/// How to resolve a stored run again.
+#[derive(Debug, Clone, Deserialize)]
+#[cfg_attr(test, derive(ts_rs::TS), ts(optional_fields))]
+pub struct ResolveArgs {
+    pub resolution: Resolution,
+    pub summary_model: Option<String>,
+    pub choices: Option<Vec<String>>,
+}
+
+impl From<ResolveArgs> for roundtable_app::Reresolve {
+    fn from(a: ResolveArgs) -> Self {
+        roundtable_app::Reresolve {
+            resolution: a.resolution,
+            summary_model: a.summary_model,
+            choices: a.choices,
+        }
+    }
+}
+
+/// What the UI needs to know about the app at start.
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
+pub struct AppInfo {
+    pub version: String,
+    /// `ROUNDTABLE_HOME`.
+    pub home: String,
+    /// Why the app could not open (a bad `config.toml`), when it could not.
+    pub open_error: Option<AppError>,
+    /// The port `roundtable serve` listens on (`[server] port` in config.toml).
+    pub server_port: u16,
+    pub default_models: Vec<String>,
+    pub default_summary_model: Option<String>,
+    /// Test runs only (`ROUNDTABLE_E2E_EXPORT_DIR`): exports go to this folder
+    /// without the save dialog, which WebDriver cannot drive.
+    pub e2e_export_dir: Option<String>,
+}
+
+impl AppInfo {
+    pub fn of(desktop: &Desktop) -> AppInfo {
+        let app = desktop.app().ok();
+        let config = app.map(|a| a.config());
+        AppInfo {
+            version: env!("CARGO_PKG_VERSION").to_string(),
+            home: app
+                .map(|a| a.home().display().to_string())
+                .unwrap_or_else(|| roundtable_app::config::default_home().display().to_string()),
+            open_error: desktop.open_error(),
+            server_port: config.map(|c| c.server.port).unwrap_or(8787),
+            default_models: config.map(|c| c.default_models.clone()).unwrap_or_default(),
+            default_summary_model: config.and_then(|c| c.default_summary_model.clone()),
+            e2e_export_dir: std::env::var("ROUNDTABLE_E2E_EXPORT_DIR")
+                .ok()
+                .filter(|d| !d.is_empty()),
+        }
+    }
+}

@@ -1,0 +1,215 @@
+// End to end in the real app: a roundtable streams into its cards and resolves,
+// the history finds it, an export writes a file, and a model answering XSS
+// payloads renders inert.
+import { after, before, describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { artifacts, startApp, waitInPage } from "./harness.mjs";
+
+const ANSWER =
+  "Independent answers expose each model's **blind spots**. Where they agree you can be more confident; where they differ you see what to check. " +
+  "A consolidation keeps the best of each, and a vote settles questions with fixed choices.";
+
+// If any of these ran, it would leave a mark: an alert (WebDriver then fails the
+// next command), window.__pwned, the title, or a key stored in the keychain
+// through the app's own IPC.
+const EFFECT =
+  "window.__pwned=1;document.title='pwned';window.__TAURI_INTERNALS__&&window.__TAURI_INTERNALS__.invoke('set_key',{provider:'openai',key:'pwned-key-12345678'})";
+const XSS = [
+  `<script>${EFFECT}</script>`,
+  `<img src=x onerror="${EFFECT}">`,
+  `<img src=x onerror=alert(1)>`,
+  `<svg onload="${EFFECT}"><circle r="1"/></svg>`,
+  `<details open ontoggle="${EFFECT}"><summary>t</summary></details>`,
+  `<input autofocus onfocus="${EFFECT}">`,
+  `<iframe srcdoc="<script>parent.${EFFECT}</script>"></iframe>`,
+  `<video><source onerror="${EFFECT}"></video>`,
+  `<body onload="${EFFECT}">`,
+  `<style>@import 'javascript:alert(1)'; body{display:none}</style>`,
+  `<div style="position:fixed;inset:0;z-index:9;background:red">cover</div>`,
+  `[markdown link](javascript:${encodeURIComponent(EFFECT)})`,
+  `[upper](JAVASCRIPT:alert(1))`,
+  `[data](data:text/html;base64,PHNjcmlwdD5hbGVydCgxKTwvc2NyaXB0Pg==)`,
+  `<a href="javascript:${EFFECT.replaceAll('"', "&quot;")}">html link</a>`,
+  `<a href=" jAvAsCrIpT:alert(1)">spaced link</a>`,
+  `<form action="javascript:alert(1)"><button>go</button></form>`,
+  "Plain text after the payloads.",
+].join("\n\n");
+
+const SCRIPT = {
+  default: { answer: "OK", latency_ms: 50, chunks: 2 },
+  models: {
+    a: { answer: ANSWER, latency_ms: 300, chunk_delay_ms: 120, chunks: 40 },
+    b: { answer: ANSWER.replace("blind spots", "weak spots"), latency_ms: 500, chunk_delay_ms: 140, chunks: 40 },
+    xss: { answer: XSS, latency_ms: 50, chunk_delay_ms: 20, chunks: 10 },
+  },
+};
+
+const cardState = (model) => {
+  const c = document.querySelector(`[data-testid=model-card][data-model="${model}"]`);
+  if (!c) return null;
+  return {
+    status: c.dataset.status,
+    text: c.querySelector("[data-testid=card-body]").innerText.trim(),
+    timer: c.querySelector("[data-testid=card-timer]").textContent.trim(),
+  };
+};
+
+describe("the desktop app", () => {
+  let app;
+  let browser;
+  before(async () => {
+    app = await startApp(SCRIPT);
+    browser = app.browser;
+    await (await browser.$("[data-testid=prompt]")).waitForDisplayed({ timeout: 30_000 });
+  });
+  after(async () => {
+    await app?.stop();
+  });
+
+  it("streams a roundtable into its cards and resolves it", async () => {
+    await (await browser.$("[data-testid=prompt]")).setValue("Why do several models beat one? (e2e-zebra)");
+    const inputs = await browser.$$("[data-testid=model-input]");
+    await inputs[0].setValue("fake/a");
+    await (await browser.$("[data-testid=add-model]")).click();
+    await (await browser.$$("[data-testid=model-input]"))[1].setValue("fake/b");
+    await (await browser.$("[data-testid=run]")).click();
+
+    // Partial text while the card is still streaming, and a ticking timer.
+    const streaming = (model) => {
+      const c = document.querySelector(`[data-testid=model-card][data-model="${model}"]`);
+      const s = c && {
+        status: c.dataset.status,
+        text: c.querySelector("[data-testid=card-body]").innerText.trim(),
+        timer: c.querySelector("[data-testid=card-timer]").textContent.trim(),
+      };
+      return s && s.status === "streaming" && s.text.length > 10 && s.timer !== "0 ms" ? s : null;
+    };
+    const partial = await waitInPage(browser, streaming, ["fake/a"], {
+      message: "fake/a never showed partial text while streaming",
+    });
+    assert.ok(partial.text.length < ANSWER.length, "the first look is partial");
+    await browser.saveScreenshot(join(artifacts, "workbench-mid-run.png"));
+    await waitInPage(
+      browser,
+      (model, t0) =>
+        document.querySelector(`[data-testid=model-card][data-model="${model}"] [data-testid=card-timer]`)?.textContent.trim() !== t0,
+      ["fake/a", partial.timer],
+      { message: "the timer did not tick" },
+    );
+
+    // Both answer; the resolved answer appears.
+    const resolved = await waitInPage(
+      browser,
+      () => {
+        const phase = document.querySelector("[data-testid=run-phase]")?.textContent ?? "";
+        const body = document.querySelector("[data-testid=resolved-body]")?.innerText ?? "";
+        return phase.includes("Completed") && body.includes("blind spots") ? body : null;
+      },
+      [],
+      { message: "the run did not complete with a resolved answer" },
+    );
+    assert.match(resolved, /consolidation keeps the best/);
+    const b = await browser.execute(cardState, "fake/b");
+    assert.equal(b.status, "done");
+    assert.match(b.text, /weak spots/);
+    await browser.saveScreenshot(join(artifacts, "workbench-done.png"));
+  });
+
+  it("finds the run in the history and exports it", async () => {
+    await (await browser.$("[data-testid=nav-history]")).click();
+    await (await browser.$("[data-testid=history-search]")).setValue("zebra");
+    await waitInPage(
+      browser,
+      () => {
+        const items = [...document.querySelectorAll("[data-testid=history-item]")];
+        return items.length === 1 && items[0].innerText.includes("e2e-zebra");
+      },
+      [],
+      { message: "the history search did not find the run" },
+    );
+    await (await browser.$("[data-testid=history-item] input[type=checkbox]")).click();
+    await (await browser.$("[data-testid=export-format]")).selectByAttribute("value", "json");
+    await (await browser.$("[data-testid=export]")).click();
+    await (await browser.$("[data-testid=export-notice]")).waitForDisplayed({ timeout: 15_000 });
+    await browser.saveScreenshot(join(artifacts, "history.png"));
+    const files = readdirSync(app.exportDir);
+    assert.equal(files.length, 1, `one export file, got ${files}`);
+    assert.match(files[0], /\.json$/);
+    const text = readFileSync(join(app.exportDir, files[0]), "utf8");
+    assert.match(text, /e2e-zebra/);
+    assert.doesNotThrow(() => JSON.parse(text));
+  });
+
+  it("renders a model's XSS payloads inert", async () => {
+    await (await browser.$("[data-testid=nav-workbench]")).click();
+    await (await browser.$("[data-testid=prompt]")).setValue("Show me some HTML");
+    await (await browser.$$("[data-testid=model-input]"))[0].setValue("fake/xss");
+    await (await browser.$('button[aria-label="Remove model 2"]')).click();
+    await (await browser.$("button=Fast")).click();
+    // Count every IPC call from here on, at the transport (Tauri's invoke is
+    // read-only): on Linux a call is a fetch of ipc://localhost/<command>, or a
+    // message to window.ipc. A payload calling invoke() would show up here.
+    const wrapped = await browser.execute(() => {
+      window.__ipcCalls = [];
+      const fetch0 = window.fetch;
+      window.fetch = function (input, ...rest) {
+        const url = typeof input === "string" ? input : input?.url ?? "";
+        if (/^(ipc:|https?:\/\/ipc\.localhost)/.test(url)) window.__ipcCalls.push(decodeURIComponent(new URL(url).pathname.slice(1)));
+        return fetch0.call(this, input, ...rest);
+      };
+      if (window.ipc?.postMessage) {
+        const post0 = window.ipc.postMessage.bind(window.ipc);
+        window.ipc.postMessage = (m) => {
+          try {
+            window.__ipcCalls.push(JSON.parse(m).cmd);
+          } catch {
+            window.__ipcCalls.push("?");
+          }
+          return post0(m);
+        };
+      }
+      return window.fetch !== fetch0;
+    });
+    assert.ok(wrapped, "could not wrap the IPC transport");
+    await (await browser.$("[data-testid=run]")).click();
+    await waitInPage(
+      browser,
+      () => {
+        const s = document.querySelector('[data-testid=model-card][data-model="fake/xss"]');
+        return s?.dataset.status === "done" && s.innerText.includes("Plain text after the payloads");
+      },
+      [],
+      { message: "the XSS answer did not render" },
+    );
+    // Follow every link the answer has (the app must neither run nor navigate).
+    for (const link of await browser.$$("[data-testid=card-body] a")) await link.click();
+    await assert.rejects(browser.getAlertText(), "an alert was opened");
+    const report = await browser.execute(() => {
+      const body = document.querySelector('[data-testid=model-card][data-model="fake/xss"] [data-testid=card-body]');
+      const bad = [];
+      body.querySelectorAll("script, iframe, object, embed, style, form, input, svg, video, source").forEach((el) => bad.push(el.tagName));
+      body.querySelectorAll("*").forEach((el) => {
+        for (const a of el.attributes) {
+          if (/^on/i.test(a.name) || a.name === "style" || a.name === "srcdoc") bad.push(`${el.tagName}[${a.name}]`);
+          if (/^\s*(javascript|vbscript|data):/i.test(a.value) && a.name !== "src") bad.push(`${el.tagName}[${a.name}=${a.value.slice(0, 20)}]`);
+        }
+      });
+      return { bad, pwned: window.__pwned ?? null, title: document.title, calls: window.__ipcCalls, href: location.href };
+    });
+    assert.deepEqual(report.bad, [], "inert DOM");
+    assert.equal(report.pwned, null, "no payload ran");
+    assert.equal(report.title, "Roundtable");
+    assert.ok(report.calls.includes("run_roundtable"), `the IPC counter works: ${report.calls}`);
+    const allowed = new Set(["run_roundtable", "list_runs", "get_run", "plugin:event|listen", "plugin:event|unlisten", "plugin:__TAURI_CHANNEL__|fetch"]);
+    assert.deepEqual(report.calls.filter((c) => !allowed.has(c)), [], "no unexpected IPC call");
+    assert.doesNotMatch(report.href, /^javascript:|^data:/);
+    // And nothing reached the keychain through another path.
+    const openai = await browser.execute(async () =>
+      (await window.__TAURI_INTERNALS__.invoke("list_providers")).find((p) => p.id === "openai"),
+    );
+    assert.equal(openai.key_source, "missing");
+    await browser.saveScreenshot(join(artifacts, "xss.png"));
+  });
+});

@@ -1,0 +1,123 @@
+// The real app under WebDriver: a fake provider, a throwaway ROUNDTABLE_HOME,
+// tauri-driver (which starts WebKitWebDriver, which starts the app), a session.
+import { spawn } from "node:child_process";
+import { createServer } from "node:net";
+import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { remote } from "webdriverio";
+
+const here = dirname(fileURLToPath(import.meta.url));
+export const root = resolve(here, "../..");
+export const artifacts = join(here, "artifacts");
+const target = process.env.CARGO_TARGET_DIR ? resolve(process.env.CARGO_TARGET_DIR) : join(root, "target");
+const bin = (name) => join(target, process.env.E2E_PROFILE ?? "debug", name);
+
+function freePort() {
+  return new Promise((ok, fail) => {
+    const s = createServer();
+    s.on("error", fail);
+    s.listen(0, "127.0.0.1", () => {
+      const { port } = s.address();
+      s.close(() => ok(port));
+    });
+  });
+}
+
+/** Resolves with the first stdout line matching `pattern`, or fails after `ms`. */
+function waitForLine(child, pattern, ms, what) {
+  return new Promise((ok, fail) => {
+    let seen = "";
+    const timer = setTimeout(() => fail(new Error(`${what}: no "${pattern}" within ${ms} ms; output: ${seen}`)), ms);
+    const on = (chunk) => {
+      seen += chunk;
+      const m = seen.match(pattern);
+      if (m) {
+        clearTimeout(timer);
+        ok(m);
+      }
+    };
+    child.stdout.on("data", on);
+    child.stderr.on("data", (c) => (seen += c));
+    child.on("exit", (code) => fail(new Error(`${what} exited (${code}): ${seen}`)));
+  });
+}
+
+async function waitForStatus(port, ms) {
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    try {
+      const r = await fetch(`http://127.0.0.1:${port}/status`);
+      if (r.ok) return;
+    } catch {
+      /* not up yet */
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`tauri-driver did not answer on port ${port} within ${ms} ms`);
+}
+
+/**
+ * Starts everything for one app session. `script` is the fake provider's script.
+ * Returns { browser, home, exportDir, stop }.
+ */
+export async function startApp(script) {
+  mkdirSync(artifacts, { recursive: true });
+  const tmp = mkdtempSync(join(tmpdir(), "roundtable-e2e-"));
+  const home = join(tmp, "home");
+  const exportDir = join(tmp, "exports");
+  mkdirSync(home, { recursive: true });
+  mkdirSync(exportDir, { recursive: true });
+  writeFileSync(join(tmp, "script.json"), JSON.stringify(script));
+
+  const children = [];
+  const fake = spawn(bin("roundtable-fake-provider"), ["--script", join(tmp, "script.json")], { stdio: ["ignore", "pipe", "pipe"] });
+  children.push(fake);
+  const [, url] = await waitForLine(fake, /listening on (http:\/\/\S+)/, 15_000, "roundtable-fake-provider");
+  writeFileSync(join(home, "config.toml"), `[providers.fake]\nformat = "openai"\nbase_url = "${url}/v1"\n`);
+
+  const port = await freePort();
+  const nativePort = await freePort();
+  const driverBin = process.env.TAURI_DRIVER ?? join(root, ".tools/bin/tauri-driver");
+  const driver = spawn(driverBin, ["--port", String(port), "--native-port", String(nativePort)], {
+    stdio: ["ignore", "inherit", "inherit"],
+    env: { ...process.env, ROUNDTABLE_HOME: home, ROUNDTABLE_E2E_EXPORT_DIR: exportDir, RUST_LOG: "warn" },
+  });
+  children.push(driver);
+  const stop = async (browser) => {
+    if (browser) await browser.deleteSession().catch(() => {});
+    for (const c of children.reverse()) c.kill("SIGTERM");
+  };
+  try {
+    await waitForStatus(port, 20_000);
+    const browser = await remote({
+      hostname: "127.0.0.1",
+      port,
+      logLevel: "warn",
+      connectionRetryTimeout: 120_000,
+      capabilities: {
+        browserName: "wry",
+        "wdio:enforceWebDriverClassic": true,
+        "tauri:options": { application: bin("roundtable-desktop") },
+      },
+    });
+    return { browser, home, exportDir, url, stop: () => stop(browser) };
+  } catch (e) {
+    await stop(null);
+    throw e;
+  }
+}
+
+/** Waits for `fn` (run in the page) to return something truthy; returns it. */
+export async function waitInPage(browser, fn, args, { timeout = 30_000, message } = {}) {
+  let last;
+  await browser.waitUntil(
+    async () => {
+      last = await browser.execute(fn, ...args);
+      return Boolean(last);
+    },
+    { timeout, interval: 150, timeoutMsg: message ?? `condition not met in ${timeout} ms` },
+  );
+  return last;
+}

@@ -1,0 +1,83 @@
+// The UI's one door to the app. Components talk to a `Backend` (from context),
+// never to Tauri directly: the Tauri implementation is in tauri.ts, a fake for
+// tests in fake.ts; an HTTP one (against `roundtable serve`) can join them.
+import { getContext, setContext } from "svelte";
+import type {
+  AppError,
+  AppInfo,
+  ExportDone,
+  ExportFormat,
+  HistoryQuery,
+  LocalServer,
+  ProviderStatus,
+  ResolveArgs,
+  RoundtableRequest,
+  RunEvent,
+  RunResult,
+  RunSummary,
+  StoredRun,
+} from "./types";
+
+export type * from "./types";
+
+export type Unlisten = () => void;
+export type OnEvent = (event: RunEvent) => void;
+
+export interface Backend {
+  appInfo(): Promise<AppInfo>;
+  /** The first frame is painted: for the start-up benchmark. */
+  uiReady(): Promise<number>;
+  /** Runs a roundtable, streaming its events; resolves when it is over. */
+  run(handle: string, request: RoundtableRequest, onEvent: OnEvent): Promise<RunResult>;
+  rerun(handle: string, id: string, onEvent: OnEvent): Promise<RunResult>;
+  resolve(handle: string, id: string, how: ResolveArgs, onEvent: OnEvent): Promise<RunResult>;
+  cancel(handle: string): Promise<boolean>;
+  listRuns(query: HistoryQuery): Promise<RunSummary[]>;
+  getRun(id: string): Promise<StoredRun>;
+  deleteRun(id: string): Promise<void>;
+  setStarred(id: string, starred: boolean): Promise<void>;
+  addTag(id: string, tag: string): Promise<void>;
+  removeTag(id: string, tag: string): Promise<void>;
+  /** Asks where to save an export (the native save dialog); null when cancelled. */
+  chooseExportPath(defaultName: string, format: ExportFormat): Promise<string | null>;
+  exportRuns(ids: string[], format: ExportFormat, path: string): Promise<ExportDone>;
+  providers(): Promise<ProviderStatus[]>;
+  setKey(provider: string, key: string): Promise<void>;
+  deleteKey(provider: string): Promise<boolean>;
+  detectLocalServers(): Promise<LocalServer[]>;
+  /** Called whenever any process changed the history. */
+  onHistoryChanged(callback: () => void): Promise<Unlisten>;
+}
+
+const KEY = Symbol("backend");
+
+export function provideBackend(backend: Backend): void {
+  setContext(KEY, backend);
+}
+
+export function useBackend(): Backend {
+  const backend = getContext<Backend | undefined>(KEY);
+  if (!backend) throw new Error("no Backend in context: call provideBackend first");
+  return backend;
+}
+
+/** The context map for tests: `render(C, { context: backendContext(fake) })`. */
+export function backendContext(backend: Backend): Map<unknown, unknown> {
+  return new Map<unknown, unknown>([[KEY, backend]]);
+}
+
+export function isAppError(e: unknown): e is AppError {
+  return typeof e === "object" && e !== null && "code" in e && "message" in e;
+}
+
+/** A message for people, whatever was thrown. */
+export function errorMessage(e: unknown): string {
+  if (isAppError(e)) return e.message;
+  if (e instanceof Error) return e.message;
+  return String(e);
+}
+
+/** A handle for a run, chosen by the UI, to cancel it by. */
+export function newHandle(): string {
+  return globalThis.crypto?.randomUUID?.() ?? `h${Date.now()}${Math.random().toString(16).slice(2)}`;
+}

@@ -1,0 +1,43 @@
+import { Channel, invoke } from "@tauri-apps/api/core";
+import { listen } from "@tauri-apps/api/event";
+import { save } from "@tauri-apps/plugin-dialog";
+import type { Backend, OnEvent } from "./backend";
+import type { ExportFormat, RunEvent, RunResult } from "./types";
+
+function channel(onEvent: OnEvent): Channel<RunEvent> {
+  const ch = new Channel<RunEvent>();
+  ch.onmessage = onEvent;
+  return ch;
+}
+
+const FILTERS: Record<ExportFormat, { name: string; extensions: string[] }> = {
+  md: { name: "Markdown", extensions: ["md"] },
+  json: { name: "JSON", extensions: ["json"] },
+  csv: { name: "CSV", extensions: ["csv"] },
+  html: { name: "HTML", extensions: ["html"] },
+};
+
+/** The backend of the desktop window: Tauri commands over roundtable-app. */
+export const tauriBackend: Backend = {
+  appInfo: () => invoke("app_info"),
+  uiReady: () => invoke("ui_ready"),
+  run: (handle, request, onEvent) =>
+    invoke<RunResult>("run_roundtable", { handle, request, onEvent: channel(onEvent) }),
+  rerun: (handle, id, onEvent) => invoke<RunResult>("rerun", { handle, id, onEvent: channel(onEvent) }),
+  resolve: (handle, id, how, onEvent) =>
+    invoke<RunResult>("resolve_run", { handle, id, how, onEvent: channel(onEvent) }),
+  cancel: (handle) => invoke("cancel_run", { handle }),
+  listRuns: (query) => invoke("list_runs", { query }),
+  getRun: (id) => invoke("get_run", { id }),
+  deleteRun: (id) => invoke("delete_run", { id }),
+  setStarred: (id, starred) => invoke("set_starred", { id, starred }),
+  addTag: (id, tag) => invoke("add_tag", { id, tag }),
+  removeTag: (id, tag) => invoke("remove_tag", { id, tag }),
+  chooseExportPath: (defaultPath, format) => save({ defaultPath, filters: [FILTERS[format]] }),
+  exportRuns: (ids, format, path) => invoke("export_runs", { ids, format, path }),
+  providers: () => invoke("list_providers"),
+  setKey: (provider, key) => invoke("set_key", { provider, key }),
+  deleteKey: (provider) => invoke("delete_key", { provider }),
+  detectLocalServers: () => invoke("detect_local_servers"),
+  onHistoryChanged: (callback) => listen("history-changed", () => callback()),
+};

@@ -1,0 +1,90 @@
+// Model answers as Markdown, rendered and sanitised. Model output is untrusted:
+// marked renders it, DOMPurify keeps only inert HTML (no script, no event
+// handlers, no style, no frames or forms), and links keep only http(s), mailto
+// and in-page targets, with rel="noopener noreferrer". The window's CSP is a
+// second wall (no inline script, no remote script).
+import DOMPurify from "dompurify";
+import { Marked, type Tokens } from "marked";
+import hljs from "highlight.js/lib/core";
+import bash from "highlight.js/lib/languages/bash";
+import css from "highlight.js/lib/languages/css";
+import go from "highlight.js/lib/languages/go";
+import javascript from "highlight.js/lib/languages/javascript";
+import json from "highlight.js/lib/languages/json";
+import python from "highlight.js/lib/languages/python";
+import rust from "highlight.js/lib/languages/rust";
+import sql from "highlight.js/lib/languages/sql";
+import typescript from "highlight.js/lib/languages/typescript";
+import xml from "highlight.js/lib/languages/xml";
+import yaml from "highlight.js/lib/languages/yaml";
+
+const languages = { bash, css, go, javascript, json, python, rust, sql, typescript, xml, yaml };
+for (const [name, lang] of Object.entries(languages)) hljs.registerLanguage(name, lang);
+hljs.registerAliases(["sh", "shell", "zsh"], { languageName: "bash" });
+hljs.registerAliases(["js", "jsx", "mjs"], { languageName: "javascript" });
+hljs.registerAliases(["ts", "tsx"], { languageName: "typescript" });
+hljs.registerAliases(["py"], { languageName: "python" });
+hljs.registerAliases(["rs"], { languageName: "rust" });
+hljs.registerAliases(["html", "svg"], { languageName: "xml" });
+hljs.registerAliases(["yml"], { languageName: "yaml" });
+
+function escapeHtml(s: string): string {
+  return s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
+const marked = new Marked({
+  gfm: true,
+  breaks: false,
+  renderer: {
+    code({ text, lang }: Tokens.Code): string {
+      const language = (lang ?? "").trim().split(/\s+/)[0]?.toLowerCase() ?? "";
+      const known = language && hljs.getLanguage(language);
+      const body = known ? hljs.highlight(text, { language, ignoreIllegals: true }).value : escapeHtml(text);
+      const label = language ? `<span class="code-lang">${escapeHtml(language)}</span>` : "";
+      return `<pre class="code">${label}<code class="hljs">${body}</code></pre>\n`;
+    },
+  },
+});
+
+const SAFE_HREF = /^(?:https?:|mailto:|#)/i;
+
+let hooked = false;
+function purifier(): typeof DOMPurify {
+  if (!hooked) {
+    hooked = true;
+    DOMPurify.addHook("afterSanitizeAttributes", (node) => {
+      if (node.nodeName === "A") {
+        const href = (node.getAttribute("href") ?? "").trim();
+        // Strip control characters and whitespace browsers ignore inside schemes.
+        const compact = href.replace(/[\u0000-\u0020\u007f-\u009f]/g, "");
+        if (!SAFE_HREF.test(compact)) node.removeAttribute("href");
+        node.setAttribute("rel", "noopener noreferrer");
+        node.removeAttribute("target");
+      }
+      if (node.nodeName === "IMG") {
+        const src = (node.getAttribute("src") ?? "").trim();
+        // Only data: images render (the CSP blocks remote ones: no tracking pixels).
+        if (!/^data:image\/(?:png|gif|jpe?g|webp);/i.test(src)) node.removeAttribute("src");
+      }
+    });
+  }
+  return DOMPurify;
+}
+
+const PURIFY_CONFIG = {
+  USE_PROFILES: { html: true },
+  FORBID_TAGS: ["style", "form", "input", "button", "textarea", "select", "option", "iframe", "frame", "frameset", "object", "embed", "link", "meta", "base", "svg", "math", "template", "video", "audio", "source", "track", "picture"],
+  FORBID_ATTR: ["style", "srcset", "action", "formaction", "xlink:href"],
+  ALLOW_DATA_ATTR: false,
+};
+
+/** Markdown to sanitised HTML, safe to put in `{@html}`. */
+export function renderMarkdown(source: string): string {
+  const html = marked.parse(source, { async: false }) as string;
+  return purifier().sanitize(html, PURIFY_CONFIG) as string;
+}
+
+/** Sanitises already-made HTML the same way (for tests and highlighted diffs). */
+export function sanitizeHtml(html: string): string {
+  return purifier().sanitize(html, PURIFY_CONFIG) as string;
+}

@@ -1,0 +1,249 @@
+// A run as the UI sees it: one card per model of the panel, filled by the run's
+// events as they stream in, and the resolved answer.
+import type {
+  AppError,
+  ModelResult,
+  RoundtableRequest,
+  RoundtableResponse,
+  RunEvent,
+  RunResult,
+  RunStatus,
+  StoredRun,
+  Usage,
+} from "../ipc/backend";
+
+export type CardStatus = "waiting" | "streaming" | "retrying" | "done" | "failed" | "cancelled";
+export type RunPhase = "running" | "completed" | "failed" | "interrupted" | "error";
+
+export class CardState {
+  readonly index: number;
+  readonly model: string;
+  status = $state<CardStatus>("waiting");
+  text = $state("");
+  thinking = $state("");
+  startedAt = $state<number | null>(null);
+  endedAt = $state<number | null>(null);
+  durationMs = $state<number | null>(null);
+  usage = $state<Usage | null>(null);
+  cost = $state<number | null>(null);
+  attempts = $state(1);
+  retry = $state<{ attempt: number; delayMs: number; reason: string } | null>(null);
+  error = $state<string | null>(null);
+  schemaValid = $state<boolean | null>(null);
+  schemaError = $state<string | null>(null);
+  vote = $state<string | null>(null);
+
+  constructor(index: number, model: string) {
+    this.index = index;
+    this.model = model;
+  }
+
+  /** Milliseconds this model has taken, ticking while it runs. */
+  elapsed(now: number): number {
+    if (this.durationMs !== null) return this.durationMs;
+    if (this.startedAt === null) return 0;
+    return Math.max(0, (this.endedAt ?? now) - this.startedAt);
+  }
+
+  get active(): boolean {
+    return this.status === "waiting" || this.status === "streaming" || this.status === "retrying";
+  }
+
+  applyResult(r: ModelResult, now: number): void {
+    this.text = r.data || this.text;
+    if (r.thinking) this.thinking = r.thinking;
+    this.durationMs = r.duration_ms;
+    this.endedAt ??= now;
+    this.usage = r.usage ?? this.usage;
+    this.cost = r.cost ?? null;
+    this.attempts = r.attempts ?? this.attempts;
+    this.error = r.error ?? null;
+    this.status = r.error ? (/cancel/i.test(r.error) ? "cancelled" : "failed") : "done";
+    this.retry = null;
+    this.schemaValid = r.schema_valid ?? null;
+    this.schemaError = r.schema_error ?? null;
+    this.vote = r.vote ?? null;
+  }
+}
+
+export interface Consolidation {
+  model: string;
+  text: string;
+  active: boolean;
+}
+
+export class RunState {
+  readonly handle: string;
+  readonly request: RoundtableRequest;
+  /** What started it: a new run, a re-run or a re-resolve of `parentId`. */
+  readonly origin: "run" | "rerun" | "resolve" | "history";
+  runId = $state<string | null>(null);
+  phase = $state<RunPhase>("running");
+  cards = $state<CardState[]>([]);
+  consolidation = $state<Consolidation | null>(null);
+  response = $state<RoundtableResponse | null>(null);
+  error = $state<AppError | null>(null);
+  startedAt: number;
+  now = $state(0);
+  cancelling = $state(false);
+  #timer: ReturnType<typeof setInterval> | null = null;
+  #clock: () => number;
+
+  constructor(
+    handle: string,
+    request: RoundtableRequest,
+    origin: RunState["origin"] = "run",
+    clock: () => number = Date.now,
+  ) {
+    this.handle = handle;
+    this.request = request;
+    this.origin = origin;
+    this.#clock = clock;
+    this.startedAt = clock();
+    this.now = this.startedAt;
+    this.cards = request.models.map((m, i) => new CardState(i, m.name));
+  }
+
+  /** A stored run, opened back from the history. */
+  static fromStored(stored: StoredRun): RunState {
+    const run = new RunState(`stored-${stored.summary.id}`, stored.request, "history");
+    run.runId = stored.summary.id;
+    run.startedAt = stored.summary.created_at_ms;
+    const byIndex = new Map(stored.response.model_results.map((r) => [r.index, r]));
+    for (const card of run.cards) {
+      const r = byIndex.get(card.index);
+      if (r) card.applyResult(r, run.now);
+      else card.status = stored.summary.status === "running" ? "waiting" : "cancelled";
+    }
+    run.response = stored.response;
+    if (stored.response.meta.summary_model && stored.response.data !== null) {
+      run.consolidation = { model: stored.response.meta.summary_model, text: stored.response.data, active: false };
+    }
+    run.phase = phaseOf(stored.summary.status);
+    return run;
+  }
+
+  get running(): boolean {
+    return this.phase === "running";
+  }
+
+  /** Starts the clock that makes the timers tick. */
+  startClock(intervalMs = 200): void {
+    this.stopClock();
+    this.#timer = setInterval(() => (this.now = this.#clock()), intervalMs);
+  }
+
+  stopClock(): void {
+    if (this.#timer !== null) clearInterval(this.#timer);
+    this.#timer = null;
+    this.now = this.#clock();
+  }
+
+  card(index: number): CardState | undefined {
+    return this.cards[index];
+  }
+
+  apply(event: RunEvent): void {
+    const now = this.#clock();
+    switch (event.type) {
+      case "run_started":
+        this.runId = event.id;
+        break;
+      case "model_started": {
+        const c = this.card(event.index);
+        if (c) {
+          c.status = "streaming";
+          c.startedAt ??= now;
+        }
+        break;
+      }
+      case "text_delta": {
+        const c = this.card(event.index);
+        if (c) {
+          c.startedAt ??= now;
+          if (c.status !== "streaming") c.status = "streaming";
+          c.text += event.delta;
+        }
+        break;
+      }
+      case "thinking_delta": {
+        const c = this.card(event.index);
+        if (c) c.thinking += event.delta;
+        break;
+      }
+      case "model_retrying": {
+        const c = this.card(event.index);
+        if (c) {
+          c.status = "retrying";
+          c.text = "";
+          c.thinking = "";
+          c.attempts = event.attempt + 1;
+          c.retry = { attempt: event.attempt, delayMs: event.delay_ms, reason: event.reason };
+        }
+        break;
+      }
+      case "model_usage": {
+        const c = this.card(event.index);
+        if (c) c.usage = event.usage;
+        break;
+      }
+      case "model_finished":
+      case "model_failed":
+        this.card(event.result.index)?.applyResult(event.result, now);
+        break;
+      case "consolidation_started":
+        this.consolidation = { model: event.model, text: "", active: true };
+        break;
+      case "consolidation_delta":
+        if (this.consolidation) this.consolidation.text += event.delta;
+        else this.consolidation = { model: event.model, text: event.delta, active: true };
+        break;
+      case "done":
+        this.applyResponse(event.response);
+        break;
+    }
+  }
+
+  applyResponse(response: RoundtableResponse): void {
+    const now = this.#clock();
+    this.response = response;
+    this.runId = response.id;
+    for (const r of response.model_results) this.card(r.index)?.applyResult(r, now);
+    if (response.meta.summary_model || this.consolidation) {
+      this.consolidation = {
+        model: response.meta.summary_model ?? this.consolidation?.model ?? "",
+        text: response.data ?? this.consolidation?.text ?? "",
+        active: false,
+      };
+    }
+  }
+
+  finish(result: RunResult): void {
+    this.applyResponse(result.response);
+    this.phase = phaseOf(result.status);
+    for (const c of this.cards) if (c.active) c.status = "cancelled";
+    this.stopClock();
+  }
+
+  fail(error: AppError): void {
+    this.error = error;
+    this.phase = "error";
+    for (const c of this.cards) if (c.active) c.status = "cancelled";
+    this.stopClock();
+  }
+
+  /** Total elapsed, ticking while running. */
+  elapsed(): number {
+    if (this.response) return this.response.meta.total_duration_ms;
+    return Math.max(0, this.now - this.startedAt);
+  }
+
+  totalCost(): number {
+    if (this.response) return this.response.meta.total_cost;
+    return this.cards.reduce((sum, c) => sum + (c.cost ?? 0), 0);
+  }
+}
+
+export function phaseOf(status: RunStatus): RunPhase {
+  return status;
+}

@@ -1,0 +1,106 @@
+// The workbench's draft (what the next run will ask) and its current run. Kept
+// outside the components, so switching views keeps both.
+import type { Backend, Resolution, RoundtableRequest, ModelSpec } from "../ipc/backend";
+import { errorMessage, isAppError, newHandle } from "../ipc/backend";
+import { checkSchema } from "../schema/check";
+import { RunState } from "./run.svelte";
+import { draftModel, type ModelDraft } from "./settings.svelte";
+
+export class Workbench {
+  input = $state("");
+  instructions = $state("");
+  panel = $state<ModelDraft[]>([draftModel()]);
+  resolution = $state<Resolution>("summary");
+  summaryModel = $state("");
+  choices = $state<string[]>(["", ""]);
+  schemaText = $state("");
+  maxRetries = $state(1);
+  timeoutS = $state(120);
+  run = $state<RunState | null>(null);
+  /** Cards picked for Compare, by index. */
+  compare = $state<number[]>([]);
+  formError = $state<string | null>(null);
+
+  /** What is wrong with the draft, or null when it can run. */
+  problem(): string | null {
+    if (!this.input.trim()) return "Write a prompt first.";
+    const models = this.panel.filter((m) => m.name.trim());
+    if (models.length === 0) return "Add at least one model to the panel.";
+    const bad = models.find((m) => !/^[^/\s]+\/\S+$/.test(m.name.trim()));
+    if (bad) return `“${bad.name}” is not provider/model (e.g. openai/gpt-4.1-mini).`;
+    if (this.resolution === "multiple_choice" && this.choices.filter((c) => c.trim()).length < 2)
+      return "Multiple choice needs at least two choices.";
+    if (checkSchema(this.schemaText).state === "invalid") return "Fix the output schema first.";
+    return null;
+  }
+
+  request(): RoundtableRequest {
+    const models: ModelSpec[] = this.panel
+      .filter((m) => m.name.trim())
+      .map((m) => {
+        const spec: ModelSpec = { name: m.name.trim() };
+        if (m.max_tokens) spec.max_tokens = m.max_tokens;
+        if (m.reasoning) spec.reasoning = m.reasoning;
+        if (m.temperature !== null && !Number.isNaN(m.temperature)) spec.temperature = m.temperature;
+        if (m.top_p !== null && !Number.isNaN(m.top_p)) spec.top_p = m.top_p;
+        return spec;
+      });
+    const req: RoundtableRequest = { input: this.input, models, resolution: this.resolution };
+    if (this.instructions.trim()) req.instructions = this.instructions;
+    if (this.resolution === "summary" && this.summaryModel.trim()) req.summary_model = this.summaryModel.trim();
+    if (this.resolution === "multiple_choice") req.choices = this.choices.map((c) => c.trim()).filter(Boolean);
+    const schema = checkSchema(this.schemaText);
+    if (schema.state === "valid") req.output_schema = schema.schema as RoundtableRequest["output_schema"];
+    if (this.maxRetries !== 1) req.max_retries = this.maxRetries;
+    if (this.timeoutS !== 120) req.timeout_ms = Math.round(this.timeoutS * 1000);
+    return req;
+  }
+
+  /** Starts a run of the draft; resolves when it is over. */
+  async start(backend: Backend): Promise<void> {
+    this.formError = this.problem();
+    if (this.formError) return;
+    await this.track(backend, new RunState(newHandle(), this.request(), "run"), (run) =>
+      backend.run(run.handle, run.request, (e) => run.apply(e)),
+    );
+  }
+
+  async track(backend: Backend, run: RunState, go: (run: RunState) => ReturnType<Backend["run"]>): Promise<void> {
+    if (this.run?.running) await backend.cancel(this.run.handle);
+    this.run = run;
+    this.compare = [];
+    run.startClock();
+    try {
+      run.finish(await go(run));
+    } catch (e) {
+      run.fail(isAppError(e) ? e : { code: "internal", message: errorMessage(e), field: null });
+    }
+  }
+
+  async cancel(backend: Backend): Promise<void> {
+    const run = this.run;
+    if (!run?.running) return;
+    run.cancelling = true;
+    await backend.cancel(run.handle);
+  }
+
+  /** Fills the draft from a stored request (to edit and run again). */
+  load(req: RoundtableRequest): void {
+    this.input = req.input;
+    this.instructions = req.instructions ?? "";
+    this.panel = req.models.map((m) =>
+      draftModel(m.name, {
+        max_tokens: m.max_tokens ?? null,
+        reasoning: (m.reasoning as ModelDraft["reasoning"]) ?? "",
+        temperature: m.temperature ?? null,
+        top_p: m.top_p ?? null,
+      }),
+    );
+    this.resolution = req.resolution ?? "summary";
+    this.summaryModel = req.summary_model ?? "";
+    this.choices = req.choices?.length ? [...req.choices] : ["", ""];
+    this.schemaText = req.output_schema ? JSON.stringify(req.output_schema, null, 2) : "";
+    this.maxRetries = req.max_retries ?? 1;
+    this.timeoutS = (req.timeout_ms ?? 120_000) / 1000;
+  }
+}

@@ -1,0 +1,95 @@
+import { describe, expect, it } from "vitest";
+import { render } from "@testing-library/svelte";
+import Markdown from "../lib/components/Markdown.svelte";
+import { renderMarkdown } from "../lib/markdown";
+
+/** Model answers that try to run code, navigate, or restyle the window. */
+export const XSS_CORPUS = [
+  "<script>window.__pwned = 1</script>",
+  "<SCRIPT SRC=//evil.example/x.js></SCRIPT>",
+  '<img src=x onerror="window.__pwned=1">',
+  '<img src="data:image/svg+xml,<svg onload=alert(1)>">',
+  '<svg onload="window.__pwned=1"><circle r=1 /></svg>',
+  '<svg><script>alert(1)</script></svg>',
+  "<math><mtext><table><mglyph><style><img src=x onerror=alert(1)>",
+  "[x](javascript:alert(1))",
+  "[x](JAVASCRIPT:alert(1))",
+  "[x](  javascript:alert(1))",
+  "[x](java\tscript:alert(1))",
+  "[x](&#106;avascript:alert(1))",
+  "[x](vbscript:msgbox(1))",
+  "[x](data:text/html;base64,PHNjcmlwdD5hbGVydCgxKTwvc2NyaXB0Pg==)",
+  "![x](javascript:alert(1))",
+  '<a href="javascript:alert(1)">click</a>',
+  '<a href="  JaVaScRiPt:alert(1)">click</a>',
+  '<a href="data:text/html,<script>alert(1)</script>">d</a>',
+  "<iframe src=\"javascript:alert(1)\"></iframe>",
+  '<iframe srcdoc="<script>alert(1)</script>"></iframe>',
+  "<object data=\"javascript:alert(1)\"></object><embed src=x>",
+  "<style>body{display:none}</style>",
+  '<div style="position:fixed;inset:0;background:red">cover</div>',
+  '<p style="background:url(javascript:alert(1))">x</p>',
+  '<form action="javascript:alert(1)"><button>go</button></form>',
+  '<input autofocus onfocus="alert(1)">',
+  '<details open ontoggle="alert(1)">x</details>',
+  '<body onload="alert(1)">',
+  '<meta http-equiv="refresh" content="0;url=javascript:alert(1)">',
+  '<base href="javascript:/">',
+  '<link rel="stylesheet" href="https://evil.example/x.css">',
+  "<a href=\"#\" onclick=\"alert(1)\">x</a>",
+  "```html\n<script>alert(1)</script>\n```",
+  "<template><script>alert(1)</script></template>",
+  '<div data-x="1" onmouseover="alert(1)">hover</div>',
+  '<video><source onerror="alert(1)"></video><audio src=x onerror=alert(1)>',
+  "<noscript><p title=\"</noscript><img src=x onerror=alert(1)>\">",
+];
+
+function assertInert(root: ParentNode) {
+  expect(root.querySelector("script, iframe, object, embed, style, form, input, button, meta, base, link, svg, math, template, frame, video, audio, source")).toBeNull();
+  for (const el of Array.from(root.querySelectorAll("*"))) {
+    for (const attr of Array.from(el.attributes)) {
+      expect(attr.name.toLowerCase().startsWith("on"), `${el.tagName} ${attr.name}`).toBe(false);
+      expect(attr.name.toLowerCase()).not.toBe("style");
+      expect(attr.name.toLowerCase()).not.toBe("srcdoc");
+    }
+    for (const name of ["href", "src", "action", "formaction", "xlink:href"]) {
+      const v = (el.getAttribute(name) ?? "").replace(/[\s\u0000-\u001f]/g, "").toLowerCase();
+      expect(v.startsWith("javascript:"), `${el.tagName} ${name}=${v}`).toBe(false);
+      expect(v.startsWith("vbscript:"), `${el.tagName} ${name}=${v}`).toBe(false);
+      if (name === "href") expect(v === "" || /^(https?:|mailto:|#)/.test(v), `${el.tagName} href=${v}`).toBe(true);
+      if (name === "src") expect(v === "" || v.startsWith("data:image/png") || v.startsWith("data:image/gif"), `src=${v}`).toBe(true);
+    }
+  }
+}
+
+describe("markdown sanitisation", () => {
+  it.each(XSS_CORPUS)("renders %j inert", (payload) => {
+    const div = document.createElement("div");
+    div.innerHTML = renderMarkdown(payload);
+    assertInert(div);
+  });
+
+  it("renders the whole corpus inert in the component, and runs nothing", () => {
+    (window as unknown as { __pwned?: number }).__pwned = undefined;
+    const { container } = render(Markdown, { props: { source: XSS_CORPUS.join("\n\n") } });
+    assertInert(container);
+    expect((window as unknown as { __pwned?: number }).__pwned).toBeUndefined();
+  });
+
+  it("keeps safe links, with rel=noopener", () => {
+    const div = document.createElement("div");
+    div.innerHTML = renderMarkdown("[docs](https://example.com/a) and [mail](mailto:a@b.c)");
+    const links = div.querySelectorAll("a");
+    expect(links[0].getAttribute("href")).toBe("https://example.com/a");
+    expect(links[0].getAttribute("rel")).toBe("noopener noreferrer");
+    expect(links[1].getAttribute("href")).toBe("mailto:a@b.c");
+  });
+
+  it("highlights code and keeps it escaped", () => {
+    const div = document.createElement("div");
+    div.innerHTML = renderMarkdown("```rust\nfn main() { let x = \"<b>\"; }\n```");
+    expect(div.querySelector("code.hljs .hljs-keyword")?.textContent).toBe("fn");
+    expect(div.querySelector("code b")).toBeNull();
+    expect(div.textContent).toContain('"<b>"');
+  });
+});
