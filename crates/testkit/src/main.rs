@@ -43,34 +43,38 @@ async fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    // Listen for the stop signals before saying we are up, so a signal sent
+    // right after the line is never missed.
+    let stop = stop_signal();
     let mut stdout = std::io::stdout().lock();
     // A closed stdout must not stop the server; the line is only a convenience.
     let _ = writeln!(stdout, "listening on {}", provider.url()).and_then(|()| stdout.flush());
     drop(stdout);
 
-    wait_for_stop().await;
+    stop.await;
     provider.shutdown().await;
     ExitCode::SUCCESS
 }
 
-async fn wait_for_stop() {
+/// A future that completes on Ctrl-C or SIGTERM; the handlers are installed when
+/// this is called, not when it is first polled.
+fn stop_signal() -> impl std::future::Future<Output = ()> {
     #[cfg(unix)]
     {
         use tokio::signal::unix::{SignalKind, signal};
-        match signal(SignalKind::terminate()) {
-            Ok(mut terminate) => {
-                tokio::select! {
-                    _ = tokio::signal::ctrl_c() => {}
-                    _ = terminate.recv() => {}
-                }
-            }
-            Err(_) => {
-                let _ = tokio::signal::ctrl_c().await;
+        let mut terminate = signal(SignalKind::terminate()).expect("a SIGTERM handler");
+        let mut interrupt = signal(SignalKind::interrupt()).expect("a SIGINT handler");
+        async move {
+            tokio::select! {
+                _ = interrupt.recv() => {}
+                _ = terminate.recv() => {}
             }
         }
     }
     #[cfg(not(unix))]
     {
-        let _ = tokio::signal::ctrl_c().await;
+        async {
+            let _ = tokio::signal::ctrl_c().await;
+        }
     }
 }
