@@ -9,3 +9,10 @@ if [ -f crates/store/benches/history.rs ]; then
   echo "== history store"
   cargo bench -q -p roundtable-store --bench history
 fi
+echo "== desktop app: cold start to first paint, memory idle and after a 10-model run"
+npm --prefix ui run build >/dev/null
+cargo build --release -q --locked -p roundtable-desktop -p roundtable-testkit --features roundtable-desktop/custom-protocol
+if [ ! -d tests/e2e/node_modules/webdriverio ]; then npm ci --prefix tests/e2e --no-audit --no-fund --loglevel=error; fi
+E2E_PROFILE=release scripts/with-keyring.sh xvfb-run -a -s "-screen 0 1280x800x24" node tests/e2e/bench.mjs
+echo "== local API load"
+cargo bench -q -p roundtable-server --bench load

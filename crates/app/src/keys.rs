@@ -227,6 +227,9 @@ mod tests {
     #[test]
     fn keychain_errors_say_what_to_do() {
         let e = NoKeychain.get("openai").unwrap_err().to_string();
-        assert!(e.contains("Secret Service") && e.contains("environment variables still work"), "{e}");
+        assert!(
+            e.contains("Secret Service") && e.contains("environment variables still work"),
+            "{e}"
+        );
     }
 }

@@ -16,7 +16,7 @@ use roundtable_core::engine::PreparedRun;
 use roundtable_core::validate::split_model_name;
 use roundtable_core::{
     ApiKey, Engine, PriceTable, ProviderConfig, ProviderKey, Resolution, RoundtableRequest,
-    RunEvent, RunOutcome, RunStatus, ValidationError,
+    RunEvent, RunOutcome, ValidationError,
 };
 use roundtable_store::{ListQuery, NewRun, ParentKind, RunSummary, Store, StoredRun};
 use serde::Serialize;
@@ -335,7 +335,10 @@ impl App {
 
     /// Every provider, with where its key comes from (never the key).
     pub fn providers(&self) -> Vec<ProviderStatus> {
-        self.providers.iter().map(|p| self.lookup_key(p).1).collect()
+        self.providers
+            .iter()
+            .map(|p| self.lookup_key(p).1)
+            .collect()
     }
 
     /// Whether `id` is a configured provider; the error lists the known ones.
@@ -415,10 +418,8 @@ impl App {
         let prepared = engine.prepare(request)?;
         self.begin(&prepared, parent)?;
         let id = prepared.id.clone();
-        self.record_while(&id, events, |tx| {
-            engine.execute(prepared, Some(tx), cancel)
-        })
-        .await
+        self.record_while(&id, events, |tx| engine.execute(prepared, Some(tx), cancel))
+            .await
     }
 
     fn begin(
@@ -608,7 +609,10 @@ impl App {
     /// Runs exported as one comparison document.
     pub fn export(&self, ids: &[String], format: ExportFormat) -> Result<String, AppError> {
         if ids.is_empty() {
-            return Err(AppError::new("invalid_request", "give at least one run id to export"));
+            return Err(AppError::new(
+                "invalid_request",
+                "give at least one run id to export",
+            ));
         }
         let runs = ids
             .iter()
@@ -631,9 +635,4 @@ impl App {
         self.store().bulk_import(&runs)?;
         Ok(ids)
     }
-}
-
-/// Whether a run's status means it is over.
-pub fn is_final(status: RunStatus) -> bool {
-    status != RunStatus::Running
 }

@@ -79,7 +79,12 @@ impl Filters {
             status: self
                 .status
                 .as_deref()
-                .map(|s| s.parse().map_err(|m| Failure { code: 2, message: format!("--status: {m}") }))
+                .map(|s| {
+                    s.parse().map_err(|m| Failure {
+                        code: 2,
+                        message: format!("--status: {m}"),
+                    })
+                })
                 .transpose()?,
             starred: self.starred.then_some(true),
             model: self.model.clone(),
@@ -91,11 +96,28 @@ impl Filters {
 
 pub fn history(app: &App, cmd: HistoryCommand) -> Result<(), Failure> {
     match cmd {
-        HistoryCommand::List { limit, filters, json } => {
-            print_runs(&app.list_runs(&filters.query(limit)?)?, json, "No runs yet: start one with `roundtable run`.");
+        HistoryCommand::List {
+            limit,
+            filters,
+            json,
+        } => {
+            print_runs(
+                &app.list_runs(&filters.query(limit)?)?,
+                json,
+                "No runs yet: start one with `roundtable run`.",
+            );
         }
-        HistoryCommand::Search { query, limit, filters, json } => {
-            print_runs(&app.search_runs(&query, &filters.query(limit)?)?, json, "No run matches.");
+        HistoryCommand::Search {
+            query,
+            limit,
+            filters,
+            json,
+        } => {
+            print_runs(
+                &app.search_runs(&query, &filters.query(limit)?)?,
+                json,
+                "No run matches.",
+            );
         }
         HistoryCommand::Show { id, json } => {
             let run = app.get_run(&id)?;
@@ -107,7 +129,11 @@ pub fn history(app: &App, cmd: HistoryCommand) -> Result<(), Failure> {
                 println!("{}", console::style(&run.summary.input).bold());
                 println!(
                     "{}",
-                    console::style(format!("{} · {} · {}", run.summary.created_at, run.summary.status, run.summary.resolution)).dim()
+                    console::style(format!(
+                        "{} · {} · {}",
+                        run.summary.created_at, run.summary.status, run.summary.resolution
+                    ))
+                    .dim()
                 );
                 render::response(&run.response, run.summary.status);
             }
@@ -130,7 +156,10 @@ pub fn history(app: &App, cmd: HistoryCommand) -> Result<(), Failure> {
 
 fn print_runs(runs: &[RunSummary], json: bool, empty: &str) {
     if json {
-        println!("{}", serde_json::to_string_pretty(runs).expect("serialises"));
+        println!(
+            "{}",
+            serde_json::to_string_pretty(runs).expect("serialises")
+        );
         return;
     }
     if runs.is_empty() {
@@ -140,7 +169,11 @@ fn print_runs(runs: &[RunSummary], json: bool, empty: &str) {
     for r in runs {
         let star = if r.starred { "★ " } else { "" };
         let input: String = r.input.chars().take(60).collect();
-        let ellipsis = if r.input.chars().count() > 60 { "…" } else { "" };
+        let ellipsis = if r.input.chars().count() > 60 {
+            "…"
+        } else {
+            ""
+        };
         println!(
             "{}  {}  {:<11} {}{}{}  {}",
             console::style(&r.id).cyan(),
@@ -149,7 +182,12 @@ fn print_runs(runs: &[RunSummary], json: bool, empty: &str) {
             star,
             input.replace('\n', " "),
             ellipsis,
-            console::style(format!("{} models · {}", r.models.len(), render::cost(r.total_cost))).dim()
+            console::style(format!(
+                "{} models · {}",
+                r.models.len(),
+                render::cost(r.total_cost)
+            ))
+            .dim()
         );
     }
 }
@@ -177,11 +215,17 @@ pub struct ResolveArgs {
 
 pub async fn resolve(app: &App, args: ResolveArgs) -> Result<(), Failure> {
     let how = Reresolve {
-        resolution: args.resolution.parse::<Resolution>().map_err(|m| Failure { code: 2, message: m })?,
+        resolution: args.resolution.parse::<Resolution>().map_err(|m| Failure {
+            code: 2,
+            message: m,
+        })?,
         summary_model: args.summary_model,
         choices: (!args.choices.is_empty()).then_some(args.choices),
     };
-    drive(args.json, |tx, cancel| app.resolve(&args.id, how, Some(tx), cancel)).await
+    drive(args.json, |tx, cancel| {
+        app.resolve(&args.id, how, Some(tx), cancel)
+    })
+    .await
 }
 
 #[derive(Debug, Args)]
@@ -208,7 +252,11 @@ pub fn export(app: &App, args: ExportArgs) -> Result<(), Failure> {
         code: 1,
         message: format!("cannot write {}: {e}", args.output.display()),
     })?;
-    eprintln!("wrote {} run(s) to {}", args.ids.len(), args.output.display());
+    eprintln!(
+        "wrote {} run(s) to {}",
+        args.ids.len(),
+        args.output.display()
+    );
     Ok(())
 }
 

@@ -27,16 +27,20 @@ pub fn keys(app: &App, cmd: KeysCommand) -> Result<(), Failure> {
             // Refuse an unknown provider before asking for the key.
             app.check_provider(&provider)?;
             let key = if std::io::stdin().is_terminal() {
-                rpassword::prompt_password(format!("API key for {provider}: ")).map_err(|e| Failure {
-                    code: 1,
-                    message: format!("cannot read the key: {e}"),
+                rpassword::prompt_password(format!("API key for {provider}: ")).map_err(|e| {
+                    Failure {
+                        code: 1,
+                        message: format!("cannot read the key: {e}"),
+                    }
                 })?
             } else {
                 let mut s = String::new();
-                std::io::stdin().read_to_string(&mut s).map_err(|e| Failure {
-                    code: 1,
-                    message: format!("cannot read the key from stdin: {e}"),
-                })?;
+                std::io::stdin()
+                    .read_to_string(&mut s)
+                    .map_err(|e| Failure {
+                        code: 1,
+                        message: format!("cannot read the key from stdin: {e}"),
+                    })?;
                 s
             };
             app.set_key(&provider, &key)?;

@@ -6,6 +6,7 @@ mod history;
 mod keys;
 mod render;
 mod run;
+mod serve;
 
 use clap::{Parser, Subcommand};
 use roundtable_app::{App, AppError, AppOptions};
@@ -60,6 +61,8 @@ enum Command {
     /// Manage API keys in the OS keychain
     #[command(subcommand)]
     Keys(keys::KeysCommand),
+    /// Serve the local HTTP API (the hosted roundtable contract) on this machine
+    Serve(serve::ServeArgs),
     /// List the configured providers and where each one's key comes from
     Providers {
         /// Print JSON
@@ -124,6 +127,7 @@ async fn dispatch(cli: Cli) -> Result<(), Failure> {
         Command::Export(args) => history::export(&app, args),
         Command::Import { file } => history::import(&app, file),
         Command::Keys(cmd) => keys::keys(&app, cmd),
+        Command::Serve(args) => serve::serve(app, args).await,
         Command::Providers { json } => {
             render::providers(&app.providers(), json);
             Ok(())

@@ -8,9 +8,9 @@ use roundtable_app::core::{
     RunStatus,
 };
 use roundtable_app::{App, AppError};
-use tokio::sync::mpsc::UnboundedSender;
 use std::io::Read;
 use std::path::PathBuf;
+use tokio::sync::mpsc::UnboundedSender;
 use tokio_util::sync::CancellationToken;
 
 #[derive(Debug, Args)]

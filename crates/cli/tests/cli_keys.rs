@@ -31,7 +31,13 @@ async fn set_key(home: &Home, provider: &str, key: &str) -> common::Out {
     let mut c = home.cmd(&["keys", "set", provider]);
     c.stdin(Stdio::piped());
     let mut child = c.spawn().unwrap();
-    child.stdin.take().unwrap().write_all(key.as_bytes()).await.unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(key.as_bytes())
+        .await
+        .unwrap();
     let o = child.wait_with_output().await.unwrap();
     common::Out {
         code: o.status.code().unwrap_or(-1),
@@ -80,14 +86,27 @@ async fn a_key_in_the_keychain_is_used_and_leaks_nowhere() {
     let list = home.run(&["keys", "list", "--json"]).await;
     assert!(!list.stdout.contains(KEY));
     let list: Value = serde_json::from_str(&list.stdout).unwrap();
-    let entry = list.as_array().unwrap().iter().find(|p| p["id"] == "kc-leak").unwrap();
+    let entry = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["id"] == "kc-leak")
+        .unwrap();
     assert_eq!(entry["key_source"], "keychain");
     assert_eq!(entry["key_hint"], "…cdef");
     let human = home.run(&["keys", "list"]).await;
     assert!(human.stdout.contains("kc-leak") && !human.stdout.contains(KEY));
 
     // Real calls with the key, logging everything.
-    let mut c = home.cmd(&["run", "Hi", "-m", "kc-leak/ok", "-m", "kc-leak/echo", "--json"]);
+    let mut c = home.cmd(&[
+        "run",
+        "Hi",
+        "-m",
+        "kc-leak/ok",
+        "-m",
+        "kc-leak/echo",
+        "--json",
+    ]);
     c.env("RUST_LOG", "trace");
     let out = common::run(c).await;
     assert_eq!(out.code, 0, "{}", out.stderr);
@@ -95,45 +114,88 @@ async fn a_key_in_the_keychain_is_used_and_leaks_nowhere() {
     assert!(!out.stdout.contains(KEY), "no key in --json output");
     assert!(!out.stderr.contains(KEY), "no key in any log line");
     let v: Value = serde_json::from_str(&out.stdout).unwrap();
-    assert_eq!(v["model_results"][0]["error"], Value::Null, "the keychain key was sent");
+    assert_eq!(
+        v["model_results"][0]["error"],
+        Value::Null,
+        "the keychain key was sent"
+    );
     let echoed = v["model_results"][1]["error"].as_str().unwrap();
-    assert!(echoed.contains("<redacted>"), "an echoed key is masked: {echoed}");
+    assert!(
+        echoed.contains("<redacted>"),
+        "an echoed key is masked: {echoed}"
+    );
     let id = v["id"].as_str().unwrap();
 
     for format in ["md", "json", "csv", "html"] {
-        let out = home.run(&["export", id, "--format", format, "--output", "-"]).await;
+        let out = home
+            .run(&["export", id, "--format", format, "--output", "-"])
+            .await;
         assert_eq!(out.code, 0);
         assert!(!out.stdout.contains(KEY), "no key in the {format} export");
     }
     let human = home.run(&["history", "show", id]).await;
     assert!(!human.stdout.contains(KEY));
-    assert_eq!(files_containing(home.path(), KEY.as_bytes()), Vec::<String>::new(), "no key in any file");
+    assert_eq!(
+        files_containing(home.path(), KEY.as_bytes()),
+        Vec::<String>::new(),
+        "no key in any file"
+    );
 
     let out = home.run(&["keys", "delete", "kc-leak"]).await;
     assert_eq!(out.code, 0, "{}", out.stderr);
     let v = home.run(&["run", "Hi", "-m", "kc-leak/ok", "--json"]).await;
     assert_eq!(v.code, 1);
-    assert!(v.stdout.contains("no API key for provider 'kc-leak'"), "{}", v.stdout);
+    assert!(
+        v.stdout.contains("no API key for provider 'kc-leak'"),
+        "{}",
+        v.stdout
+    );
 }
 
 #[tokio::test]
 async fn the_keychain_comes_before_the_environment() {
-    let fake = FakeProvider::start(Script::new().require_key("sk-from-keychain-000000000000")).await.unwrap();
+    let fake = FakeProvider::start(Script::new().require_key("sk-from-keychain-000000000000"))
+        .await
+        .unwrap();
     let home = Home::with_config(
         &fake,
-        &format!("[providers.kc-order]\nformat = \"openai\"\nbase_url = \"{}\"\n", fake.openai_base_url()),
+        &format!(
+            "[providers.kc-order]\nformat = \"openai\"\nbase_url = \"{}\"\n",
+            fake.openai_base_url()
+        ),
     );
     if !keychain_available(&home).await {
         return;
     }
-    assert_eq!(set_key(&home, "kc-order", "sk-from-keychain-000000000000").await.code, 0);
-    let mut c = home.cmd(&["run", "Hi", "-m", "kc-order/m", "--resolution", "fast", "--json"]);
+    assert_eq!(
+        set_key(&home, "kc-order", "sk-from-keychain-000000000000")
+            .await
+            .code,
+        0
+    );
+    let mut c = home.cmd(&[
+        "run",
+        "Hi",
+        "-m",
+        "kc-order/m",
+        "--resolution",
+        "fast",
+        "--json",
+    ]);
     c.env("KC_ORDER_API_KEY", "sk-from-env-11111111111111");
     let out = common::run(c).await;
     assert_eq!(out.code, 0, "the keychain's key was used: {}", out.stdout);
     assert_eq!(home.run(&["keys", "delete", "kc-order"]).await.code, 0);
     // Now the environment's key is the one sent, and refused.
-    let mut c = home.cmd(&["run", "Hi", "-m", "kc-order/m", "--resolution", "fast", "--json"]);
+    let mut c = home.cmd(&[
+        "run",
+        "Hi",
+        "-m",
+        "kc-order/m",
+        "--resolution",
+        "fast",
+        "--json",
+    ]);
     c.env("KC_ORDER_API_KEY", "sk-from-env-11111111111111");
     assert_eq!(common::run(c).await.code, 1);
 }
@@ -144,16 +206,29 @@ async fn an_unknown_provider_is_refused_with_the_known_ones() {
     let home = Home::new(&fake);
     let out = set_key(&home, "nosuch", "sk-whatever").await;
     assert_eq!(out.code, 1);
-    assert!(out.stderr.contains("unknown provider 'nosuch'"), "{}", out.stderr);
-    assert!(out.stderr.contains("openai") && out.stderr.contains("fake"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("unknown provider 'nosuch'"),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stderr.contains("openai") && out.stderr.contains("fake"),
+        "{}",
+        out.stderr
+    );
 }
 
 #[tokio::test]
 async fn without_a_keychain_the_message_says_what_to_do_and_env_keys_work() {
-    let fake = FakeProvider::start(Script::new().require_key("sk-env-only-2222222222222222")).await.unwrap();
+    let fake = FakeProvider::start(Script::new().require_key("sk-env-only-2222222222222222"))
+        .await
+        .unwrap();
     let home = Home::with_config(
         &fake,
-        &format!("[providers.kc-none]\nformat = \"openai\"\nbase_url = \"{}\"\nlocal = false\n", fake.openai_base_url()),
+        &format!(
+            "[providers.kc-none]\nformat = \"openai\"\nbase_url = \"{}\"\nlocal = false\n",
+            fake.openai_base_url()
+        ),
     );
     let no_bus = |c: &mut tokio::process::Command| {
         c.env("DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent/bus");
@@ -162,14 +237,31 @@ async fn without_a_keychain_the_message_says_what_to_do_and_env_keys_work() {
     no_bus(&mut c);
     c.stdin(Stdio::piped());
     let mut child = c.spawn().unwrap();
-    child.stdin.take().unwrap().write_all(b"sk-env-only-2222222222222222").await.unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"sk-env-only-2222222222222222")
+        .await
+        .unwrap();
     let o = child.wait_with_output().await.unwrap();
     let stderr = String::from_utf8_lossy(&o.stderr);
     assert_eq!(o.status.code(), Some(1));
-    assert!(stderr.contains("keychain") && stderr.contains("environment variables still work"), "{stderr}");
+    assert!(
+        stderr.contains("keychain") && stderr.contains("environment variables still work"),
+        "{stderr}"
+    );
     assert!(!stderr.contains("sk-env-only"));
 
-    let mut c = home.cmd(&["run", "Hi", "-m", "kc-none/m", "--resolution", "fast", "--json"]);
+    let mut c = home.cmd(&[
+        "run",
+        "Hi",
+        "-m",
+        "kc-none/m",
+        "--resolution",
+        "fast",
+        "--json",
+    ]);
     no_bus(&mut c);
     c.env("KC_NONE_API_KEY", "sk-env-only-2222222222222222");
     let out = common::run(c).await;
@@ -178,5 +270,9 @@ async fn without_a_keychain_the_message_says_what_to_do_and_env_keys_work() {
     let mut c = home.cmd(&["keys", "list"]);
     no_bus(&mut c);
     let out = common::run(c).await;
-    assert!(out.stdout.contains("keychain") && out.stdout.contains("not available"), "{}", out.stdout);
+    assert!(
+        out.stdout.contains("keychain") && out.stdout.contains("not available"),
+        "{}",
+        out.stdout
+    );
 }

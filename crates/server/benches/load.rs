@@ -19,6 +19,14 @@ use std::time::{Duration, Instant};
 
 const REQUESTS: usize = 500;
 const CONCURRENCY: usize = 50;
+/// Rounds of REQUESTS; `LOAD_ROUNDS` to run more (memory should stay flat).
+fn rounds() -> usize {
+    std::env::var("LOAD_ROUNDS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .filter(|&n| n >= 2)
+        .unwrap_or(2)
+}
 const TOKEN: &str = "bench-token";
 
 fn rss_kib() -> u64 {
@@ -31,6 +39,28 @@ fn rss_kib() -> u64 {
                 .and_then(|n| n.parse().ok())
         })
         .unwrap_or(0)
+}
+
+/// CPU time this process used so far (user + system), from /proc/self/stat.
+fn cpu_time() -> Duration {
+    let ticks = std::fs::read_to_string("/proc/self/stat")
+        .ok()
+        .and_then(|s| {
+            // Fields after the command name (which is in parentheses): utime is the
+            // 12th, stime the 13th.
+            let rest = s.rsplit_once(')')?.1;
+            let f: Vec<&str> = rest.split_whitespace().collect();
+            Some(f.get(11)?.parse::<u64>().ok()? + f.get(12)?.parse::<u64>().ok()?)
+        })
+        .unwrap_or(0);
+    // USER_HZ is 100 on Linux.
+    Duration::from_millis(ticks * 10)
+}
+
+fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .map(|s| s.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
+        .unwrap_or_default()
 }
 
 struct Round {
@@ -56,8 +86,7 @@ async fn round(client: &reqwest::Client, url: &str, body: &serde_json::Value, n:
             if !status.is_success() {
                 return Err(format!("{status}: {}", String::from_utf8_lossy(&bytes)));
             }
-            let v: serde_json::Value =
-                serde_json::from_slice(&bytes).map_err(|e| e.to_string())?;
+            let v: serde_json::Value = serde_json::from_slice(&bytes).map_err(|e| e.to_string())?;
             let failed = v["model_results"]
                 .as_array()
                 .is_none_or(|rs| rs.len() != 3 || rs.iter().any(|r| !r["error"].is_null()));
@@ -158,20 +187,32 @@ async fn bench() {
     println!("  one at a time: p50 {one_at_a_time:.1} ms");
     let mut total_errors = 0;
     let mut rss = vec![rss_kib()];
-    for i in 1..=2 {
+    let rounds = rounds();
+    for i in 1..=rounds {
+        // The fake provider records every request it gets (for tests): forget
+        // them, so its memory does not count as ours.
+        fake.reset();
+        let cpu = cpu_time();
         let r = round(&client, &url, &body, REQUESTS).await;
+        let cpu = cpu_time().saturating_sub(cpu);
         rss.push(rss_kib());
         total_errors += r.errors;
         println!(
-            "  round {i}: {:>6.0} requests/s  p50 {:>5.1} ms  p95 {:>5.1} ms  errors {}  RSS {} → {} MiB",
+            "  round {i}: {:>6.0} requests/s  p50 {:>5.1} ms  p95 {:>5.1} ms  errors {}  RSS {} → {} MiB  CPU {:.2} ms/request ({:.2} cores busy)",
             REQUESTS as f64 / r.elapsed.as_secs_f64(),
             pct(&r.latencies, 0.50),
             pct(&r.latencies, 0.95),
             r.errors,
             rss[i - 1] / 1024,
             rss[i] / 1024,
+            cpu.as_secs_f64() * 1000.0 / REQUESTS as f64,
+            cpu.as_secs_f64() / r.elapsed.as_secs_f64(),
         );
     }
+    println!(
+        "  (client, server, history and fake providers share this process; load average of the machine: {})",
+        load_average()
+    );
     let recorded = app
         .list_runs(&ListQuery {
             limit: 10 * REQUESTS,
@@ -180,13 +221,17 @@ async fn bench() {
         .unwrap()
         .len();
     println!(
-        "  runs in the history: {recorded} (expected {}); RSS growth in round 2: {:+} KiB",
-        2 * REQUESTS + 2 * CONCURRENCY,
-        rss[2] as i64 - rss[1] as i64
+        "  runs in the history: {recorded} (expected {}); RSS growth in the last round: {:+} KiB",
+        rounds * REQUESTS + 2 * CONCURRENCY,
+        rss[rounds] as i64 - rss[rounds - 1] as i64
     );
     handle.shutdown().await;
     assert_eq!(total_errors, 0, "errors under load");
-    assert_eq!(recorded, 2 * REQUESTS + 2 * CONCURRENCY, "every run recorded");
+    assert_eq!(
+        recorded,
+        rounds * REQUESTS + 2 * CONCURRENCY,
+        "every run recorded"
+    );
 }
 
 fn main() {

@@ -194,7 +194,10 @@ mod tests {
 
     #[test]
     fn origins() {
-        assert_eq!(origin_authority("http://localhost:3000"), Some("localhost:3000"));
+        assert_eq!(
+            origin_authority("http://localhost:3000"),
+            Some("localhost:3000")
+        );
         assert_eq!(origin_authority("null"), None);
         assert_eq!(origin_authority("file://x"), None);
     }
@@ -211,7 +214,10 @@ mod tests {
         assert!(authorize(&h, "secret").is_err());
         h.insert(header::AUTHORIZATION, "Basic secret".parse().unwrap());
         assert!(authorize(&h, "secret").is_err());
-        h.insert(header::AUTHORIZATION, "Bearer secretsecret".parse().unwrap());
+        h.insert(
+            header::AUTHORIZATION,
+            "Bearer secretsecret".parse().unwrap(),
+        );
         assert!(authorize(&h, "secret").is_err());
     }
 }

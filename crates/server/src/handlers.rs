@@ -39,7 +39,11 @@ pub(crate) async fn method_not_allowed(request: Request) -> Response {
     ApiError::new(
         StatusCode::METHOD_NOT_ALLOWED,
         "method_not_allowed",
-        format!("{} is not allowed on {}", request.method(), request.uri().path()),
+        format!(
+            "{} is not allowed on {}",
+            request.method(),
+            request.uri().path()
+        ),
     )
     .into_response()
 }
@@ -115,7 +119,13 @@ fn check_content_type(headers: &HeaderMap) -> Result<(), ApiError> {
         .get(header::CONTENT_TYPE)
         .map(|v| v.to_str().unwrap_or("?"));
     let essence = value
-        .map(|v| v.split(';').next().unwrap_or("").trim().to_ascii_lowercase())
+        .map(|v| {
+            v.split(';')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .to_ascii_lowercase()
+        })
         .unwrap_or_default();
     if essence == "application/json"
         || (essence.starts_with("application/") && essence.ends_with("+json"))
@@ -233,9 +243,8 @@ async fn run(shared: Arc<Shared>, request: RoundtableRequest) -> Result<Response
     }
 }
 
-pub(crate) type RunTask = tokio::task::JoinHandle<
-    Result<roundtable_app::core::RunOutcome, roundtable_app::AppError>,
->;
+pub(crate) type RunTask =
+    tokio::task::JoinHandle<Result<roundtable_app::core::RunOutcome, roundtable_app::AppError>>;
 
 /// Starts a run in its own task (tracked, so stopping waits until it is
 /// recorded), with a token that is a child of the server's.
@@ -272,10 +281,7 @@ pub(crate) fn sse_response(body: Body) -> Response {
         header::CACHE_CONTROL,
         header::HeaderValue::from_static("no-cache"),
     );
-    headers.insert(
-        "x-accel-buffering",
-        header::HeaderValue::from_static("no"),
-    );
+    headers.insert("x-accel-buffering", header::HeaderValue::from_static("no"));
     response
 }
 
@@ -296,9 +302,13 @@ mod tests {
     #[test]
     fn parse_errors_name_the_field() {
         let (code, f, m) = field(r#"{"models": []}"#);
-        assert_eq!((code.as_str(), f.as_deref()), ("invalid_request", Some("input")));
+        assert_eq!(
+            (code.as_str(), f.as_deref()),
+            ("invalid_request", Some("input"))
+        );
         assert!(m.contains("missing field `input`"), "{m}");
-        let (_, f, m) = field(r#"{"input": "x", "models": [{"name": "a/b", "temperature": "hot"}]}"#);
+        let (_, f, m) =
+            field(r#"{"input": "x", "models": [{"name": "a/b", "temperature": "hot"}]}"#);
         assert_eq!(f.as_deref(), Some("models[0].temperature"), "{m}");
         let (_, f, _) = field(r#"{"input": "x", "models": [{}]}"#);
         assert_eq!(f.as_deref(), Some("models[0].name"));

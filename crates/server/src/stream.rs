@@ -124,7 +124,9 @@ impl Sse {
                 out.extend(frame(&done));
             }
             Ok(Err(e)) => out.extend(frame(&error(e.message))),
-            Err(e) => out.extend(frame(&error(format!("internal error: the run broke off: {e}")))),
+            Err(e) => out.extend(frame(&error(format!(
+                "internal error: the run broke off: {e}"
+            )))),
         }
         out.extend_from_slice(b"data: [DONE]\n\n");
         Bytes::from(out)

@@ -88,7 +88,10 @@ async fn every_resolution_answers_the_contract_and_is_in_the_history() {
         let id = v["id"].as_str().unwrap();
         let stored = s.app.get_run(id).unwrap();
         assert_eq!(stored.summary.status, RunStatus::Completed);
-        assert_eq!(serde_json::to_value(&stored.response).unwrap()["id"], v["id"]);
+        assert_eq!(
+            serde_json::to_value(&stored.response).unwrap()["id"],
+            v["id"]
+        );
         assert_eq!(stored.request.input, "Capital of France?");
     }
 }
@@ -105,12 +108,12 @@ async fn streaming_sends_each_documented_chunk_in_order_then_done() {
             )
             .model(
                 "flaky",
-                Behavior::answer("Paris")
-                    .fault(Fault::status(503, "busy").retry_after("0")),
+                Behavior::answer("Paris").fault(Fault::status(503, "busy").retry_after("0")),
             )
             .model(
                 "down",
-                Behavior::new().faults((0..4).map(|_| Fault::status(500, "exploded").retry_after("0"))),
+                Behavior::new()
+                    .faults((0..4).map(|_| Fault::status(500, "exploded").retry_after("0"))),
             ),
     )
     .await;
@@ -135,7 +138,10 @@ async fn streaming_sends_each_documented_chunk_in_order_then_done() {
     }
     let kinds: Vec<&str> = chunks.iter().map(|c| c["type"].as_str().unwrap()).collect();
     let id = chunks.last().unwrap()["id"].as_str().unwrap().to_string();
-    assert!(chunks.iter().all(|c| c["id"] == id), "every chunk has the run id");
+    assert!(
+        chunks.iter().all(|c| c["id"] == id),
+        "every chunk has the run id"
+    );
     for kind in [
         "model_delta",
         "model_thinking_delta",
@@ -165,7 +171,10 @@ async fn streaming_sends_each_documented_chunk_in_order_then_done() {
             c["model_index"] == index
                 && (c["type"] == "model_delta" || c["type"] == "model_thinking_delta")
         });
-        assert!(deltas.iter().all(|&d| d < result), "model {index}: {kinds:?}");
+        assert!(
+            deltas.iter().all(|&d| d < result),
+            "model {index}: {kinds:?}"
+        );
         let text: String = chunks
             .iter()
             .filter(|c| c["type"] == "model_delta" && c["model_index"] == index)
@@ -185,7 +194,11 @@ async fn streaming_sends_each_documented_chunk_in_order_then_done() {
     assert_eq!(retry["model_index"], 1);
     assert!(retry["error"].as_str().unwrap().contains("busy"), "{retry}");
     let consolidation = pos(&|c| c["type"] == "consolidation_delta");
-    assert!(consolidation.iter().all(|&c| c > *results.iter().max().unwrap()));
+    assert!(
+        consolidation
+            .iter()
+            .all(|&c| c > *results.iter().max().unwrap())
+    );
     let done = chunks.last().unwrap();
     let summary: String = consolidation
         .iter()
@@ -222,8 +235,14 @@ async fn invalid_requests_are_400_naming_the_field_and_call_no_provider() {
         (json!({"models": [{"name": "fake/a"}]}), "input"),
         (with(json!({"input": "  "})), "input"),
         (with(json!({"models": []})), "models"),
-        (with(json!({"models": [{"name": "nope/x"}]})), "models[0].name"),
-        (with(json!({"models": [{"temperature": 1}]})), "models[0].name"),
+        (
+            with(json!({"models": [{"name": "nope/x"}]})),
+            "models[0].name",
+        ),
+        (
+            with(json!({"models": [{"temperature": 1}]})),
+            "models[0].name",
+        ),
         (
             with(json!({"models": [{"name": "fake/a"}, {"name": "fake/a", "temperature": 3}]})),
             "models[1].temperature",
@@ -238,10 +257,15 @@ async fn invalid_requests_are_400_naming_the_field_and_call_no_provider() {
         (with(json!({"max_retries": 9})), "max_retries"),
         (with(json!({"max_retries": -1})), "max_retries"),
         (with(json!({"timeout_ms": 999999})), "timeout_ms"),
-        (with(json!({"output_schema": {"type": 12}})), "output_schema"),
+        (
+            with(json!({"output_schema": {"type": 12}})),
+            "output_schema",
+        ),
         (with(json!({"summary_model": "nope/x"})), "summary_model"),
         (
-            with(json!({"models": [{"name": "fake/a"}, {"name": "fake/a"}, {"name": "fake/a"}, {"name": "fake/a"}]})),
+            with(
+                json!({"models": [{"name": "fake/a"}, {"name": "fake/a"}, {"name": "fake/a"}, {"name": "fake/a"}]}),
+            ),
             "models",
         ),
         (with(json!({"stream": true, "models": []})), "models"),
@@ -295,7 +319,10 @@ async fn the_token_is_required_and_checked() {
     for request in [
         s.client.post(&url).json(&b),
         s.client.post(&url).bearer_auth("wrong").json(&b),
-        s.client.post(&url).bearer_auth(format!("{TOKEN}x")).json(&b),
+        s.client
+            .post(&url)
+            .bearer_auth(format!("{TOKEN}x"))
+            .json(&b),
         s.client.post(&url).basic_auth(TOKEN, Some(TOKEN)).json(&b),
     ] {
         let r = request.send().await.unwrap();
@@ -328,7 +355,9 @@ async fn oversized_bodies_are_413_and_other_content_types_415() {
         },
     )
     .await;
-    let text = serde_json::to_vec(&json!({"input": "y".repeat(5000), "models": [{"name": "fake/a"}]})).unwrap();
+    let text =
+        serde_json::to_vec(&json!({"input": "y".repeat(5000), "models": [{"name": "fake/a"}]}))
+            .unwrap();
     let stream = futures_util::stream::iter(
         text.chunks(700)
             .map(|c| Ok::<_, std::io::Error>(c.to_vec()))
@@ -345,7 +374,11 @@ async fn oversized_bodies_are_413_and_other_content_types_415() {
         .unwrap();
     assert_eq!(r.status(), 413);
 
-    for content_type in [Some("text/plain"), Some("application/x-www-form-urlencoded"), None] {
+    for content_type in [
+        Some("text/plain"),
+        Some("application/x-www-form-urlencoded"),
+        None,
+    ] {
         let mut r = s
             .client
             .post(s.url("/v3/roundtable"))
@@ -397,10 +430,19 @@ async fn foreign_hosts_and_origins_are_refused() {
             let (status, v) = json_of(r).await;
             assert_eq!(status, 403, "{host} {path}: {v}");
             check_error(&v);
-            assert!(v["error"]["message"].as_str().unwrap().contains("DNS rebinding"));
+            assert!(
+                v["error"]["message"]
+                    .as_str()
+                    .unwrap()
+                    .contains("DNS rebinding")
+            );
         }
     }
-    for host in [format!("localhost:{port}"), format!("127.0.0.1:{port}"), "[::1]".into()] {
+    for host in [
+        format!("localhost:{port}"),
+        format!("127.0.0.1:{port}"),
+        "[::1]".into(),
+    ] {
         let r = s.post(&b).header("host", &host).send().await.unwrap();
         assert_eq!(r.status(), 200, "{host}");
     }
@@ -444,7 +486,8 @@ async fn no_model_answering_is_a_clear_error_with_each_failure() {
         Script::new()
             .model(
                 "down",
-                Behavior::new().faults((0..4).map(|_| Fault::status(500, "exploded").retry_after("0"))),
+                Behavior::new()
+                    .faults((0..4).map(|_| Fault::status(500, "exploded").retry_after("0"))),
             )
             .model(
                 "refused",
@@ -487,7 +530,12 @@ async fn no_model_answering_is_a_clear_error_with_each_failure() {
         "{payloads:?}"
     );
     let error: Value = serde_json::from_str(&payloads[2]).unwrap();
-    assert!(error["error"].as_str().unwrap().contains("no model answered"));
+    assert!(
+        error["error"]
+            .as_str()
+            .unwrap()
+            .contains("no model answered")
+    );
 }
 
 fn slow_script() -> Script {
@@ -542,7 +590,10 @@ async fn a_client_that_disconnects_cancels_its_run_which_is_kept_interrupted() {
     let mut response = s.post(&b).send().await.unwrap();
     assert_eq!(response.status(), 200);
     let id = first_delta(&mut response).await;
-    assert_eq!(s.app.get_run(&id).unwrap().summary.status, RunStatus::Running);
+    assert_eq!(
+        s.app.get_run(&id).unwrap().summary.status,
+        RunStatus::Running
+    );
     assert_eq!(s.handle.runs_in_flight(), 1);
     drop(response);
     // The whole answer takes 8 × 300 ms; the run ends long before that.
@@ -578,13 +629,20 @@ async fn a_client_that_disconnects_cancels_its_run_which_is_kept_interrupted() {
     let start = Instant::now();
     let id = loop {
         let runs = s.app.list_runs(&Default::default()).unwrap();
-        if let Some(r) = runs.iter().find(|r| r.id != id && r.status == RunStatus::Interrupted) {
+        if let Some(r) = runs
+            .iter()
+            .find(|r| r.id != id && r.status == RunStatus::Interrupted)
+        {
             break r.id.clone();
         }
         assert!(start.elapsed() < Duration::from_secs(3), "{runs:?}");
         tokio::time::sleep(Duration::from_millis(10)).await;
     };
-    assert!(!s.app.get_run(&id).unwrap().response.model_results[0].data.contains("eight"));
+    assert!(
+        !s.app.get_run(&id).unwrap().response.model_results[0]
+            .data
+            .contains("eight")
+    );
 }
 
 #[tokio::test]
@@ -628,7 +686,10 @@ async fn shutdown_interrupts_runs_in_flight_and_records_them() {
     assert_eq!(stored.summary.status, RunStatus::Interrupted);
     let runs = app.list_runs(&Default::default()).unwrap();
     assert_eq!(runs.len(), 2);
-    assert!(runs.iter().all(|r| r.status == RunStatus::Interrupted), "{runs:?}");
+    assert!(
+        runs.iter().all(|r| r.status == RunStatus::Interrupted),
+        "{runs:?}"
+    );
 
     // The stream still ended properly: `error`, `done` (the response), `[DONE]`.
     let rest = common::sse_payloads(response).await;

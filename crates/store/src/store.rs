@@ -234,10 +234,7 @@ impl Store {
         };
         fs::create_dir_all(&dir).map_err(io_err(&dir))?;
         let conn = Connection::open(path)?;
-        conn.busy_timeout(BUSY_TIMEOUT)?;
-        let _mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))?;
-        Self::configure(&conn)?;
-        migrations::migrate(&conn)?;
+        Self::prepare_file(&conn)?;
 
         let owners_dir = dir.join("owners");
         fs::create_dir_all(&owners_dir).map_err(io_err(&owners_dir))?;
@@ -264,6 +261,34 @@ impl Store {
             owner: MEMORY_OWNER.to_string(),
             _lock: None,
         })
+    }
+
+    /// WAL, pragmas and migrations. When several processes create the history at
+    /// the same moment, switching a new file to WAL can fail with `SQLITE_BUSY`
+    /// without the busy handler being asked; that is retried for a while.
+    fn prepare_file(conn: &Connection) -> Result<()> {
+        let deadline = std::time::Instant::now() + BUSY_TIMEOUT;
+        let mut pause = std::time::Duration::from_millis(5);
+        loop {
+            let attempt = (|| -> Result<()> {
+                conn.busy_timeout(BUSY_TIMEOUT)?;
+                let _mode: String =
+                    conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))?;
+                Self::configure(conn)?;
+                migrations::migrate(conn)?;
+                Ok(())
+            })();
+            match attempt {
+                Err(Error::Sqlite(rusqlite::Error::SqliteFailure(e, _)))
+                    if e.code == rusqlite::ErrorCode::DatabaseBusy
+                        && std::time::Instant::now() < deadline =>
+                {
+                    std::thread::sleep(pause);
+                    pause = (pause * 2).min(std::time::Duration::from_millis(200));
+                }
+                other => return other,
+            }
+        }
     }
 
     fn configure(conn: &Connection) -> Result<()> {
@@ -373,7 +398,10 @@ impl Store {
                  WHERE id = ?1 AND status = 'running'",
             )?
             .execute([run_id])?;
-            reindex(tx, run_id)
+            // The answer is indexed for search when the run ends (`finish_run`, or
+            // `recover_interrupted`): re-indexing the whole run on each answer
+            // cost more than the write itself.
+            Ok(())
         })
     }
 
@@ -461,6 +489,9 @@ impl Store {
                         .query_map([owner], |r| r.get::<_, String>(0))?
                         .collect::<rusqlite::Result<Vec<_>>>()?;
                     ids.extend(marked);
+                }
+                for id in &ids {
+                    reindex(tx, id)?;
                 }
                 Ok(ids)
             })?;

@@ -53,8 +53,8 @@
 //! * Keep the hot path lock-free across awaits: the script is an `Arc` snapshot and
 //!   the recording locks are only held for a push.
 
-pub mod contract;
 mod anthropic;
+pub mod contract;
 mod gemini;
 mod openai;
 mod reply;

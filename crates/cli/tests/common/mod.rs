@@ -54,7 +54,8 @@ impl Home {
     pub async fn json(&self, args: &[&str]) -> serde_json::Value {
         let out = self.run(args).await;
         assert_eq!(out.code, 0, "{args:?}: {}", out.stderr);
-        serde_json::from_str(&out.stdout).unwrap_or_else(|e| panic!("{args:?}: {e}: {}", out.stdout))
+        serde_json::from_str(&out.stdout)
+            .unwrap_or_else(|e| panic!("{args:?}: {e}: {}", out.stdout))
     }
 }
 
