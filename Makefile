@@ -1,11 +1,24 @@
 # The README's two commands: `make run` and `make test`.
-.PHONY: setup run test bench
+.PHONY: setup run desktop demo test bench types
 
 setup:
 	scripts/setup.sh
 
+# Builds the UI and the desktop app (release, UI embedded), and starts it.
 run:
+	scripts/desktop.sh run
+
+# Builds target/release/roundtable-desktop with the UI embedded.
+desktop:
+	scripts/desktop.sh build
+
+# The CLI demo: a roundtable against a local server, or the bundled fake one.
+demo:
 	scripts/run.sh
+
+# Regenerates the UI's IPC types (ui/src/lib/ipc/types) from the Rust types.
+types:
+	ROUNDTABLE_UPDATE_TYPES=1 cargo test -q -p roundtable-desktop --lib ipc_types
 
 test:
 	scripts/test.sh

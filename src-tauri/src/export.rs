@@ -69,3 +69,58 @@ pub fn write(
         bytes: text.len() as u64,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use roundtable_app::AppOptions;
+    use roundtable_app::core::ApiKey;
+    use roundtable_app::keys::{KeychainError, SecretStore};
+    use std::sync::Arc;
+
+    struct NoKeys;
+    impl SecretStore for NoKeys {
+        fn get(&self, _: &str) -> Result<Option<ApiKey>, KeychainError> {
+            Ok(None)
+        }
+        fn set(&self, _: &str, _: &str) -> Result<(), KeychainError> {
+            Ok(())
+        }
+        fn delete(&self, _: &str) -> Result<bool, KeychainError> {
+            Ok(false)
+        }
+    }
+
+    #[test]
+    fn writes_only_export_documents_into_existing_folders() {
+        let dir = tempfile::tempdir().unwrap();
+        let app = App::open(AppOptions {
+            home: Some(dir.path().join("home")),
+            keychain: Some(Arc::new(NoKeys)),
+        })
+        .unwrap();
+        let ids = vec!["rt_nope".to_string()];
+        let path = |name: &str| dir.path().join(name).display().to_string();
+        let err = |p: &str, f| write(&app, &ids, f, p).unwrap_err();
+
+        assert!(err("out.md", ExportFormat::Md).message.contains("absolute"));
+        let e = err(&path("out.sh"), ExportFormat::Md);
+        assert_eq!(
+            (e.code, e.message.contains(".md")),
+            ("invalid_request", true)
+        );
+        assert!(
+            err(&path("out.md"), ExportFormat::Json)
+                .message
+                .contains(".json")
+        );
+        assert!(
+            err(&path("missing/out.md"), ExportFormat::Md)
+                .message
+                .contains("does not exist")
+        );
+        // A valid path gets as far as the history, which has no such run.
+        assert_eq!(err(&path("out.MD"), ExportFormat::Md).code, "not_found");
+        assert!(!dir.path().join("out.MD").exists());
+    }
+}

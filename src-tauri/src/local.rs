@@ -94,3 +94,66 @@ async fn probe(client: &reqwest::Client, p: &ProviderStatus) -> LocalServer {
     }
     server
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use roundtable_app::config::ResolvedProvider;
+    use roundtable_app::core::providers::Dialect;
+    use roundtable_app::keys::KeySource;
+    use roundtable_testkit::{Behavior, FakeProvider, Script};
+
+    fn local(id: &str, base_url: &str) -> ProviderStatus {
+        ProviderStatus {
+            provider: ResolvedProvider {
+                id: id.into(),
+                name: id.into(),
+                format: WireFormat::Openai,
+                base_url: base_url.into(),
+                dialect: Dialect::Compatible,
+                headers: Default::default(),
+                stream: true,
+                local: true,
+                builtin: false,
+            },
+            key_source: KeySource::NotNeeded,
+            key_env: None,
+            key_hint: None,
+            keychain_error: None,
+        }
+    }
+
+    #[tokio::test]
+    async fn lists_the_models_of_running_servers_and_says_which_are_not() {
+        let fake = FakeProvider::start(
+            Script::new()
+                .model("llama3.2", Behavior::answer("hi"))
+                .model("qwen3", Behavior::answer("hi")),
+        )
+        .await
+        .unwrap();
+        // A port nothing listens on: bind one, then free it.
+        let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let closed_url = format!("http://{}/v1", closed.local_addr().unwrap());
+        drop(closed);
+        let mut remote = local("openai", "https://api.openai.com/v1");
+        remote.provider.local = false;
+        let found = detect(&[
+            local("fake", &fake.openai_base_url()),
+            local("dup", &format!("{}/", fake.openai_base_url())),
+            local("gone", &closed_url),
+            remote,
+        ])
+        .await;
+        assert_eq!(found.len(), 2, "{found:?}");
+        assert_eq!(found[0].provider, "fake");
+        assert!(found[0].reachable && found[0].error.is_none());
+        let mut models = found[0].models.clone();
+        models.sort();
+        assert_eq!(models, ["llama3.2", "qwen3"]);
+        assert_eq!(found[1].provider, "gone");
+        assert!(!found[1].reachable);
+        assert!(found[1].error.as_deref().unwrap().contains("not running"));
+        fake.shutdown().await;
+    }
+}

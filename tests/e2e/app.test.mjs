@@ -84,7 +84,7 @@ describe("the desktop app", () => {
         text: c.querySelector("[data-testid=card-body]").innerText.trim(),
         timer: c.querySelector("[data-testid=card-timer]").textContent.trim(),
       };
-      return s && s.status === "streaming" && s.text.length > 10 && s.timer !== "0 ms" ? s : null;
+      return s && s.status === "streaming" && s.text.length > 60 && s.timer !== "0 ms" ? s : null;
     };
     const partial = await waitInPage(browser, streaming, ["fake/a"], {
       message: "fake/a never showed partial text while streaming",

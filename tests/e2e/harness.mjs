@@ -102,7 +102,7 @@ export async function startApp(script) {
         "tauri:options": { application: bin("roundtable-desktop") },
       },
     });
-    return { browser, home, exportDir, url, stop: () => stop(browser) };
+    return { browser, home, exportDir, url, driverPid: driver.pid, stop: () => stop(browser) };
   } catch (e) {
     await stop(null);
     throw e;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { render, screen } from "@testing-library/svelte";
+import { render, screen, waitFor } from "@testing-library/svelte";
 import { flushSync } from "svelte";
 import ModelCard from "../lib/components/ModelCard.svelte";
 import { RunState } from "../lib/state/run.svelte";
@@ -24,7 +24,8 @@ describe("ModelCard", () => {
     run.apply({ type: "text_delta", index: 0, model: "fake/a", delta: "**world**" });
     tick(2_500);
     await view.rerender({ card: run.cards[0], now: at() });
-    expect(screen.getByTestId("card-body").querySelector("strong")?.textContent).toBe("world");
+    // While streaming, Markdown is re-rendered at most every 80 ms.
+    await waitFor(() => expect(screen.getByTestId("card-body").querySelector("strong")?.textContent).toBe("world"));
     expect(screen.getByTestId("card-timer").textContent).toBe("2.5 s");
     tick(1_000);
     await view.rerender({ card: run.cards[0], now: at() });

@@ -1,12 +1,12 @@
 import { describe, expect, it } from "vitest";
-import { render, screen } from "@testing-library/svelte";
+import { render, screen, waitFor } from "@testing-library/svelte";
 import { flushSync } from "svelte";
 import ResolvedPanel from "../lib/components/ResolvedPanel.svelte";
 import { RunState } from "../lib/state/run.svelte";
 import { response, result } from "./fixtures";
 
 describe("ResolvedPanel", () => {
-  it("streams the consolidation in", () => {
+  it("streams the consolidation in", async () => {
     const run = new RunState("h", { input: "q", models: [{ name: "fake/a" }, { name: "fake/b" }] });
     render(ResolvedPanel, { props: { run } });
     expect(screen.getByTestId("resolved-body").textContent).toContain("2 to go");
@@ -18,7 +18,7 @@ describe("ResolvedPanel", () => {
     run.apply({ type: "consolidation_delta", model: "fake/a", delta: "Both say " });
     run.apply({ type: "consolidation_delta", model: "fake/a", delta: "*yes*" });
     flushSync();
-    expect(screen.getByTestId("resolved-body").querySelector("em")?.textContent).toBe("yes");
+    await waitFor(() => expect(screen.getByTestId("resolved-body").querySelector("em")?.textContent).toBe("yes"));
     run.finish({ response: response([result(0, "fake/a", "A"), result(1, "fake/b", "B")], { data: "Both say yes." }), status: "completed" });
     flushSync();
     expect(screen.getByTestId("resolved-body").textContent).toContain("Both say yes.");

@@ -144,6 +144,9 @@ export class RunState {
   }
 
   apply(event: RunEvent): void {
+    // The command's result carries the whole response: an event delivered after
+    // it has nothing to add (and a late delta would double text).
+    if (this.phase !== "running") return;
     const now = this.#clock();
     switch (event.type) {
       case "run_started":

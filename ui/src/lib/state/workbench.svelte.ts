@@ -12,6 +12,8 @@ export class Workbench {
   panel = $state<ModelDraft[]>([draftModel()]);
   resolution = $state<Resolution>("summary");
   summaryModel = $state("");
+  /** The summary model of Settings, used when the draft names none. */
+  defaultSummaryModel = $state("");
   choices = $state<string[]>(["", ""]);
   schemaText = $state("");
   maxRetries = $state(1);
@@ -47,7 +49,8 @@ export class Workbench {
       });
     const req: RoundtableRequest = { input: this.input, models, resolution: this.resolution };
     if (this.instructions.trim()) req.instructions = this.instructions;
-    if (this.resolution === "summary" && this.summaryModel.trim()) req.summary_model = this.summaryModel.trim();
+    const summary = this.summaryModel.trim() || this.defaultSummaryModel.trim();
+    if (this.resolution === "summary" && summary) req.summary_model = summary;
     if (this.resolution === "multiple_choice") req.choices = this.choices.map((c) => c.trim()).filter(Boolean);
     const schema = checkSchema(this.schemaText);
     if (schema.state === "valid") req.output_schema = schema.schema as RoundtableRequest["output_schema"];

@@ -1,0 +1,147 @@
+// The desktop benchmark (`make bench`): cold start to first paint, and the
+// memory of all the app's processes (the binary, WebKitWebProcess,
+// WebKitNetworkProcess) idle and after a 10-model run. Goals: first paint within
+// 1 s, at most 200 MB. Needs a display (xvfb-run) and the release binaries.
+import { spawn } from "node:child_process";
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { artifacts, root, startApp, waitInPage } from "./harness.mjs";
+
+const profile = process.env.E2E_PROFILE ?? "release";
+const binary = join(process.env.CARGO_TARGET_DIR ?? join(root, "target"), profile, "roundtable-desktop");
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+/** pid → parent pid, for every process. */
+function processTable() {
+  const table = new Map();
+  for (const d of readdirSync("/proc")) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      const stat = readFileSync(`/proc/${d}/stat`, "utf8");
+      const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+      table.set(Number(d), ppid);
+    } catch {
+      /* gone */
+    }
+  }
+  return table;
+}
+
+/**
+ * Memory of `pid` and all its descendants: the sum of VmRSS (which counts the
+ * shared libraries, WebKit's and Mesa's, once per process) and the sum of PSS
+ * (shared pages divided among the processes sharing them), in MB.
+ */
+function treeRss(pid) {
+  const table = processTable();
+  const pids = [pid];
+  for (let i = 0; i < pids.length; i++) for (const [p, pp] of table) if (pp === pids[i]) pids.push(p);
+  let kb = 0;
+  let pssKb = 0;
+  const names = [];
+  for (const p of pids) {
+    try {
+      const status = readFileSync(`/proc/${p}/status`, "utf8");
+      const rss = Number(status.match(/VmRSS:\s+(\d+)/)?.[1] ?? 0);
+      kb += rss;
+      pssKb += Number(readFileSync(`/proc/${p}/smaps_rollup`, "utf8").match(/\nPss:\s+(\d+)/)?.[1] ?? 0);
+      names.push(`${status.match(/Name:\s+(\S+)/)?.[1]}=${Math.round(rss / 1024)}MB`);
+    } catch {
+      /* gone */
+    }
+  }
+  return { mb: kb / 1024, pss: pssKb / 1024, names };
+}
+
+function findApp(ancestor) {
+  const table = processTable();
+  for (const [pid] of table) {
+    let p = pid;
+    let inTree = false;
+    for (let i = 0; i < 20 && p > 1; i++) {
+      p = table.get(p) ?? 0;
+      if (p === ancestor) inTree = true;
+    }
+    if (!inTree) continue;
+    try {
+      if (readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0")[0].endsWith("roundtable-desktop")) return pid;
+    } catch {
+      /* gone */
+    }
+  }
+  return null;
+}
+
+/** One cold start: spawn → the UI's `ui_ready` (first frame painted). */
+async function coldStart(home, env = {}) {
+  const t0 = performance.now();
+  const child = spawn(binary, [], { env: { ...process.env, ...env, ROUNDTABLE_HOME: home }, stdio: ["ignore", "pipe", "pipe"] });
+  const internal = await new Promise((ok, fail) => {
+    const timer = setTimeout(() => fail(new Error("no ui-ready line within 30 s")), 30_000);
+    let out = "";
+    child.stdout.on("data", (c) => {
+      out += c;
+      const m = out.match(/ui ready after (\d+) ms/);
+      if (m) {
+        clearTimeout(timer);
+        ok(Number(m[1]));
+      }
+    });
+    child.on("exit", (code) => fail(new Error(`the app exited (${code})`)));
+  });
+  const wall = performance.now() - t0;
+  await sleep(3000);
+  const idle = treeRss(child.pid);
+  child.kill("SIGTERM");
+  await new Promise((r) => child.once("exit", r));
+  return { wall, internal, idle };
+}
+
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+const home = join(mkdtempSync(join(tmpdir(), "roundtable-bench-")), "home");
+mkdirSync(home, { recursive: true });
+writeFileSync(join(home, "config.toml"), "");
+await coldStart(home); // warm the page cache once: a cold start after install, not after reboot
+const report = (label, starts) => {
+  const wall = median(starts.map((s) => s.wall));
+  const internal = median(starts.map((s) => s.internal));
+  const rss = median(starts.map((s) => s.idle.mb));
+  const pss = median(starts.map((s) => s.idle.pss));
+  console.log(`${label}: cold start to first paint ${Math.round(wall)} ms wall (spawn → ui_ready), ${internal} ms in-process, median of ${starts.length} (goal ≤ 1000 ms)`);
+  console.log(`${label}: idle memory ${Math.round(rss)} MB summed VmRSS, ${Math.round(pss)} MB summed PSS (${starts[0].idle.names.join(", ")}) (goal ≤ 200 MB)`);
+};
+const starts = [];
+for (let i = 0; i < 5; i++) starts.push(await coldStart(home));
+report("default", starts);
+// Without a GPU (Xvfb) WebKit's DMA-BUF renderer draws through Mesa's software GL.
+const noDmabuf = [];
+for (let i = 0; i < 3; i++) noDmabuf.push(await coldStart(home, { WEBKIT_DISABLE_DMABUF_RENDERER: "1" }));
+report("WEBKIT_DISABLE_DMABUF_RENDERER=1", noDmabuf);
+
+// A 10-model run through the UI, against the fake provider.
+const answer = "Ten models answer at once. ".repeat(12) + "\n\n```rust\nfn main() { println!(\"ok\"); }\n```";
+const app = await startApp({ default: { answer, latency_ms: 200, chunk_delay_ms: 60, chunks: 40 } });
+const { browser } = app;
+try {
+  await (await browser.$("[data-testid=prompt]")).waitForDisplayed({ timeout: 30_000 });
+  await (await browser.$("[data-testid=prompt]")).setValue("Ten models, one question: why ensembles?");
+  await (await browser.$("[data-testid=model-input]")).setValue("fake/model-1");
+  for (let i = 2; i <= 10; i++) {
+    await (await browser.$("[data-testid=add-model]")).click();
+    await (await browser.$$("[data-testid=model-input]"))[i - 1].setValue(`fake/model-${i}`);
+  }
+  await (await browser.$("[data-testid=run]")).click();
+  await waitInPage(browser, () => document.querySelectorAll('[data-testid=model-card][data-status="streaming"]').length >= 10 && document.querySelector("[data-testid=card-body]").innerText.length > 40, [], { message: "the 10 cards did not stream" });
+  await browser.saveScreenshot(join(artifacts, "workbench-mid-run-10.png"));
+  await waitInPage(browser, () => (document.querySelector("[data-testid=run-phase]")?.textContent ?? "").includes("Completed"), [], { timeout: 60_000, message: "the 10-model run did not complete" });
+  await sleep(2000);
+  const driver = app.driverPid;
+  const pid = findApp(driver);
+  if (!pid) throw new Error("could not find the app's process");
+  const after = treeRss(pid);
+  console.log(`after a 10-model run: ${Math.round(after.mb)} MB summed VmRSS, ${Math.round(after.pss)} MB summed PSS (${after.names.join(", ")}) (goal ≤ 200 MB)`);
+} finally {
+  await app.stop();
+}

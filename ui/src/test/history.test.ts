@@ -1,0 +1,49 @@
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { fireEvent, render, screen, waitFor } from "@testing-library/svelte";
+import HistoryView from "../lib/components/HistoryView.svelte";
+import { backendContext } from "../lib/ipc/backend";
+import { FakeBackend } from "../lib/ipc/fake";
+import type { StoredRun } from "../lib/ipc/backend";
+import { response, result } from "./fixtures";
+
+function stored(id: string, input: string): StoredRun {
+  return {
+    summary: { id, created_at: new Date().toISOString(), created_at_ms: Date.now(), status: "completed", input, resolution: "summary", models: ["fake/a"], total_cost: 0, duration_ms: 10, starred: false, tags: [], parent_id: null, parent_kind: null, data_preview: null },
+    request: { input, models: [{ name: "fake/a" }] },
+    response: response([result(0, "fake/a", "A")], { id }),
+  };
+}
+
+afterEach(() => vi.useRealTimers());
+
+describe("HistoryView", () => {
+  it("searches as you type (debounced), refreshes on history-changed, exports the selection", async () => {
+    const backend = new FakeBackend();
+    backend.runs = [stored("rt_1", "Why is the sky blue?"), stored("rt_2", "Capital of Australia?")];
+    const onopen = vi.fn();
+    render(HistoryView, { props: { info: null, onopen, onrerun: vi.fn(), onresolve: vi.fn() }, context: backendContext(backend) });
+    await waitFor(() => expect(screen.getAllByTestId("history-item")).toHaveLength(2));
+
+    const search = screen.getByTestId("history-search");
+    await fireEvent.input(search, { target: { value: "s" } });
+    await fireEvent.input(search, { target: { value: "sky" } });
+    await waitFor(() => expect(screen.getAllByTestId("history-item")).toHaveLength(1));
+    const searches = backend.calls.filter((c) => c.method === "listRuns").map((c) => (c.args[0] as { text?: string }).text);
+    expect(searches).not.toContain("s"); // debounced: only the last text was searched
+    expect(searches).toContain("sky");
+
+    backend.runs.push(stored("rt_3", "The sky at night"));
+    backend.historyListeners.forEach((l) => l());
+    await waitFor(() => expect(screen.getAllByTestId("history-item")).toHaveLength(2));
+
+    await fireEvent.click(screen.getAllByRole("checkbox")[0]);
+    await fireEvent.click(screen.getByTestId("export"));
+    await waitFor(() => expect(screen.getByTestId("export-notice").textContent).toContain("Exported 1 run"));
+    expect(backend.calls.find((c) => c.method === "exportRuns")?.args).toEqual([["rt_1"], "md", "/tmp/roundtable-rt_1.md"]);
+  });
+
+  it("says what to do when the history is empty", async () => {
+    render(HistoryView, { props: { info: null, onopen: vi.fn(), onrerun: vi.fn(), onresolve: vi.fn() }, context: backendContext(new FakeBackend()) });
+    await waitFor(() => expect(screen.getByText("No runs yet")).toBeTruthy());
+  });
+});
