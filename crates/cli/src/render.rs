@@ -61,15 +61,10 @@ impl Progress {
                     .tick_chars("⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏ ");
             let mut bars: Vec<(ProgressBar, usize)> = Vec::new();
             let mut summary: Option<(ProgressBar, usize)> = None;
-            let width = 0;
             while let Some(event) = rx.recv().await {
                 match event {
                     RunEvent::RunStarted { models, .. } => {
-                        let width = models
-                            .iter()
-                            .map(|m| m.chars().count())
-                            .max()
-                            .unwrap_or(width);
+                        let width = models.iter().map(|m| m.chars().count()).max().unwrap_or(0);
                         for m in models {
                             let bar = multi.add(ProgressBar::new_spinner());
                             bar.set_style(running.clone());
