@@ -54,17 +54,6 @@ pub enum KeySource {
     Missing,
 }
 
-impl KeySource {
-    pub fn describe(self) -> &'static str {
-        match self {
-            KeySource::Keychain => "keychain",
-            KeySource::Environment => "environment",
-            KeySource::NotNeeded => "not needed (local server)",
-            KeySource::Missing => "missing",
-        }
-    }
-}
-
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum KeychainError {
     /// No keychain service to talk to (on Linux: no Secret Service on the session bus).

@@ -28,7 +28,11 @@ async fn keychain_available(home: &Home) -> bool {
 }
 
 async fn set_key(home: &Home, provider: &str, key: &str) -> common::Out {
-    let mut c = home.cmd(&["keys", "set", provider]);
+    pipe_key(home.cmd(&["keys", "set", provider]), key).await
+}
+
+/// Runs `keys set` with the key on its stdin, as a script would.
+async fn pipe_key(mut c: tokio::process::Command, key: &str) -> common::Out {
     c.stdin(Stdio::piped());
     let mut child = c.spawn().unwrap();
     child
@@ -235,18 +239,9 @@ async fn without_a_keychain_the_message_says_what_to_do_and_env_keys_work() {
     };
     let mut c = home.cmd(&["keys", "set", "kc-none"]);
     no_bus(&mut c);
-    c.stdin(Stdio::piped());
-    let mut child = c.spawn().unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(b"sk-env-only-2222222222222222")
-        .await
-        .unwrap();
-    let o = child.wait_with_output().await.unwrap();
-    let stderr = String::from_utf8_lossy(&o.stderr);
-    assert_eq!(o.status.code(), Some(1));
+    let out = pipe_key(c, "sk-env-only-2222222222222222").await;
+    let stderr = out.stderr;
+    assert_eq!(out.code, 1);
     assert!(
         stderr.contains("keychain") && stderr.contains("environment variables still work"),
         "{stderr}"

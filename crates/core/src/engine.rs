@@ -365,7 +365,7 @@ impl Engine {
         self.attempt_call(
             &call,
             cancel,
-            &mut |d, _| {
+            &mut |d| {
                 if let Delta::Text(delta) = d {
                     emit(
                         &events,
@@ -401,7 +401,7 @@ impl Engine {
             .attempt_call(
                 &call,
                 cancel,
-                &mut |d, _| {
+                &mut |d| {
                     let event = match d {
                         Delta::Text(delta) => RunEvent::TextDelta {
                             index,
@@ -470,7 +470,7 @@ impl Engine {
         &self,
         call: &ModelCall,
         cancel: &CancellationToken,
-        on_delta: &mut (dyn FnMut(Delta, u32) + Send),
+        on_delta: &mut (dyn FnMut(Delta) + Send),
         on_retry: &mut (dyn FnMut(u32, Duration, &str) + Send),
     ) -> Attempted {
         let (provider_id, model_id) =
@@ -524,7 +524,7 @@ impl Engine {
                 if let Delta::Text(t) = &d {
                     partial.push_str(t);
                 }
-                on_delta(d, attempts)
+                on_delta(d)
             };
             let sent = client::send(&self.http, target, &chat, &mut forward);
             let result = tokio::select! {
