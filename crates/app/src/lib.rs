@@ -9,16 +9,18 @@
 pub mod api_token;
 pub mod config;
 pub mod keys;
+mod recorder;
 
 use config::{Config, ResolvedProvider};
 use keys::{KeySource, KeychainError, OsKeychain, SecretStore};
+use recorder::Recorder;
 use roundtable_core::engine::PreparedRun;
 use roundtable_core::validate::split_model_name;
 use roundtable_core::{
     ApiKey, Engine, PriceTable, ProviderConfig, ProviderKey, Resolution, RoundtableRequest,
     RunEvent, RunOutcome, ValidationError,
 };
-use roundtable_store::{ListQuery, NewRun, ParentKind, RunSummary, Store, StoredRun};
+use roundtable_store::{ListQuery, NewRun, ParentKind, RunSummary, RunWrite, Store, StoredRun};
 use serde::Serialize;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -170,7 +172,9 @@ pub struct App {
     engine: Engine,
     keychain: Arc<dyn SecretStore>,
     keys: Mutex<HashMap<String, CachedKey>>,
-    store: Mutex<Store>,
+    store: Arc<Mutex<Store>>,
+    /// Records runs as they happen; see [`recorder`].
+    recorder: Recorder,
 }
 
 fn now_ms() -> i64 {
@@ -209,6 +213,13 @@ impl App {
         if !recovered.is_empty() {
             tracing::info!(runs = ?recovered, "marked runs of ended processes as interrupted");
         }
+        let store = Arc::new(Mutex::new(store));
+        let recorder = Recorder::start(store.clone()).map_err(|e| {
+            AppError::new(
+                "storage",
+                format!("could not start the history writer: {e}"),
+            )
+        })?;
         Ok(App {
             home,
             config,
@@ -216,7 +227,8 @@ impl App {
             engine,
             keychain: options.keychain.unwrap_or_else(|| Arc::new(OsKeychain)),
             keys: Mutex::new(HashMap::new()),
-            store: Mutex::new(store),
+            store,
+            recorder,
         })
     }
 
@@ -416,26 +428,24 @@ impl App {
     ) -> Result<RunOutcome, AppError> {
         let engine = self.engine_for(&request);
         let prepared = engine.prepare(request)?;
-        self.begin(&prepared, parent)?;
+        self.recorder
+            .write(vec![Self::begin(&prepared, parent)])
+            .await?;
         let id = prepared.id.clone();
         self.record_while(&id, events, |tx| engine.execute(prepared, Some(tx), cancel))
             .await
     }
 
-    fn begin(
-        &self,
-        prepared: &PreparedRun,
-        parent: Option<(String, ParentKind)>,
-    ) -> Result<(), AppError> {
+    /// The step that records `prepared` as running.
+    fn begin(prepared: &PreparedRun, parent: Option<(String, ParentKind)>) -> RunWrite {
         let (parent_id, parent_kind) = parent.unzip();
-        self.store().begin_run(&NewRun {
+        RunWrite::Begin(NewRun {
             id: prepared.id.clone(),
             created_at_ms: now_ms(),
             request: prepared.request.clone(),
             parent_id,
             parent_kind,
-        })?;
-        Ok(())
+        })
     }
 
     /// Drives a run to its end while recording its events: each model's result as
@@ -455,9 +465,10 @@ impl App {
         let mut handle = |event: RunEvent| {
             match &event {
                 RunEvent::ModelFinished { result } | RunEvent::ModelFailed { result } => {
-                    if let Err(e) = self.store().record_model_result(id, result) {
-                        tracing::warn!(error = %e, run = id, "could not record a model's result");
-                    }
+                    self.recorder.send(RunWrite::Result {
+                        run_id: id.to_string(),
+                        result: result.clone(),
+                    });
                 }
                 RunEvent::Done { .. } => {
                     done = Some(event);
@@ -481,7 +492,11 @@ impl App {
         while let Ok(event) = rx.try_recv() {
             handle(event);
         }
-        if let Err(e) = self.store().finish_run(&outcome.response, outcome.status) {
+        let finish = RunWrite::Finish {
+            response: outcome.response.clone(),
+            status: outcome.status,
+        };
+        if let Err(e) = self.recorder.write(vec![finish]).await {
             tracing::warn!(error = %e, run = id, "could not record the run's end");
         }
         if let (Some(host), Some(done)) = (&events, done) {
@@ -539,13 +554,14 @@ impl App {
                 r
             })
             .collect();
-        self.begin(&prepared, Some((id.to_string(), ParentKind::Resolve)))?;
-        {
-            let store = self.store();
-            for r in &results {
-                store.record_model_result(&prepared.id, r)?;
-            }
-        }
+        let begin = Self::begin(&prepared, Some((id.to_string(), ParentKind::Resolve)));
+        let carried = results.iter().map(|r| RunWrite::Result {
+            run_id: prepared.id.clone(),
+            result: r.clone(),
+        });
+        self.recorder
+            .write(std::iter::once(begin).chain(carried).collect())
+            .await?;
         let new_id = prepared.id.clone();
         self.record_while(&new_id, events, |tx| {
             engine.resolve(prepared, results, Instant::now(), Some(tx), cancel)

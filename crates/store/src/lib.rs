@@ -61,7 +61,7 @@ pub use roundtable_core::{
 };
 pub use search::fts_query;
 pub use store::{
-    ImportedRun, ListQuery, NewRun, ParentKind, RunSummary, SEARCH_TIER, Store, StoredRun,
+    ImportedRun, ListQuery, NewRun, ParentKind, RunSummary, RunWrite, SEARCH_TIER, Store, StoredRun,
 };
 pub use time::rfc3339_utc;
 

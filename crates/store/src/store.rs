@@ -86,6 +86,20 @@ impl NewRun {
     }
 }
 
+/// One recording step of a run, for [`Store::record_batch`].
+#[derive(Debug, Clone)]
+pub enum RunWrite {
+    /// As [`Store::begin_run`].
+    Begin(NewRun),
+    /// As [`Store::record_model_result`].
+    Result { run_id: String, result: ModelResult },
+    /// As [`Store::finish_run`].
+    Finish {
+        response: RoundtableResponse,
+        status: RunStatus,
+    },
+}
+
 /// Filters and page of [`Store::list_runs`] and [`Store::search`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ListQuery {
@@ -363,75 +377,64 @@ impl Store {
 
     /// Record a run as `running`, before any provider is called.
     pub fn begin_run(&self, new: &NewRun) -> Result<()> {
-        self.write(|tx| {
-            insert_run(
-                tx,
-                &RunRow {
-                    id: &new.id,
-                    created_at_ms: new.created_at_ms,
-                    request: &new.request,
-                    status: RunStatus::Running,
-                    resolution: new.request.resolution(),
-                    data: None,
-                    meta: None,
-                    total_cost: 0.0,
-                    duration_ms: None,
-                    parent_id: new.parent_id.as_deref(),
-                    parent_kind: new.parent_kind,
-                    owner: Some(&self.owner),
-                },
-            )?;
-            reindex(tx, &new.id)
-        })
+        self.write(|tx| self.begin_in(tx, new))
     }
 
     /// Record one model's result as it arrives (an upsert by `(run_id, index)`).
     pub fn record_model_result(&self, run_id: &str, result: &ModelResult) -> Result<()> {
-        self.write(|tx| {
-            if !run_exists(tx, run_id)? {
-                return Err(Error::NotFound(run_id.to_string()));
-            }
-            upsert_result(tx, run_id, result)?;
-            tx.prepare_cached(
-                "UPDATE runs SET total_cost = \
-                   (SELECT coalesce(sum(cost), 0) FROM model_results WHERE run_id = ?1) \
-                 WHERE id = ?1 AND status = 'running'",
-            )?
-            .execute([run_id])?;
-            // The answer is indexed for search when the run ends (`finish_run`, or
-            // `recover_interrupted`): re-indexing the whole run on each answer
-            // cost more than the write itself.
-            Ok(())
-        })
+        self.write(|tx| result_in(tx, run_id, result))
     }
 
     /// Record the end of a run: resolved answer, meta, cost, duration, every model
     /// result (upserted) and the final status.
     pub fn finish_run(&self, response: &RoundtableResponse, status: RunStatus) -> Result<()> {
+        self.write(|tx| finish_in(tx, response, status))
+    }
+
+    /// Many recording steps, of any runs, in one transaction (a group commit): the
+    /// cost of a commit is shared by every step in it. Each group of steps is
+    /// applied in its own savepoint, so one that fails (its run deleted meanwhile,
+    /// say) is rolled back alone and the others are kept; the result of each group
+    /// is returned in order. An `Err` outside the vector means nothing was written.
+    pub fn record_batch(&self, groups: &[Vec<RunWrite>]) -> Result<Vec<Result<()>>> {
         self.write(|tx| {
-            let meta = serde_json::to_string(&response.meta)?;
-            let n = tx
-                .prepare_cached(
-                    "UPDATE runs SET status = ?2, data = ?3, meta = ?4, total_cost = ?5, \
-                     duration_ms = ?6, resolution = ?7 WHERE id = ?1",
-                )?
-                .execute(params![
-                    response.id,
-                    status.as_str(),
-                    response.data,
-                    meta,
-                    response.meta.total_cost,
-                    to_i64(response.meta.total_duration_ms),
-                    response.meta.resolution.as_str(),
-                ])?;
-            if n == 0 {
-                return Err(Error::NotFound(response.id.clone()));
+            let mut out = Vec::with_capacity(groups.len());
+            for group in groups {
+                tx.prepare_cached("SAVEPOINT step")?.execute([])?;
+                let applied = group.iter().try_for_each(|w| match w {
+                    RunWrite::Begin(new) => self.begin_in(tx, new),
+                    RunWrite::Result { run_id, result } => result_in(tx, run_id, result),
+                    RunWrite::Finish { response, status } => finish_in(tx, response, *status),
+                });
+                if applied.is_err() {
+                    tx.prepare_cached("ROLLBACK TO step")?.execute([])?;
+                }
+                tx.prepare_cached("RELEASE step")?.execute([])?;
+                out.push(applied);
             }
-            for r in &response.model_results {
-                upsert_result(tx, &response.id, r)?;
-            }
-            reindex(tx, &response.id)
+            Ok(out)
         })
+    }
+
+    fn begin_in(&self, tx: &Transaction<'_>, new: &NewRun) -> Result<()> {
+        insert_run(
+            tx,
+            &RunRow {
+                id: &new.id,
+                created_at_ms: new.created_at_ms,
+                request: &new.request,
+                status: RunStatus::Running,
+                resolution: new.request.resolution(),
+                data: None,
+                meta: None,
+                total_cost: 0.0,
+                duration_ms: None,
+                parent_id: new.parent_id.as_deref(),
+                parent_kind: new.parent_kind,
+                owner: Some(&self.owner),
+            },
+        )?;
+        reindex(tx, &new.id)
     }
 
     /// Set a run's status (e.g. `interrupted` when it is cancelled).
@@ -966,6 +969,48 @@ fn request_from_response(response: &RoundtableResponse) -> RoundtableRequest {
         summary_model: response.meta.summary_model.clone(),
         ..RoundtableRequest::default()
     }
+}
+
+fn result_in(tx: &Transaction<'_>, run_id: &str, result: &ModelResult) -> Result<()> {
+    if !run_exists(tx, run_id)? {
+        return Err(Error::NotFound(run_id.to_string()));
+    }
+    upsert_result(tx, run_id, result)?;
+    tx.prepare_cached(
+        "UPDATE runs SET total_cost = \
+           (SELECT coalesce(sum(cost), 0) FROM model_results WHERE run_id = ?1) \
+         WHERE id = ?1 AND status = 'running'",
+    )?
+    .execute([run_id])?;
+    // The answer is indexed for search when the run ends (`finish_run`, or
+    // `recover_interrupted`): re-indexing the whole run on each answer cost more
+    // than the write itself.
+    Ok(())
+}
+
+fn finish_in(tx: &Transaction<'_>, response: &RoundtableResponse, status: RunStatus) -> Result<()> {
+    let meta = serde_json::to_string(&response.meta)?;
+    let n = tx
+        .prepare_cached(
+            "UPDATE runs SET status = ?2, data = ?3, meta = ?4, total_cost = ?5, \
+             duration_ms = ?6, resolution = ?7 WHERE id = ?1",
+        )?
+        .execute(params![
+            response.id,
+            status.as_str(),
+            response.data,
+            meta,
+            response.meta.total_cost,
+            to_i64(response.meta.total_duration_ms),
+            response.meta.resolution.as_str(),
+        ])?;
+    if n == 0 {
+        return Err(Error::NotFound(response.id.clone()));
+    }
+    for r in &response.model_results {
+        upsert_result(tx, &response.id, r)?;
+    }
+    reindex(tx, &response.id)
 }
 
 fn upsert_result(tx: &Transaction<'_>, run_id: &str, r: &ModelResult) -> Result<()> {

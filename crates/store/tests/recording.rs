@@ -3,7 +3,7 @@
 mod common;
 
 use common::*;
-use roundtable_store::{Error, ListQuery, ParentKind, RunStatus, Store};
+use roundtable_store::{Error, ListQuery, ParentKind, RunStatus, RunWrite, Store};
 use std::path::Path;
 use std::time::{Duration, Instant};
 
@@ -111,6 +111,58 @@ fn live_recording_round_trips() {
         store.get_run("rt_live").unwrap().unwrap().summary.status,
         RunStatus::Interrupted
     );
+    assert_eq!(store.integrity_check().unwrap(), "ok");
+}
+
+#[test]
+fn a_batch_commits_every_group_but_the_failing_one_in_one_transaction() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(&db(&dir)).unwrap();
+    let req = request("Batch me", &["a/one", "b/two"]);
+    let resp = response("rt_a", &req, &["first", "second"], Some("first"));
+    let c0 = store.change_counter().unwrap();
+
+    let outcome = store
+        .record_batch(&[
+            vec![RunWrite::Begin(new_run("rt_a", 1_700_000_000_000, &req))],
+            // A result for a run that was never begun: fails alone.
+            vec![RunWrite::Result {
+                run_id: "rt_missing".into(),
+                result: resp.model_results[0].clone(),
+            }],
+            // A group that begins a run, then fails: the begin is rolled back too.
+            vec![
+                RunWrite::Begin(new_run("rt_b", 1_700_000_000_001, &req)),
+                RunWrite::Begin(new_run("rt_b", 1_700_000_000_001, &req)),
+            ],
+            vec![RunWrite::Result {
+                run_id: "rt_a".into(),
+                result: resp.model_results[1].clone(),
+            }],
+            vec![RunWrite::Finish {
+                response: resp.clone(),
+                status: RunStatus::Completed,
+            }],
+        ])
+        .unwrap();
+
+    assert!(outcome[0].is_ok() && outcome[3].is_ok() && outcome[4].is_ok());
+    assert!(matches!(&outcome[1], Err(Error::NotFound(id)) if id == "rt_missing"));
+    assert!(matches!(&outcome[2], Err(Error::AlreadyExists(id)) if id == "rt_b"));
+    let done = store.get_run("rt_a").unwrap().unwrap();
+    assert_eq!(done.response, resp);
+    assert_eq!(done.summary.status, RunStatus::Completed);
+    assert!(
+        store.get_run("rt_b").unwrap().is_none(),
+        "a failed group is rolled back whole"
+    );
+    assert_eq!(
+        store.change_counter().unwrap(),
+        c0 + 1,
+        "one transaction for the whole batch"
+    );
+    let found = store.search("second", &ListQuery::default()).unwrap();
+    assert_eq!(found.len(), 1, "the finished run is indexed");
     assert_eq!(store.integrity_check().unwrap(), "ok");
 }
 
