@@ -4,8 +4,10 @@
 
 use crate::export::{self, ExportDone};
 use crate::local::{self, LocalServer};
+use crate::local_api::LocalApiStatus;
 use crate::state::{AppInfo, Desktop, HistoryQuery, ResolveArgs, RunResult};
 use roundtable_app::core::{RoundtableRequest, RunEvent};
+use roundtable_app::prefs::Prefs;
 use roundtable_app::store::{RunSummary, StoredRun};
 use roundtable_app::{AppError, ExportFormat, ProviderStatus};
 use tauri::State;
@@ -169,4 +171,46 @@ pub fn delete_key(state: State<'_, Desktop>, provider: String) -> Result<bool> {
 #[tracing::instrument(skip(state), err)]
 pub async fn detect_local_servers(state: State<'_, Desktop>) -> Result<Vec<LocalServer>> {
     Ok(local::detect(&state.app()?.providers()).await)
+}
+
+/// The preferences in config.toml (default panel and summary model, theme, local API).
+#[tauri::command]
+#[tracing::instrument(skip(state), err)]
+pub fn get_prefs(state: State<'_, Desktop>) -> Result<Prefs> {
+    state.app()?.prefs()
+}
+
+/// Writes the preferences into config.toml, keeping its comments; returns them as saved.
+#[tauri::command]
+#[tracing::instrument(skip(state), err)]
+pub fn save_prefs(state: State<'_, Desktop>, prefs: Prefs) -> Result<Prefs> {
+    state.app()?.save_prefs(&prefs)
+}
+
+/// Whether the local API runs, where, and why not when it should.
+#[tauri::command]
+#[tracing::instrument(skip(state), err)]
+pub async fn local_api_status(state: State<'_, Desktop>) -> Result<LocalApiStatus> {
+    state.local_api().status(state.app()?).await
+}
+
+/// Starts the local API on 127.0.0.1:`port`, and keeps that choice in config.toml.
+#[tauri::command]
+#[tracing::instrument(skip(state), err)]
+pub async fn start_local_api(state: State<'_, Desktop>, port: u16) -> Result<LocalApiStatus> {
+    state.local_api().start(state.app()?, port).await
+}
+
+/// Stops the local API, and keeps that choice in config.toml.
+#[tauri::command]
+#[tracing::instrument(skip(state), err)]
+pub async fn stop_local_api(state: State<'_, Desktop>) -> Result<LocalApiStatus> {
+    state.local_api().stop(state.app()?).await
+}
+
+/// The local API's bearer token (not a provider key), for Settings to reveal or copy.
+#[tauri::command]
+#[tracing::instrument(skip(state), err)]
+pub async fn local_api_token(state: State<'_, Desktop>) -> Result<String> {
+    Ok(state.local_api().token(state.app()?).await)
 }

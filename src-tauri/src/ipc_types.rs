@@ -34,6 +34,8 @@ fn generate() -> BTreeMap<String, String> {
         crate::state::AppInfo,
         crate::export::ExportDone,
         crate::local::LocalServer,
+        crate::local_api::LocalApiStatus,
+        roundtable_app::prefs::Prefs,
     );
     let mut files = read_tree(tmp.path());
     for text in files.values_mut() {

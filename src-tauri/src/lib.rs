@@ -19,6 +19,7 @@ mod export;
 #[cfg(test)]
 mod ipc_types;
 pub mod local;
+pub mod local_api;
 mod state;
 
 pub use state::{AppInfo, Desktop, HistoryQuery, ResolveArgs, RunResult};
@@ -45,12 +46,28 @@ pub fn run() {
     let desktop = Desktop::open(started);
     tauri::Builder::default()
         .plugin(tauri_plugin_dialog::init())
+        // Links in answers open in the system browser, only when the UI asks
+        // (Markdown.svelte; http and https only, by the capability's scope).
+        .plugin(
+            tauri_plugin_opener::Builder::new()
+                .open_js_links_on_click(false)
+                .build(),
+        )
         .plugin(navigation_guard())
         .manage(desktop)
         .setup(|app| {
             let handle = app.handle().clone();
             if let Ok(core) = app.state::<Desktop>().app() {
-                watch_history(handle, core.clone());
+                watch_history(handle.clone(), core.clone());
+                // The local API, when config.toml says it runs with the app.
+                let core = core.clone();
+                tauri::async_runtime::spawn(async move {
+                    handle
+                        .state::<Desktop>()
+                        .local_api()
+                        .apply_saved(&core)
+                        .await;
+                });
             }
             Ok(())
         })
@@ -73,6 +90,12 @@ pub fn run() {
             commands::set_key,
             commands::delete_key,
             commands::detect_local_servers,
+            commands::get_prefs,
+            commands::save_prefs,
+            commands::local_api_status,
+            commands::start_local_api,
+            commands::stop_local_api,
+            commands::local_api_token,
         ])
         .run(tauri::generate_context!())
         .expect("the Roundtable window could not start");

@@ -1,6 +1,7 @@
 //! What the window's commands share: the app, the runs in flight, and the types
 //! that cross IPC besides the app's own.
 
+use crate::local_api::LocalApi;
 use roundtable_app::core::{Resolution, RoundtableResponse, RunEvent, RunStatus};
 use roundtable_app::{App, AppError, AppOptions};
 use serde::{Deserialize, Serialize};
@@ -20,6 +21,7 @@ pub struct Desktop {
     runs: Mutex<HashMap<String, CancellationToken>>,
     started: Instant,
     ready: AtomicBool,
+    local_api: LocalApi,
 }
 
 impl Desktop {
@@ -39,11 +41,17 @@ impl Desktop {
             runs: Mutex::new(HashMap::new()),
             started,
             ready: AtomicBool::new(false),
+            local_api: LocalApi::default(),
         }
     }
 
     pub fn app(&self) -> Result<&Arc<App>, AppError> {
         self.app.as_ref().map_err(Clone::clone)
+    }
+
+    /// The local API started from the window.
+    pub fn local_api(&self) -> &LocalApi {
+        &self.local_api
     }
 
     pub fn open_error(&self) -> Option<AppError> {

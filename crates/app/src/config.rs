@@ -12,7 +12,16 @@
 //! stream = true                # optional, default true
 //! json_mode_only = false       # optional: the server knows JSON mode but not JSON Schema
 //! local = true                 # optional: no key needed, free (default: a loopback base_url)
+//!
+//! [server]
+//! port = 8787                  # `roundtable serve`, and the local API started by the desktop app
+//!
+//! [desktop]                    # the desktop app's own preferences (written by its Settings)
+//! theme = "system"             # system | light | dark
+//! local_api = false            # start the local API (on [server] port) with the app
 //! ```
+//!
+//! The desktop app rewrites this file with [`crate::prefs`], keeping comments.
 
 use roundtable_core::WireFormat;
 use roundtable_core::providers::Dialect;
@@ -33,6 +42,39 @@ pub struct Config {
     pub providers: BTreeMap<String, ProviderEntry>,
     #[serde(default)]
     pub server: ServerConfig,
+    #[serde(default)]
+    pub desktop: DesktopConfig,
+}
+
+/// The desktop app's theme.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[serde(rename_all = "lowercase")]
+pub enum Theme {
+    /// Follow the system's light or dark setting.
+    #[default]
+    System,
+    Light,
+    Dark,
+}
+
+impl Theme {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Theme::System => "system",
+            Theme::Light => "light",
+            Theme::Dark => "dark",
+        }
+    }
+}
+
+/// `[desktop]`: the desktop app's preferences.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DesktopConfig {
+    pub theme: Theme,
+    /// Start the local API (on `[server] port`) with the app.
+    pub local_api: bool,
 }
 
 /// A provider's settings in `config.toml`; for a built-in every field is optional.
@@ -224,18 +266,23 @@ impl Config {
                 });
             }
         };
-        let config: Config = toml::from_str(&text).map_err(|e| ConfigError::Invalid {
-            path: path.to_path_buf(),
-            message: e.to_string(),
-        })?;
-        config.check().map_err(|message| ConfigError::Invalid {
+        Config::parse(&text).map_err(|message| ConfigError::Invalid {
             path: path.to_path_buf(),
             message,
-        })?;
+        })
+    }
+
+    /// Parses and checks the text of a `config.toml`.
+    pub fn parse(text: &str) -> Result<Config, String> {
+        let config: Config = toml::from_str(text).map_err(|e| e.to_string())?;
+        config.check()?;
         Ok(config)
     }
 
     fn check(&self) -> Result<(), String> {
+        if self.server.port == 0 {
+            return Err("server.port: must be between 1 and 65535".into());
+        }
         for (id, entry) in &self.providers {
             let valid_id = !id.is_empty()
                 && id

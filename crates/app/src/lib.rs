@@ -9,6 +9,7 @@
 pub mod api_token;
 pub mod config;
 pub mod keys;
+pub mod prefs;
 mod recorder;
 
 use config::{Config, ResolvedProvider};
