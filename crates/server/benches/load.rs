@@ -213,25 +213,21 @@ async fn bench() {
         "  (client, server, history and fake providers share this process; load average of the machine: {})",
         load_average()
     );
+    let expected = rounds * REQUESTS + 2 * CONCURRENCY;
     let recorded = app
         .list_runs(&ListQuery {
-            limit: 10 * REQUESTS,
+            limit: expected + 1,
             ..Default::default()
         })
         .unwrap()
         .len();
     println!(
-        "  runs in the history: {recorded} (expected {}); RSS growth in the last round: {:+} KiB",
-        rounds * REQUESTS + 2 * CONCURRENCY,
+        "  runs in the history: {recorded} (expected {expected}); RSS growth in the last round: {:+} KiB",
         rss[rounds] as i64 - rss[rounds - 1] as i64
     );
     handle.shutdown().await;
     assert_eq!(total_errors, 0, "errors under load");
-    assert_eq!(
-        recorded,
-        rounds * REQUESTS + 2 * CONCURRENCY,
-        "every run recorded"
-    );
+    assert_eq!(recorded, expected, "every run recorded");
 }
 
 fn main() {
