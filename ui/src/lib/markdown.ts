@@ -58,6 +58,7 @@ function purifier(): typeof DOMPurify {
         // Strip control characters and whitespace browsers ignore inside schemes.
         const compact = href.replace(/[\u0000-\u0020\u007f-\u009f]/g, "");
         if (!SAFE_HREF.test(compact)) node.removeAttribute("href");
+        else if (/^https?:/i.test(compact)) node.setAttribute("title", `${href} (opens in your browser)`);
         node.setAttribute("rel", "noopener noreferrer");
         node.removeAttribute("target");
       }

@@ -6,9 +6,9 @@ import { FakeBackend } from "../lib/ipc/fake";
 import type { StoredRun } from "../lib/ipc/backend";
 import { response, result } from "./fixtures";
 
-function stored(id: string, input: string): StoredRun {
+function stored(id: string, input: string, tags: string[] = []): StoredRun {
   return {
-    summary: { id, created_at: new Date().toISOString(), created_at_ms: Date.now(), status: "completed", input, resolution: "summary", models: ["fake/a"], total_cost: 0, duration_ms: 10, starred: false, tags: [], parent_id: null, parent_kind: null, data_preview: null },
+    summary: { id, created_at: new Date().toISOString(), created_at_ms: Date.now(), status: "completed", input, resolution: "summary", models: ["fake/a"], total_cost: 0, duration_ms: 10, starred: false, tags, parent_id: null, parent_kind: null, data_preview: null },
     request: { input, models: [{ name: "fake/a" }] },
     response: response([result(0, "fake/a", "A")], { id }),
   };
@@ -40,6 +40,32 @@ describe("HistoryView", () => {
     await fireEvent.click(screen.getByTestId("export"));
     await waitFor(() => expect(screen.getByTestId("export-notice").textContent).toContain("Exported 1 run"));
     expect(backend.calls.find((c) => c.method === "exportRuns")?.args).toEqual([["rt_1"], "md", "/tmp/roundtable-rt_1.md"]);
+  });
+
+  it("filters by tag, from the filter box or a run's tag", async () => {
+    const backend = new FakeBackend();
+    backend.runs = [stored("rt_1", "Why is the sky blue?", ["physics"]), stored("rt_2", "Capital of Australia?", ["geo", "quiz"]), stored("rt_3", "Rust lifetimes")];
+    render(HistoryView, { props: { info: null, onopen: vi.fn(), onrerun: vi.fn(), onresolve: vi.fn() }, context: backendContext(backend) });
+    await waitFor(() => expect(screen.getAllByTestId("history-item")).toHaveLength(3));
+    // The tags seen are offered as suggestions.
+    expect([...document.querySelectorAll("#history-tags option")].map((o) => o.getAttribute("value"))).toEqual(["geo", "physics", "quiz"]);
+
+    await fireEvent.input(screen.getByTestId("history-tag"), { target: { value: "#geo" } });
+    await waitFor(() => expect(screen.getAllByTestId("history-item")).toHaveLength(1));
+    expect(screen.getByTestId("history-item").dataset.id).toBe("rt_2");
+    const last = backend.calls.filter((c) => c.method === "listRuns").at(-1)!.args[0] as { tag?: string };
+    expect(last.tag).toBe("geo");
+
+    await fireEvent.input(screen.getByTestId("history-tag"), { target: { value: "nosuch" } });
+    await waitFor(() => expect(screen.getByText("Nothing matches")).toBeTruthy());
+
+    // Clearing it shows every run; a run's tag, clicked, filters by it.
+    await fireEvent.input(screen.getByTestId("history-tag"), { target: { value: "" } });
+    await waitFor(() => expect(screen.getAllByTestId("history-item")).toHaveLength(3));
+    await fireEvent.click(screen.getAllByTestId("history-item")[0].querySelector("button.item")!);
+    await fireEvent.click(await screen.findByTitle("Show the runs tagged physics"));
+    await waitFor(() => expect(screen.getAllByTestId("history-item")).toHaveLength(1));
+    expect((screen.getByTestId("history-tag") as HTMLInputElement).value).toBe("physics");
   });
 
   it("says what to do when the history is empty", async () => {

@@ -1,7 +1,9 @@
 import { describe, expect, it } from "vitest";
-import { render } from "@testing-library/svelte";
+import { fireEvent, render } from "@testing-library/svelte";
 import Markdown from "../lib/components/Markdown.svelte";
 import { renderMarkdown } from "../lib/markdown";
+import { backendContext } from "../lib/ipc/backend";
+import { FakeBackend } from "../lib/ipc/fake";
 
 /** Model answers that try to run code, navigate, or restyle the window. */
 export const XSS_CORPUS = [
@@ -74,6 +76,23 @@ describe("markdown sanitisation", () => {
     const { container } = render(Markdown, { props: { source: XSS_CORPUS.join("\n\n") } });
     assertInert(container);
     expect((window as unknown as { __pwned?: number }).__pwned).toBeUndefined();
+  });
+
+  it("opens only http(s) links, in the system browser, and never navigates", async () => {
+    const backend = new FakeBackend();
+    const source = ["[docs](https://example.com/a?b=1)", "[plain](http://example.org)", "[mail](mailto:a@b.c)", "[here](#x)", ...XSS_CORPUS].join("\n\n");
+    const { container } = render(Markdown, { props: { source }, context: backendContext(backend) });
+    const before = location.href;
+    for (const a of Array.from(container.querySelectorAll("a"))) {
+      const ev = new MouseEvent("click", { bubbles: true, cancelable: true });
+      a.dispatchEvent(ev);
+      expect(ev.defaultPrevented, a.outerHTML).toBe(true);
+    }
+    await fireEvent.click(container);
+    await Promise.resolve();
+    expect(backend.opened).toEqual(["https://example.com/a?b=1", "http://example.org/"]);
+    expect(location.href).toBe(before);
+    expect(container.querySelector("a")?.getAttribute("title")).toBe("https://example.com/a?b=1 (opens in your browser)");
   });
 
   it("keeps safe links, with rel=noopener", () => {

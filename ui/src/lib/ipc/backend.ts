@@ -8,7 +8,9 @@ import type {
   ExportDone,
   ExportFormat,
   HistoryQuery,
+  LocalApiStatus,
   LocalServer,
+  Prefs,
   ProviderStatus,
   ResolveArgs,
   RoundtableRequest,
@@ -45,6 +47,18 @@ export interface Backend {
   setKey(provider: string, key: string): Promise<void>;
   deleteKey(provider: string): Promise<boolean>;
   detectLocalServers(): Promise<LocalServer[]>;
+  /** The preferences in config.toml. */
+  getPrefs(): Promise<Prefs>;
+  /** Writes them into config.toml (comments kept); returns them as saved. */
+  savePrefs(prefs: Prefs): Promise<Prefs>;
+  localApiStatus(): Promise<LocalApiStatus>;
+  /** Starts the local API on 127.0.0.1:port (an error `port_in_use` when taken). */
+  startLocalApi(port: number): Promise<LocalApiStatus>;
+  stopLocalApi(): Promise<LocalApiStatus>;
+  /** The local API's bearer token (not a provider key). */
+  localApiToken(): Promise<string>;
+  /** Opens an http(s) URL in the system browser. */
+  openUrl(url: string): Promise<void>;
   /** Called whenever any process changed the history. */
   onHistoryChanged(callback: () => void): Promise<Unlisten>;
 }
@@ -53,6 +67,11 @@ const KEY = Symbol("backend");
 
 export function provideBackend(backend: Backend): void {
   setContext(KEY, backend);
+}
+
+/** The backend when there is one in context (components also rendered without one). */
+export function maybeBackend(): Backend | undefined {
+  return getContext<Backend | undefined>(KEY);
 }
 
 export function useBackend(): Backend {

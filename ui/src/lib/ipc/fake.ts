@@ -1,6 +1,6 @@
 // A Backend for tests: scripted events, an in-memory history, calls recorded.
 import type { Backend, OnEvent } from "./backend";
-import type { ProviderStatus, RoundtableRequest, RunEvent, RunResult, RunSummary, StoredRun } from "./types";
+import type { LocalApiStatus, Prefs, ProviderStatus, RoundtableRequest, RunEvent, RunResult, RunSummary, StoredRun } from "./types";
 
 export class FakeBackend implements Backend {
   calls: { method: string; args: unknown[] }[] = [];
@@ -9,6 +9,12 @@ export class FakeBackend implements Backend {
   /** Events a run emits, then its result. */
   script: { events: RunEvent[]; result: RunResult } | null = null;
   historyListeners: (() => void)[] = [];
+  /** config.toml's preferences. */
+  prefs: Prefs = { default_models: [], default_summary_model: null, theme: "system", local_api: false, local_api_port: 8787 };
+  /** Ports another program holds. */
+  takenPorts: number[] = [];
+  apiRunning = false;
+  opened: string[] = [];
 
   #record(method: string, ...args: unknown[]) {
     this.calls.push({ method, args });
@@ -36,10 +42,13 @@ export class FakeBackend implements Backend {
     this.#record("cancel", handle);
     return true;
   }
-  async listRuns(query: { text?: string }): Promise<RunSummary[]> {
+  async listRuns(query: { text?: string; tag?: string }): Promise<RunSummary[]> {
     this.#record("listRuns", query);
     const t = query.text?.toLowerCase();
-    return this.runs.map((r) => r.summary).filter((s) => !t || s.input.toLowerCase().includes(t));
+    return this.runs
+      .map((r) => r.summary)
+      .filter((s) => !t || s.input.toLowerCase().includes(t))
+      .filter((s) => !query.tag || s.tags.includes(query.tag));
   }
   async getRun(id: string) {
     const r = this.runs.find((r) => r.summary.id === id);
@@ -78,6 +87,44 @@ export class FakeBackend implements Backend {
   }
   async detectLocalServers() {
     return [];
+  }
+  async getPrefs() {
+    this.#record("getPrefs");
+    return structuredClone(this.prefs);
+  }
+  async savePrefs(prefs: Prefs) {
+    this.#record("savePrefs", prefs);
+    const bad = prefs.default_models.findIndex((m) => !m.includes("/"));
+    if (bad >= 0) throw { code: "invalid_request", message: `default_models[${bad}]: '${prefs.default_models[bad]}' is not provider/model`, field: `default_models[${bad}]` };
+    this.prefs = structuredClone(prefs);
+    return structuredClone(prefs);
+  }
+  #apiStatus(port: number): LocalApiStatus {
+    return { running: this.apiRunning, port, url: `http://127.0.0.1:${port}`, token_source: this.apiRunning ? "keychain" : null, error: null };
+  }
+  async localApiStatus() {
+    return this.#apiStatus(this.prefs.local_api_port);
+  }
+  async startLocalApi(port: number) {
+    this.#record("startLocalApi", port);
+    if (this.takenPorts.includes(port)) throw { code: "port_in_use", message: `port ${port} is already in use on 127.0.0.1`, field: null };
+    this.apiRunning = true;
+    this.prefs = { ...this.prefs, local_api: true, local_api_port: port };
+    return this.#apiStatus(port);
+  }
+  async stopLocalApi() {
+    this.#record("stopLocalApi");
+    this.apiRunning = false;
+    this.prefs = { ...this.prefs, local_api: false };
+    return this.#apiStatus(this.prefs.local_api_port);
+  }
+  async localApiToken() {
+    this.#record("localApiToken");
+    return "tok-0123456789abcdef";
+  }
+  async openUrl(url: string) {
+    this.#record("openUrl", url);
+    this.opened.push(url);
   }
   async onHistoryChanged(callback: () => void) {
     this.historyListeners.push(callback);

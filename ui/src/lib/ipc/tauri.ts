@@ -1,6 +1,7 @@
 import { Channel, invoke } from "@tauri-apps/api/core";
 import { listen } from "@tauri-apps/api/event";
 import { save } from "@tauri-apps/plugin-dialog";
+import { openUrl } from "@tauri-apps/plugin-opener";
 import type { Backend, OnEvent } from "./backend";
 import type { ExportFormat, RunEvent, RunResult } from "./types";
 
@@ -39,5 +40,13 @@ export const tauriBackend: Backend = {
   setKey: (provider, key) => invoke("set_key", { provider, key }),
   deleteKey: (provider) => invoke("delete_key", { provider }),
   detectLocalServers: () => invoke("detect_local_servers"),
+  getPrefs: () => invoke("get_prefs"),
+  savePrefs: (prefs) => invoke("save_prefs", { prefs }),
+  localApiStatus: () => invoke("local_api_status"),
+  startLocalApi: (port) => invoke("start_local_api", { port }),
+  stopLocalApi: () => invoke("stop_local_api"),
+  localApiToken: () => invoke("local_api_token"),
+  // Only http(s) is allowed by the capability; the page never picks the program.
+  openUrl: (url) => openUrl(url),
   onHistoryChanged: (callback) => listen("history-changed", () => callback()),
 };

@@ -1,8 +1,12 @@
-// Preferences kept in the window's localStorage for now (not in config.toml):
-// theme, the default panel and summary model, saved panels. A later version may
-// move the defaults to config.toml so the CLI shares them.
+// Preferences. The default panel, the default summary model, the theme and the
+// local API's choice live in config.toml (read and written through the
+// backend, so the CLI shares them); saved panels stay in this window's
+// localStorage.
+import type { Backend } from "../ipc/backend";
+import { errorMessage } from "../ipc/backend";
+import type { Prefs, Theme } from "../ipc/types";
 
-export type Theme = "system" | "light" | "dark";
+export type { Theme };
 
 export interface ModelDraft {
   id: string;
@@ -27,13 +31,10 @@ export function draftModel(name = "", extra: Partial<ModelDraft> = {}): ModelDra
 }
 
 interface Stored {
-  theme: Theme;
-  defaultPanel: string[];
-  summaryModel: string;
   savedPanels: { name: string; models: Omit<ModelDraft, "id">[] }[];
 }
 
-function load(): Partial<Stored> {
+function loadLocal(): Partial<Stored> {
   try {
     const raw = globalThis.localStorage?.getItem(STORAGE_KEY);
     return raw ? (JSON.parse(raw) as Partial<Stored>) : {};
@@ -47,43 +48,110 @@ export class Settings {
   defaultPanel = $state<string[]>([]);
   summaryModel = $state("");
   savedPanels = $state<SavedPanel[]>([]);
+  /** Whether the local API starts with the app, and its port (config.toml). */
+  localApi = $state(false);
+  localApiPort = $state(8787);
+  /** Whether config.toml was read. */
+  loaded = $state(false);
+  /** Why the last load or save failed (the message names the field). */
+  error = $state<string | null>(null);
+  #backend: Backend | null = null;
+  /** What config.toml holds, as last read or written. */
+  #saved: Prefs | null = null;
 
   constructor() {
-    const s = load();
-    this.theme = s.theme ?? "system";
-    this.defaultPanel = s.defaultPanel ?? [];
-    this.summaryModel = s.summaryModel ?? "";
+    const s = loadLocal();
     this.savedPanels = (s.savedPanels ?? []).map((p) => ({ name: p.name, models: p.models.map((m) => draftModel(m.name, m)) }));
   }
 
-  save(): void {
-    const data: Stored = {
+  /** Reads the preferences from config.toml; later saves go through `backend`. */
+  async load(backend: Backend): Promise<void> {
+    this.#backend = backend;
+    try {
+      this.#apply(await backend.getPrefs());
+      this.loaded = true;
+      this.error = null;
+    } catch (e) {
+      this.error = errorMessage(e);
+    }
+  }
+
+  #apply(p: Prefs): void {
+    this.#saved = p;
+    this.theme = p.theme;
+    this.defaultPanel = [...p.default_models];
+    this.summaryModel = p.default_summary_model ?? "";
+    this.localApi = p.local_api;
+    this.localApiPort = p.local_api_port;
+  }
+
+  prefs(): Prefs {
+    return {
+      default_models: this.defaultPanel.map((m) => m.trim()).filter(Boolean),
+      default_summary_model: this.summaryModel.trim() || null,
       theme: this.theme,
-      defaultPanel: this.defaultPanel,
-      summaryModel: this.summaryModel,
+      local_api: this.localApi,
+      local_api_port: this.localApiPort,
+    };
+  }
+
+  /**
+   * Writes the preferences into config.toml; true when saved. A refused value
+   * (an unknown provider…) leaves the message in `error` and the file as it was.
+   */
+  async save(): Promise<boolean> {
+    if (!this.#backend) return false;
+    try {
+      this.#apply(await this.#backend.savePrefs(this.prefs()));
+      this.error = null;
+      return true;
+    } catch (e) {
+      this.error = errorMessage(e);
+      return false;
+    }
+  }
+
+  /** The local API was started or stopped (the backend kept that in config.toml). */
+  localApiChanged(running: boolean, port: number): void {
+    this.localApi = running;
+    this.localApiPort = port;
+    if (this.#saved) this.#saved = { ...this.#saved, local_api: running, local_api_port: port };
+  }
+
+  #saveLocal(): void {
+    const data: Stored = {
       savedPanels: this.savedPanels.map((p) => ({ name: p.name, models: p.models.map(({ id: _id, ...m }) => m) })),
     };
     try {
       globalThis.localStorage?.setItem(STORAGE_KEY, JSON.stringify(data));
     } catch {
-      /* storage full or unavailable: settings last for this session */
+      /* storage full or unavailable: saved panels last for this session */
     }
   }
 
   savePanel(name: string, models: ModelDraft[]): void {
     const copy = models.filter((m) => m.name.trim()).map((m) => ({ ...m }));
     this.savedPanels = [...this.savedPanels.filter((p) => p.name !== name), { name, models: copy }];
-    this.save();
+    this.#saveLocal();
   }
 
   deletePanel(name: string): void {
     this.savedPanels = this.savedPanels.filter((p) => p.name !== name);
-    this.save();
+    this.#saveLocal();
   }
 
-  setTheme(theme: Theme): void {
+  /** Changes the theme and writes only it (other unsaved edits stay unsaved). */
+  async setTheme(theme: Theme): Promise<void> {
     this.theme = theme;
-    this.save();
+    const backend = this.#backend;
+    const saved = this.#saved;
+    if (!backend || !saved) return;
+    try {
+      this.#saved = await backend.savePrefs({ ...saved, theme });
+      this.error = null;
+    } catch (e) {
+      this.error = errorMessage(e);
+    }
   }
 
   effectiveTheme(prefersDark: boolean): "light" | "dark" {

@@ -1,0 +1,121 @@
+import { beforeEach, describe, expect, it, vi } from "vitest";
+import { fireEvent, render, screen, waitFor } from "@testing-library/svelte";
+import SettingsView from "../lib/components/SettingsView.svelte";
+import { Settings, draftModel } from "../lib/state/settings.svelte";
+import { backendContext } from "../lib/ipc/backend";
+import { FakeBackend } from "../lib/ipc/fake";
+
+beforeEach(() => localStorage.clear());
+
+describe("Settings (config.toml through the backend)", () => {
+  it("loads the preferences, saves them, and keeps them out of localStorage", async () => {
+    const backend = new FakeBackend();
+    backend.prefs = { default_models: ["fake/a", "fake/b"], default_summary_model: "fake/judge", theme: "dark", local_api: true, local_api_port: 9100 };
+    const s = new Settings();
+    await s.load(backend);
+    expect(s.loaded).toBe(true);
+    expect(s.defaultPanel).toEqual(["fake/a", "fake/b"]);
+    expect(s.summaryModel).toBe("fake/judge");
+    expect(s.theme).toBe("dark");
+    expect([s.localApi, s.localApiPort]).toEqual([true, 9100]);
+
+    s.defaultPanel = ["fake/c", " "];
+    s.summaryModel = " ";
+    expect(await s.save()).toBe(true);
+    expect(backend.prefs).toEqual({ default_models: ["fake/c"], default_summary_model: null, theme: "dark", local_api: true, local_api_port: 9100 });
+    expect(s.summaryModel).toBe("");
+
+    s.savePanel("mine", [draftModel("fake/a"), draftModel("")]);
+    const stored = JSON.parse(localStorage.getItem("roundtable.settings.v1")!);
+    expect(Object.keys(stored)).toEqual(["savedPanels"]);
+    expect(stored.savedPanels[0].models.map((m: { name: string }) => m.name)).toEqual(["fake/a"]);
+    expect(new Settings().savedPanels[0].name).toBe("mine");
+  });
+
+  it("shows a refused value's message and leaves config.toml as it was", async () => {
+    const backend = new FakeBackend();
+    const s = new Settings();
+    await s.load(backend);
+    s.defaultPanel = ["fake/a", "gpt-4"];
+    expect(await s.save()).toBe(false);
+    expect(s.error).toMatch(/^default_models\[1\]: 'gpt-4' is not provider\/model/);
+    expect(backend.prefs.default_models).toEqual([]);
+  });
+
+  it("a theme change writes only the theme", async () => {
+    const backend = new FakeBackend();
+    backend.prefs = { ...backend.prefs, default_summary_model: "fake/judge" };
+    const s = new Settings();
+    await s.load(backend);
+    s.summaryModel = "fake/unsaved-edit";
+    await s.setTheme("light");
+    expect(backend.prefs.theme).toBe("light");
+    expect(backend.prefs.default_summary_model).toBe("fake/judge");
+    expect(s.effectiveTheme(true)).toBe("light");
+  });
+});
+
+describe("SettingsView: the local API", () => {
+  function renderView(backend: FakeBackend, settings: Settings) {
+    return render(SettingsView, {
+      props: { info: null, settings, providers: [], servers: [], currentPanel: [], onchanged: vi.fn(), ondetect: vi.fn(), onusemodel: vi.fn() },
+      context: backendContext(backend),
+    });
+  }
+
+  it("turns it on and off on the chosen port, hides the token until asked, and says when the port is taken", async () => {
+    const backend = new FakeBackend();
+    backend.takenPorts = [8787];
+    const settings = new Settings();
+    await settings.load(backend);
+    renderView(backend, settings);
+    const toggle = () => screen.getByTestId("local-api-switch") as HTMLInputElement;
+    await waitFor(() => expect(screen.getByTestId("local-api-url").textContent).toContain("http://127.0.0.1:8787"));
+    expect(toggle().checked).toBe(false);
+
+    // The default port is taken: a clear error, still off.
+    await fireEvent.click(toggle());
+    await waitFor(() => expect(screen.getByTestId("local-api-error").textContent).toMatch(/port 8787 is already in use/));
+    expect(toggle().checked).toBe(false);
+
+    // Another port: on, and remembered.
+    await fireEvent.input(screen.getByTestId("local-api-port"), { target: { value: "9123" } });
+    await fireEvent.click(toggle());
+    await waitFor(() => expect(screen.getByTestId("local-api-state").textContent).toContain("On"));
+    expect(backend.calls.filter((c) => c.method === "startLocalApi").map((c) => c.args[0])).toEqual([8787, 9123]);
+    expect(screen.getByTestId("local-api-url").textContent).toContain("http://127.0.0.1:9123");
+    expect(screen.queryByTestId("local-api-error")).toBeNull();
+    expect([settings.localApi, settings.localApiPort]).toEqual([true, 9123]);
+
+    // The token crosses only when revealed.
+    expect(backend.calls.some((c) => c.method === "localApiToken")).toBe(false);
+    expect(screen.getByTestId("local-api-token").textContent).not.toContain("tok-");
+    expect(screen.getByTestId("local-api-curl").textContent).toContain("$ROUNDTABLE_API_TOKEN");
+    await fireEvent.click(screen.getByTestId("local-api-reveal"));
+    await waitFor(() => expect(screen.getByTestId("local-api-token").textContent).toBe("tok-0123456789abcdef"));
+    expect(screen.getByTestId("local-api-curl").textContent).toContain("Bearer tok-0123456789abcdef");
+    expect(screen.getByTestId("local-api-curl").textContent).toContain("http://127.0.0.1:9123/v3/roundtable");
+    await fireEvent.click(screen.getByTestId("local-api-reveal"));
+    expect(screen.getByTestId("local-api-token").textContent).not.toContain("tok-");
+
+    await fireEvent.click(toggle());
+    await waitFor(() => expect(screen.getByTestId("local-api-state").textContent).toContain("Off"));
+    expect(backend.prefs.local_api).toBe(false);
+    expect(settings.localApi).toBe(false);
+  });
+
+  it("saves the defaults into config.toml and shows a refusal", async () => {
+    const backend = new FakeBackend();
+    const settings = new Settings();
+    await settings.load(backend);
+    renderView(backend, settings);
+    const panel = screen.getByLabelText(/Default panel/) as HTMLTextAreaElement;
+    await fireEvent.input(panel, { target: { value: "fake/a\nnot-a-model" } });
+    await fireEvent.click(screen.getByTestId("save-defaults"));
+    await waitFor(() => expect(screen.getByTestId("defaults-error").textContent).toMatch(/default_models\[1\]/));
+    await fireEvent.input(panel, { target: { value: "fake/a\nfake/b" } });
+    await fireEvent.click(screen.getByTestId("save-defaults"));
+    await waitFor(() => expect(screen.getByText("Saved in config.toml.")).toBeTruthy());
+    expect(backend.prefs.default_models).toEqual(["fake/a", "fake/b"]);
+  });
+});
