@@ -1,11 +1,12 @@
 // End to end in the real app: a roundtable streams into its cards and resolves,
-// the history finds it, an export writes a file, and a model answering XSS
-// payloads renders inert.
+// the history finds it, an export writes a file, a model answering XSS payloads
+// renders inert, links open in the (fake) system browser, the local API started
+// from Settings serves a real HTTP call, and cancel, re-run and re-resolve work.
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { readdirSync, readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { artifacts, startApp, waitInPage } from "./harness.mjs";
+import { artifacts, freePort, startApp, waitInPage } from "./harness.mjs";
 
 const ANSWER =
   "Independent answers expose each model's **blind spots**. Where they agree you can be more confident; where they differ you see what to check. " +
@@ -43,6 +44,12 @@ const SCRIPT = {
     a: { answer: ANSWER, latency_ms: 300, chunk_delay_ms: 120, chunks: 40 },
     b: { answer: ANSWER.replace("blind spots", "weak spots"), latency_ms: 500, chunk_delay_ms: 140, chunks: 40 },
     xss: { answer: XSS, latency_ms: 50, chunk_delay_ms: 20, chunks: 10 },
+    links: {
+      answer: "See [the docs](https://example.com/docs?q=1), [no](javascript:alert(1)) and <a href=\"file:///etc/passwd\">a file</a>.",
+      latency_ms: 50,
+    },
+    // Streams a little, then hangs: there is time to cancel it.
+    slow: { answer: "A slow start. ".repeat(40), latency_ms: 50, chunk_delay_ms: 3000, chunks: 40 },
   },
 };
 
@@ -211,5 +218,221 @@ describe("the desktop app", () => {
     );
     assert.equal(openai.key_source, "missing");
     await browser.saveScreenshot(join(artifacts, "xss.png"));
+  });
+
+  it("opens an answer's http(s) link in the system browser, and nothing else", async () => {
+    await (await browser.$("[data-testid=nav-workbench]")).click();
+    await (await browser.$("[data-testid=prompt]")).setValue("Where are the docs?");
+    await (await browser.$$("[data-testid=model-input]"))[0].setValue("fake/links");
+    await (await browser.$("[data-testid=run]")).click();
+    await waitInPage(
+      browser,
+      () => document.querySelector('[data-testid=model-card][data-model="fake/links"]')?.dataset.status === "done",
+      [],
+      { message: "the links answer did not arrive" },
+    );
+    for (const link of await browser.$$('[data-testid=model-card][data-model="fake/links"] [data-testid=card-body] a')) await link.click();
+    await browser.waitUntil(() => existsSync(app.openedFile), { timeout: 10_000, timeoutMsg: "nothing was opened" });
+    // The capability refuses any other scheme, and a program of the page's choosing.
+    const refused = await browser.execute(async () => {
+      const out = [];
+      for (const args of [{ url: "javascript:alert(1)" }, { url: "file:///etc/passwd" }, { url: "https://example.com/x", with: "sh" }]) {
+        try {
+          await window.__TAURI_INTERNALS__.invoke("plugin:opener|open_url", args);
+          out.push(`allowed ${JSON.stringify(args)}`);
+        } catch {
+          out.push("refused");
+        }
+      }
+      return { out, href: location.href };
+    });
+    assert.deepEqual(refused.out, ["refused", "refused", "refused"]);
+    assert.doesNotMatch(refused.href, /example\.com/, "the window did not navigate");
+    await new Promise((r) => setTimeout(r, 500));
+    assert.deepEqual(readFileSync(app.openedFile, "utf8").trim().split("\n"), ["https://example.com/docs?q=1"]);
+  });
+
+  it("turns the local API on from Settings, serves a real call into the History, and turns it off", async () => {
+    const port = await freePort();
+    await (await browser.$("[data-testid=nav-settings]")).click();
+    const portInput = await browser.$("[data-testid=local-api-port]");
+    await portInput.waitForDisplayed({ timeout: 10_000 });
+    await portInput.setValue(String(port));
+    await (await browser.$("[data-testid=local-api-switch]")).click();
+    await waitInPage(
+      browser,
+      (url) => document.querySelector("[data-testid=local-api-state]")?.textContent.includes("On") && document.querySelector("[data-testid=local-api-url]")?.textContent.includes(url),
+      [`http://127.0.0.1:${port}`],
+      { message: "the local API did not start" },
+    );
+    assert.doesNotMatch(await (await browser.$("[data-testid=local-api-token]")).getText(), /[0-9a-f]{16}/, "the token is hidden");
+    await (await browser.$("[data-testid=local-api-reveal]")).click();
+    const token = await waitInPage(browser, () => {
+      const t = document.querySelector("[data-testid=local-api-token]")?.textContent.trim() ?? "";
+      return /^[0-9a-f]{64}$/.test(t) ? t : null;
+    }, [], { message: "the token was not revealed" });
+    const curl = await (await browser.$("[data-testid=local-api-curl]")).getText();
+    assert.match(curl, new RegExp(`curl -s http://127\\.0\\.0\\.1:${port}/v3/roundtable`));
+    assert.ok(curl.includes(`Bearer ${token}`));
+    await browser.saveScreenshot(join(artifacts, "settings-local-api.png"));
+
+    const base = `http://127.0.0.1:${port}`;
+    const health = await fetch(`${base}/healthz`);
+    assert.equal(health.status, 200);
+    assert.equal((await health.json()).status, "ok");
+    const body = JSON.stringify({ input: "Called over HTTP (e2e-okapi)", models: [{ name: "fake/quick" }], resolution: "fast" });
+    const denied = await fetch(`${base}/v3/roundtable`, { method: "POST", headers: { "Content-Type": "application/json" }, body });
+    assert.equal(denied.status, 401);
+    const r = await fetch(`${base}/v3/roundtable`, {
+      method: "POST",
+      headers: { "Content-Type": "application/json", Authorization: `Bearer ${token}` },
+      body,
+    });
+    assert.equal(r.status, 200);
+    const response = await r.json();
+    assert.equal(response.model_results[0].data, "OK");
+
+    await (await browser.$("[data-testid=nav-history]")).click();
+    const search = await browser.$("[data-testid=history-search]");
+    await search.clearValue();
+    await search.setValue("okapi");
+    await waitInPage(
+      browser,
+      (id) => {
+        const items = [...document.querySelectorAll("[data-testid=history-item]")];
+        return items.length === 1 && items[0].dataset.id === id;
+      },
+      [response.id],
+      { message: "the local API's run did not show in the History" },
+    );
+
+    await (await browser.$("[data-testid=nav-settings]")).click();
+    await (await browser.$("[data-testid=local-api-switch]")).click();
+    await waitInPage(browser, () => document.querySelector("[data-testid=local-api-state]")?.textContent.includes("Off"), [], {
+      message: "the local API did not stop",
+    });
+    await assert.rejects(fetch(`${base}/healthz`), "nothing listens any more");
+    const config = readFileSync(join(app.home, "config.toml"), "utf8");
+    assert.match(config, /^# written by the e2e harness/, "comments kept");
+    assert.match(config, /\[providers\.fake\]   # the fake provider/);
+    assert.match(config, /local_api = false/);
+    assert.match(config, new RegExp(`port = ${port}`));
+  });
+
+  it("says so when the local API's port is taken", async () => {
+    const { createServer } = await import("node:net");
+    const holder = createServer();
+    await new Promise((ok) => holder.listen(0, "127.0.0.1", ok));
+    const taken = holder.address().port;
+    try {
+      const portInput = await browser.$("[data-testid=local-api-port]");
+      await portInput.setValue(String(taken));
+      await (await browser.$("[data-testid=local-api-switch]")).click();
+      const message = await waitInPage(browser, () => document.querySelector("[data-testid=local-api-error]")?.textContent ?? null, [], {
+        message: "no error for a taken port",
+      });
+      assert.match(message, new RegExp(`port ${taken} is already in use`));
+      assert.equal(await (await browser.$("[data-testid=local-api-switch]")).isSelected(), false);
+      assert.match(await (await browser.$("[data-testid=local-api-state]")).getText(), /Off/);
+    } finally {
+      holder.close();
+    }
+  });
+
+  it("cancels a run: the hanging card keeps its partial answer, the History says interrupted", async () => {
+    await (await browser.$("[data-testid=nav-workbench]")).click();
+    await (await browser.$("[data-testid=prompt]")).setValue("A question to cancel (e2e-heron)");
+    await (await browser.$$("[data-testid=model-input]"))[0].setValue("fake/quick");
+    await (await browser.$("[data-testid=add-model]")).click();
+    await (await browser.$$("[data-testid=model-input]"))[1].setValue("fake/slow");
+    await (await browser.$("[data-testid=run]")).click();
+    await waitInPage(
+      browser,
+      () => {
+        const q = document.querySelector('[data-testid=model-card][data-model="fake/quick"]');
+        const s = document.querySelector('[data-testid=model-card][data-model="fake/slow"]');
+        return q?.dataset.status === "done" && s?.dataset.status === "streaming" && s.querySelector("[data-testid=card-body]").innerText.includes("A slow start");
+      },
+      [],
+      { message: "the slow model never streamed" },
+    );
+    await (await browser.$("[data-testid=cancel]")).click();
+    const ended = await waitInPage(
+      browser,
+      () => {
+        const phase = document.querySelector("[data-testid=run-phase]")?.textContent ?? "";
+        const s = document.querySelector('[data-testid=model-card][data-model="fake/slow"]');
+        return phase.includes("Cancelled") && s?.dataset.status === "cancelled"
+          ? { slow: s.querySelector("[data-testid=card-body]").innerText, quick: document.querySelector('[data-testid=model-card][data-model="fake/quick"]').dataset.status }
+          : null;
+      },
+      [],
+      { timeout: 15_000, message: "the run was not cancelled" },
+    );
+    assert.match(ended.slow, /A slow start/, "the partial answer is kept");
+    assert.equal(ended.quick, "done");
+    await browser.saveScreenshot(join(artifacts, "cancelled.png"));
+    await (await browser.$("[data-testid=nav-history]")).click();
+    const search = await browser.$("[data-testid=history-search]");
+    await search.clearValue();
+    await search.setValue("heron");
+    await waitInPage(
+      browser,
+      () => {
+        const items = [...document.querySelectorAll("[data-testid=history-item]")];
+        return items.length === 1 && items[0].querySelector(".badge")?.textContent.trim() === "interrupted";
+      },
+      [],
+      { message: "the History does not show the run as interrupted" },
+    );
+  });
+
+  it("re-runs and re-resolves a run from the History", async () => {
+    const search = await browser.$("[data-testid=history-search]");
+    await search.clearValue();
+    await search.setValue("zebra");
+    const zebras = (n) => {
+      const items = [...document.querySelectorAll("[data-testid=history-item]")];
+      return items.length === n && items.every((i) => i.innerText.includes("e2e-zebra")) ? items.map((i) => i.dataset.id) : null;
+    };
+    const [one] = await waitInPage(browser, zebras, [1], { message: "the first run is not in the History" });
+    await (await browser.$(`[data-testid=history-item][data-id="${one}"] button.item`)).click();
+    await (await browser.$("button=Re-run")).click();
+    const completed = (origin) => {
+      if (document.querySelector("[data-testid=run-head]")?.dataset.origin !== origin) return false;
+      const phase = document.querySelector("[data-testid=run-phase]")?.textContent ?? "";
+      const body = document.querySelector("[data-testid=resolved-body]")?.innerText ?? "";
+      return phase.includes("Completed") && body.includes("blind spots");
+    };
+    await waitInPage(browser, completed, ["rerun"], { message: "the re-run did not complete" });
+
+    await (await browser.$("[data-testid=nav-history]")).click();
+    const search2 = await browser.$("[data-testid=history-search]");
+    await search2.clearValue();
+    await search2.setValue("zebra");
+    await waitInPage(browser, zebras, [2], {
+      message: "the re-run is not a new run in the History",
+    });
+    await (await browser.$(`[data-testid=history-item][data-id="${one}"] button.item`)).click();
+    await (await browser.$("button=Re-resolve")).click();
+    // The stored answers are carried over at once; only the summary is asked for.
+    await waitInPage(
+      browser,
+      () => {
+        if (document.querySelector("[data-testid=run-head]")?.dataset.origin !== "resolve") return false;
+        const b = document.querySelector('[data-testid=model-card][data-model="fake/b"]');
+        return b?.dataset.status === "done" && b.innerText.includes("weak spots");
+      },
+      [],
+      { timeout: 3_000, message: "the stored answers were not carried over" },
+    );
+    await waitInPage(browser, completed, ["resolve"], { message: "the re-resolve did not complete" });
+    await (await browser.$("[data-testid=nav-history]")).click();
+    const search3 = await browser.$("[data-testid=history-search]");
+    await search3.clearValue();
+    await search3.setValue("zebra");
+    await waitInPage(browser, zebras, [3], {
+      message: "the re-resolve is not a new run in the History",
+    });
   });
 });

@@ -2,7 +2,7 @@
 // tauri-driver (which starts WebKitWebDriver, which starts the app), a session.
 import { spawn } from "node:child_process";
 import { createServer } from "node:net";
-import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -14,7 +14,7 @@ export const artifacts = join(here, "artifacts");
 const target = process.env.CARGO_TARGET_DIR ? resolve(process.env.CARGO_TARGET_DIR) : join(root, "target");
 const bin = (name) => join(target, process.env.E2E_PROFILE ?? "debug", name);
 
-function freePort() {
+export function freePort() {
   return new Promise((ok, fail) => {
     const s = createServer();
     s.on("error", fail);
@@ -60,7 +60,8 @@ async function waitForStatus(port, ms) {
 
 /**
  * Starts everything for one app session. `script` is the fake provider's script.
- * Returns { browser, home, exportDir, stop }.
+ * Returns { browser, home, exportDir, openedFile (the URLs "opened in the
+ * browser", a line each), url (the fake provider's), stop }.
  */
 export async function startApp(script) {
   mkdirSync(artifacts, { recursive: true });
@@ -75,14 +76,28 @@ export async function startApp(script) {
   const fake = spawn(bin("roundtable-fake-provider"), ["--script", join(tmp, "script.json")], { stdio: ["ignore", "pipe", "pipe"] });
   children.push(fake);
   const [, url] = await waitForLine(fake, /listening on (http:\/\/\S+)/, 15_000, "roundtable-fake-provider");
-  writeFileSync(join(home, "config.toml"), `[providers.fake]\nformat = "openai"\nbase_url = "${url}/v1"\n`);
+  writeFileSync(join(home, "config.toml"), `# written by the e2e harness\n[providers.fake]   # the fake provider\nformat = "openai"\nbase_url = "${url}/v1"\n`);
+
+  // The system browser, as far as the app can tell: an `xdg-open` first on PATH
+  // that only notes the URL it was asked to open (nothing reaches a browser).
+  const fakeBin = join(tmp, "bin");
+  const openedFile = join(tmp, "opened.txt");
+  mkdirSync(fakeBin);
+  writeFileSync(join(fakeBin, "xdg-open"), `#!/bin/sh\nprintf '%s\\n' "$1" >> '${openedFile}'\n`);
+  chmodSync(join(fakeBin, "xdg-open"), 0o755);
 
   const port = await freePort();
   const nativePort = await freePort();
   const driverBin = process.env.TAURI_DRIVER ?? join(root, ".tools/bin/tauri-driver");
   const driver = spawn(driverBin, ["--port", String(port), "--native-port", String(nativePort)], {
     stdio: ["ignore", "inherit", "inherit"],
-    env: { ...process.env, ROUNDTABLE_HOME: home, ROUNDTABLE_E2E_EXPORT_DIR: exportDir, RUST_LOG: "warn" },
+    env: {
+      ...process.env,
+      PATH: `${fakeBin}:${process.env.PATH}`,
+      ROUNDTABLE_HOME: home,
+      ROUNDTABLE_E2E_EXPORT_DIR: exportDir,
+      RUST_LOG: "warn",
+    },
   });
   children.push(driver);
   const stop = async (browser) => {
@@ -102,7 +117,7 @@ export async function startApp(script) {
         "tauri:options": { application: bin("roundtable-desktop") },
       },
     });
-    return { browser, home, exportDir, url, driverPid: driver.pid, stop: () => stop(browser) };
+    return { browser, home, exportDir, openedFile, url, driverPid: driver.pid, stop: () => stop(browser) };
   } catch (e) {
     await stop(null);
     throw e;
