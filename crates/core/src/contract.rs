@@ -2,6 +2,7 @@
 //! meta, model result, usage, stream chunk and error. Field names are exactly the
 //! contract's; fields marked *extension* are ours and additive.
 
+use indexmap::IndexMap;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -215,9 +216,10 @@ pub struct Meta {
     pub summary_usage: Option<Usage>,
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub trace_uuid: String,
-    /// Extension (multiple_choice): votes per choice, every choice listed.
+    /// Extension (multiple_choice): votes per choice, every choice listed, in the
+    /// order of `choices`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub votes: Option<BTreeMap<String, u32>>,
+    pub votes: Option<IndexMap<String, u32>>,
     /// Extension: why the consolidation failed, when it did (`data` is then "").
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub summary_error: Option<String>,

@@ -15,7 +15,7 @@
 //! With no valid vote at all, `data` is `""`.
 
 use crate::contract::ModelResult;
-use std::collections::BTreeMap;
+use indexmap::IndexMap;
 
 /// The consolidation prompt: the question and every successful answer, labelled.
 pub fn consolidation_prompt(
@@ -163,7 +163,7 @@ pub fn normalise_choice(answer: &str, choices: &[String]) -> Option<usize> {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Tally {
     /// Votes per choice; every choice is listed.
-    pub votes: BTreeMap<String, u32>,
+    pub votes: IndexMap<String, u32>,
     /// The winning choice, `None` when no answer matched a choice.
     pub winner: Option<String>,
     /// Per model result (by position in `results`): the choice it counted for.
@@ -252,6 +252,11 @@ mod tests {
         assert_eq!(t.votes["London"], 2);
         assert_eq!(t.votes["New York"], 0);
         assert_eq!(t.ballots[3], None);
+        assert_eq!(
+            t.votes.keys().collect::<Vec<_>>(),
+            c.iter().collect::<Vec<_>>(),
+            "votes listed in the order of the choices"
+        );
 
         let t = tally(&[answer("New York"), answer("London")], &c);
         assert_eq!(

@@ -12,7 +12,8 @@ models_used: Array<string>,
  */
 total_cost: number, total_duration_ms: number, summary_model?: string | null, summary_usage?: Usage | null, trace_uuid?: string, 
 /**
- * Extension (multiple_choice): votes per choice, every choice listed.
+ * Extension (multiple_choice): votes per choice, every choice listed, in the
+ * order of `choices`.
  */
 votes?: { [key in string]: number } | null, 
 /**
