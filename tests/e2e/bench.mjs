@@ -114,11 +114,7 @@ const report = (label, starts) => {
 };
 const starts = [];
 for (let i = 0; i < 5; i++) starts.push(await coldStart(home));
-report("default", starts);
-// Without a GPU (Xvfb) WebKit's DMA-BUF renderer draws through Mesa's software GL.
-const noDmabuf = [];
-for (let i = 0; i < 3; i++) noDmabuf.push(await coldStart(home, { WEBKIT_DISABLE_DMABUF_RENDERER: "1" }));
-report("WEBKIT_DISABLE_DMABUF_RENDERER=1", noDmabuf);
+report("idle", starts);
 
 // A 10-model run through the UI, against the fake provider.
 const answer = "Ten models answer at once. ".repeat(12) + "\n\n```rust\nfn main() { println!(\"ok\"); }\n```";
