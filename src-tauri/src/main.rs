@@ -10,7 +10,9 @@ fn main() {
 /// On a machine without a GPU render node, WebKitGTK's GPU paths run on Mesa's
 /// software rasteriser (llvmpipe) and only cost memory: the DMA-BUF renderer and
 /// accelerated compositing add about 90 MB across the app's processes for nothing
-/// visible. They are turned off there, unless the user set either variable.
+/// visible. They are turned off there, unless the user set either variable
+/// (`0` keeps a path on). The window paints as before; only WebDriver's
+/// screenshot then waits for the page's next paint (see tests/e2e/harness.mjs).
 #[cfg(target_os = "linux")]
 #[allow(unsafe_code)]
 fn software_rendering_defaults() {

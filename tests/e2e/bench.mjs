@@ -118,7 +118,7 @@ report("idle", starts);
 
 // A 10-model run through the UI, against the fake provider.
 const answer = "Ten models answer at once. ".repeat(12) + "\n\n```rust\nfn main() { println!(\"ok\"); }\n```";
-const app = await startApp({ default: { answer, latency_ms: 200, chunk_delay_ms: 60, chunks: 40 } });
+const app = await startApp({ default: { answer, latency_ms: 200, chunk_delay_ms: 60, chunks: 40 } }, { appDefaults: true });
 const { browser } = app;
 try {
   await (await browser.$("[data-testid=prompt]")).waitForDisplayed({ timeout: 30_000 });

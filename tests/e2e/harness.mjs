@@ -62,8 +62,15 @@ async function waitForStatus(port, ms) {
  * Starts everything for one app session. `script` is the fake provider's script.
  * Returns { browser, home, exportDir, openedFile (the URLs "opened in the
  * browser", a line each), url (the fake provider's), stop }.
+ *
+ * Without a GPU the app paints without WebKit's DMA-BUF renderer and
+ * compositing (src-tauri/src/main.rs). In that mode WebKitGTK 2.50 answers a
+ * WebDriver screenshot only at the page's next paint, so a screenshot of a
+ * still page waits until something moves. The suite therefore keeps WebKit's
+ * GPU paths on (Mesa's software GL here) unless `appDefaults` is set, as the
+ * benchmark does to measure what users get.
  */
-export async function startApp(script) {
+export async function startApp(script, { appDefaults = false } = {}) {
   mkdirSync(artifacts, { recursive: true });
   const tmp = mkdtempSync(join(tmpdir(), "roundtable-e2e-"));
   const home = join(tmp, "home");
@@ -97,6 +104,7 @@ export async function startApp(script) {
       ROUNDTABLE_HOME: home,
       ROUNDTABLE_E2E_EXPORT_DIR: exportDir,
       RUST_LOG: "warn",
+      ...(appDefaults ? {} : { WEBKIT_DISABLE_DMABUF_RENDERER: "0", WEBKIT_DISABLE_COMPOSITING_MODE: "0" }),
     },
   });
   children.push(driver);
