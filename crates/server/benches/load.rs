@@ -8,13 +8,13 @@
 //! with a temp ROUNDTABLE_HOME, an in-memory keychain, the SQLite history) and a
 //! reqwest client. `cargo bench -p roundtable-server --bench load`.
 
+#[path = "../tests/common/mod.rs"]
+mod common;
+
+use common::TOKEN;
 use futures_util::StreamExt;
-use roundtable_app::keys::MemoryKeychain;
 use roundtable_app::store::ListQuery;
-use roundtable_app::{App, AppOptions};
-use roundtable_server::ServeOptions;
-use roundtable_testkit::{Behavior, FakeProvider, Script};
-use std::sync::Arc;
+use roundtable_testkit::{Behavior, Script};
 use std::time::{Duration, Instant};
 
 const REQUESTS: usize = 500;
@@ -27,7 +27,6 @@ fn rounds() -> usize {
         .filter(|&n| n >= 2)
         .unwrap_or(2)
 }
-const TOKEN: &str = "bench-token";
 
 fn rss_kib() -> u64 {
     std::fs::read_to_string("/proc/self/status")
@@ -129,34 +128,15 @@ fn pct(sorted: &[Duration], p: f64) -> f64 {
 }
 
 async fn bench() {
-    let fake = FakeProvider::start(Script::new().default_behavior(Behavior::answer("ok")))
-        .await
-        .unwrap();
-    let home = tempfile::tempdir().unwrap();
-    std::fs::write(
-        home.path().join("config.toml"),
-        format!(
-            "[providers.fake]\nformat = \"openai\"\nbase_url = \"{}\"\n",
-            fake.openai_base_url()
-        ),
-    )
-    .unwrap();
-    let app = Arc::new(
-        App::open(AppOptions {
-            home: Some(home.path().to_path_buf()),
-            keychain: Some(Arc::new(MemoryKeychain::default())),
-        })
-        .unwrap(),
-    );
-    let handle = roundtable_server::serve(
-        Arc::clone(&app),
-        ServeOptions {
-            token: Some(TOKEN.into()),
-            ..Default::default()
-        },
-    )
-    .await
-    .unwrap();
+    // The same set-up as the API tests: an App over a temp home, the fake provider
+    // as `fake`, the server on 127.0.0.1.
+    let common::Server {
+        fake,
+        home: _home,
+        app,
+        handle,
+        ..
+    } = common::Server::start(Script::new().default_behavior(Behavior::answer("ok"))).await;
     let url = format!("{}/v3/roundtable", handle.url());
     let client = reqwest::Client::builder()
         .pool_max_idle_per_host(CONCURRENCY)
