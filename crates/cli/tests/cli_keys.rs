@@ -177,31 +177,25 @@ async fn the_keychain_comes_before_the_environment() {
             .code,
         0
     );
-    let mut c = home.cmd(&[
-        "run",
-        "Hi",
-        "-m",
-        "kc-order/m",
-        "--resolution",
-        "fast",
-        "--json",
-    ]);
-    c.env("KC_ORDER_API_KEY", "sk-from-env-11111111111111");
-    let out = common::run(c).await;
+    // A run of `kc-order/m` with a different key in the environment.
+    let run_with_env_key = || {
+        let mut c = home.cmd(&[
+            "run",
+            "Hi",
+            "-m",
+            "kc-order/m",
+            "--resolution",
+            "fast",
+            "--json",
+        ]);
+        c.env("KC_ORDER_API_KEY", "sk-from-env-11111111111111");
+        c
+    };
+    let out = common::run(run_with_env_key()).await;
     assert_eq!(out.code, 0, "the keychain's key was used: {}", out.stdout);
     assert_eq!(home.run(&["keys", "delete", "kc-order"]).await.code, 0);
     // Now the environment's key is the one sent, and refused.
-    let mut c = home.cmd(&[
-        "run",
-        "Hi",
-        "-m",
-        "kc-order/m",
-        "--resolution",
-        "fast",
-        "--json",
-    ]);
-    c.env("KC_ORDER_API_KEY", "sk-from-env-11111111111111");
-    assert_eq!(common::run(c).await.code, 1);
+    assert_eq!(common::run(run_with_env_key()).await.code, 1);
 }
 
 #[tokio::test]
