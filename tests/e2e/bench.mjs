@@ -54,6 +54,26 @@ function treeRss(pid) {
   return { mb: kb / 1024, pss: pssKb / 1024, names };
 }
 
+/** CPU time (user + system) of `pid` and its descendants, per process name, in ms. */
+function treeCpu(pid) {
+  const table = processTable();
+  const pids = [pid];
+  for (let i = 0; i < pids.length; i++) for (const [p, pp] of table) if (pp === pids[i]) pids.push(p);
+  const tick = 10; // ms per clock tick (USER_HZ = 100 on Linux)
+  const byName = {};
+  for (const p of pids) {
+    try {
+      const stat = readFileSync(`/proc/${p}/stat`, "utf8");
+      const name = stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")"));
+      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      byName[name] = (byName[name] ?? 0) + (Number(fields[11]) + Number(fields[12])) * tick;
+    } catch {
+      /* gone */
+    }
+  }
+  return byName;
+}
+
 function findApp(ancestor) {
   const table = processTable();
   for (const [pid] of table) {
@@ -128,14 +148,19 @@ try {
     await (await browser.$("[data-testid=add-model]")).click();
     await (await browser.$$("[data-testid=model-input]"))[i - 1].setValue(`fake/model-${i}`);
   }
+  const pid = findApp(app.driverPid);
+  if (!pid) throw new Error("could not find the app's process");
+  const cpuBefore = treeCpu(pid);
+  const t0 = performance.now();
   await (await browser.$("[data-testid=run]")).click();
   await waitInPage(browser, () => document.querySelectorAll('[data-testid=model-card][data-status="streaming"]').length >= 10 && document.querySelector("[data-testid=card-body]").innerText.length > 40, [], { message: "the 10 cards did not stream" });
   await browser.saveScreenshot(join(artifacts, "workbench-mid-run-10.png"));
   await waitInPage(browser, () => (document.querySelector("[data-testid=run-phase]")?.textContent ?? "").includes("Completed"), [], { timeout: 60_000, message: "the 10-model run did not complete" });
+  const runMs = performance.now() - t0;
+  const cpuAfter = treeCpu(pid);
+  const cpu = Object.entries(cpuAfter).map(([name, ms]) => `${name}=${ms - (cpuBefore[name] ?? 0)} ms`);
+  console.log(`10-model run: ${Math.round(runMs)} ms wall, CPU ${cpu.join(", ")}`);
   await sleep(2000);
-  const driver = app.driverPid;
-  const pid = findApp(driver);
-  if (!pid) throw new Error("could not find the app's process");
   const after = treeRss(pid);
   console.log(`after a 10-model run: ${Math.round(after.mb)} MB summed VmRSS, ${Math.round(after.pss)} MB summed PSS (${after.names.join(", ")}) (goal ≤ 200 MB)`);
 } finally {

@@ -67,8 +67,8 @@ async function waitForStatus(port, ms) {
  * compositing (src-tauri/src/main.rs). In that mode WebKitGTK 2.50 answers a
  * WebDriver screenshot only at the page's next paint, so a screenshot of a
  * still page waits until something moves. The suite therefore keeps WebKit's
- * GPU paths on (Mesa's software GL here) unless `appDefaults` is set, as the
- * benchmark does to measure what users get.
+ * and GTK's GL paths as the libraries default them (Mesa's software GL here)
+ * unless `appDefaults` is set, as the benchmark does to measure what users get.
  */
 export async function startApp(script, { appDefaults = false } = {}) {
   mkdirSync(artifacts, { recursive: true });
@@ -104,7 +104,7 @@ export async function startApp(script, { appDefaults = false } = {}) {
       ROUNDTABLE_HOME: home,
       ROUNDTABLE_E2E_EXPORT_DIR: exportDir,
       RUST_LOG: "warn",
-      ...(appDefaults ? {} : { WEBKIT_DISABLE_DMABUF_RENDERER: "0", WEBKIT_DISABLE_COMPOSITING_MODE: "0" }),
+      ...(appDefaults ? {} : { WEBKIT_DISABLE_DMABUF_RENDERER: "0", WEBKIT_DISABLE_COMPOSITING_MODE: "0", GDK_GL: "", WEBKIT_WEB_RENDER_DEVICE_FILE: "" }),
     },
   });
   children.push(driver);
