@@ -24,7 +24,6 @@ describe("ModelCard", () => {
     run.apply({ type: "text_delta", index: 0, model: "fake/a", delta: "**world**" });
     tick(2_500);
     await view.rerender({ card: run.cards[0], now: at() });
-    // While streaming, Markdown is re-rendered at most every 80 ms.
     await waitFor(() => expect(screen.getByTestId("card-body").querySelector("strong")?.textContent).toBe("world"));
     expect(screen.getByTestId("card-timer").textContent).toBe("2.5 s");
     tick(1_000);

@@ -64,7 +64,7 @@ export class Workbench {
     this.formError = this.problem();
     if (this.formError) return;
     await this.track(backend, new RunState(newHandle(), this.request(), "run"), (run) =>
-      backend.run(run.handle, run.request, (e) => run.apply(e)),
+      backend.run(run.handle, run.request, (e) => run.receive(e)),
     );
   }
 
