@@ -25,7 +25,7 @@ use roundtable_store::{ListQuery, NewRun, ParentKind, RunSummary, RunWrite, Stor
 use serde::Serialize;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 use std::time::{Duration, Instant};
 use tokio::sync::mpsc::UnboundedSender;
 use tokio_util::sync::CancellationToken;
@@ -171,6 +171,10 @@ pub struct App {
     config: Config,
     providers: Vec<ResolvedProvider>,
     engine: Engine,
+    /// The summary model of a run that names none: `config.toml`'s, as last
+    /// saved by [`App::save_prefs`] (the desktop's local API serves this same
+    /// `App`, so a change in Settings reaches its next run).
+    default_summary_model: RwLock<Option<String>>,
     keychain: Arc<dyn SecretStore>,
     keys: Mutex<HashMap<String, CachedKey>>,
     store: Arc<Mutex<Store>>,
@@ -207,8 +211,7 @@ impl App {
                 local: p.local,
             })
             .collect();
-        let engine = Engine::new(engine_providers, prices)
-            .with_default_summary_model(config.default_summary_model.clone());
+        let engine = Engine::new(engine_providers, prices);
         let store = Store::open(&home.join("history.db"))?;
         let recovered = store.recover_interrupted()?;
         if !recovered.is_empty() {
@@ -226,6 +229,7 @@ impl App {
             config,
             providers,
             engine,
+            default_summary_model: RwLock::new(config.default_summary_model.clone()),
             keychain: options.keychain.unwrap_or_else(|| Arc::new(OsKeychain)),
             keys: Mutex::new(HashMap::new()),
             store,
@@ -386,14 +390,20 @@ impl App {
             .remove(provider);
     }
 
-    /// The engine with the keys of the providers `request` uses.
+    /// The engine with the keys of the providers `request` uses, and the
+    /// current default summary model.
     fn engine_for(&self, request: &RoundtableRequest) -> Engine {
+        let default_summary_model = self
+            .default_summary_model
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone();
         let mut ids: Vec<&str> = request
             .models
             .iter()
             .map(|m| m.name.as_str())
             .chain(request.summary_model.as_deref())
-            .chain(self.config.default_summary_model.as_deref())
+            .chain(default_summary_model.as_deref())
             .filter_map(|name| split_model_name(name).map(|(p, _)| p))
             .collect();
         ids.sort_unstable();
@@ -403,7 +413,9 @@ impl App {
             .filter_map(|id| self.providers.iter().find(|p| p.id == id))
             .map(|p| (p.id.clone(), self.lookup_key(p).0))
             .collect();
-        self.engine.with_keys(keys)
+        self.engine
+            .with_keys(keys)
+            .with_default_summary_model(default_summary_model)
     }
 
     // ---- runs -------------------------------------------------------------

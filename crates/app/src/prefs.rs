@@ -249,13 +249,16 @@ impl App {
     }
 
     /// Checks `prefs` and writes them into `config.toml`, keeping the rest of it;
-    /// returns them as saved. They apply to this app's runs from its next start
-    /// (the desktop passes its summary model with each run), and to the CLI's next
-    /// run.
+    /// returns them as saved. The default summary model applies to this app's
+    /// next run (the local API's too); the CLI reads them all at its next run.
     pub fn save_prefs(&self, prefs: &Prefs) -> Result<Prefs, AppError> {
         let prefs = prefs.normalized();
         prefs.validate(&|id| self.check_provider(id).is_ok())?;
         write(&self.home.join("config.toml"), &prefs)?;
+        *self
+            .default_summary_model
+            .write()
+            .unwrap_or_else(|e| e.into_inner()) = prefs.default_summary_model.clone();
         Ok(prefs)
     }
 }

@@ -742,3 +742,34 @@ async fn unknown_paths_and_methods_answer_json_errors() {
     assert_eq!(status, 405);
     check_error(&v);
 }
+
+#[tokio::test]
+async fn a_default_summary_model_saved_while_serving_applies_to_the_next_run() {
+    let s = Server::start(script()).await;
+    let summary_of = |v: &Value| v["meta"]["summary_model"].as_str().map(str::to_owned);
+    let run = || {
+        let mut b = body(&["fake/a", "fake/b"]);
+        b["resolution"] = json!("summary");
+        s.post(&b).send()
+    };
+    let (status, v) = json_of(run().await.unwrap()).await;
+    assert_eq!(status, 200, "{v}");
+    assert_eq!(
+        summary_of(&v).as_deref(),
+        Some("fake/a"),
+        "with no default: the first of the panel that answered"
+    );
+    // Settings saves a default (the desktop's local API serves this same App).
+    let mut prefs = s.app.prefs().unwrap();
+    prefs.default_summary_model = Some("fake/b".into());
+    s.app.save_prefs(&prefs).unwrap();
+    let (status, v) = json_of(run().await.unwrap()).await;
+    assert_eq!(status, 200, "{v}");
+    check_response(&v);
+    assert_eq!(summary_of(&v).as_deref(), Some("fake/b"));
+    // And taking it away again goes back to the first model that answered.
+    prefs.default_summary_model = None;
+    s.app.save_prefs(&prefs).unwrap();
+    let (_, v) = json_of(run().await.unwrap()).await;
+    assert_eq!(summary_of(&v).as_deref(), Some("fake/a"));
+}
