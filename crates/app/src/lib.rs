@@ -212,6 +212,7 @@ impl App {
             })
             .collect();
         let engine = Engine::new(engine_providers, prices);
+        let default_summary_model = config.default_summary_model.clone();
         let store = Store::open(&home.join("history.db"))?;
         let recovered = store.recover_interrupted()?;
         if !recovered.is_empty() {
@@ -229,7 +230,7 @@ impl App {
             config,
             providers,
             engine,
-            default_summary_model: RwLock::new(config.default_summary_model.clone()),
+            default_summary_model: RwLock::new(default_summary_model),
             keychain: options.keychain.unwrap_or_else(|| Arc::new(OsKeychain)),
             keys: Mutex::new(HashMap::new()),
             store,
