@@ -16,8 +16,9 @@ fn main() {
 /// - `JSC_useJIT=0`: JavaScriptCore runs the UI's scripts in its interpreter.
 ///   The window renders untrusted model output, and a JIT is the usual way
 ///   in for an exploit; without it the web process has no writable executable
-///   memory and is about 9 MB smaller. The UI's scripts are small: a 10-model
-///   run costs the same CPU with or without it (`make bench` prints both).
+///   memory and is about 9 MB smaller. The UI's scripts are small: the web
+///   process's CPU during `make bench`'s 10-model run measured the same with
+///   and without it.
 ///
 /// On a machine without a GPU render node, where every GL path would run on
 /// Mesa's software rasteriser (llvmpipe) and only costs memory:

@@ -28,15 +28,21 @@ function processTable() {
   return table;
 }
 
+/** `pid` and all its descendants. */
+function tree(pid) {
+  const table = processTable();
+  const pids = [pid];
+  for (let i = 0; i < pids.length; i++) for (const [p, pp] of table) if (pp === pids[i]) pids.push(p);
+  return pids;
+}
+
 /**
  * Memory of `pid` and all its descendants: the sum of VmRSS (which counts the
  * shared libraries, WebKit's and Mesa's, once per process) and the sum of PSS
  * (shared pages divided among the processes sharing them), in MB.
  */
 function treeRss(pid) {
-  const table = processTable();
-  const pids = [pid];
-  for (let i = 0; i < pids.length; i++) for (const [p, pp] of table) if (pp === pids[i]) pids.push(p);
+  const pids = tree(pid);
   let kb = 0;
   let pssKb = 0;
   const names = [];
@@ -56,9 +62,7 @@ function treeRss(pid) {
 
 /** CPU time (user + system) of `pid` and its descendants, per process name, in ms. */
 function treeCpu(pid) {
-  const table = processTable();
-  const pids = [pid];
-  for (let i = 0; i < pids.length; i++) for (const [p, pp] of table) if (pp === pids[i]) pids.push(p);
+  const pids = tree(pid);
   const tick = 10; // ms per clock tick (USER_HZ = 100 on Linux)
   const byName = {};
   for (const p of pids) {
