@@ -19,6 +19,8 @@ describe("RunState's clock", () => {
     expect(run.cards[0].status).toBe("waiting");
     vi.advanceTimersByTime(TICK_MS);
     expect(run.cards[0].text).toBe("Hello");
+    // Its timer counts from when the model started, not from the tick.
+    expect(run.cards[0].startedAt).toBe(run.startedAt);
     expect(run.cards[0].status).toBe("streaming");
     expect(run.cards[1].text).toBe("Bon");
     run.receive({ type: "text_delta", index: 1, model: "fake/b", delta: "jour" });

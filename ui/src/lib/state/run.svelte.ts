@@ -100,7 +100,8 @@ export class RunState {
   now = $state(0);
   cancelling = $state(false);
   #timer: ReturnType<typeof setInterval> | null = null;
-  #pending: RunEvent[] = [];
+  /** Events received since the last tick, each with when it came. */
+  #pending: [RunEvent, number][] = [];
   #clock: () => number;
 
   constructor(
@@ -165,25 +166,25 @@ export class RunState {
   /** An event from the run's channel: applied at the clock's next tick, or now when it is not running. */
   receive(event: RunEvent): void {
     if (this.#timer === null) this.apply(event);
-    else this.#pending.push(event);
+    else this.#pending.push([event, this.#clock()]);
   }
 
   /** Applies the events received since the last tick, in order. */
   flush(): void {
     const pending = this.#pending;
     this.#pending = [];
-    for (const event of pending) this.apply(event);
+    for (const [event, at] of pending) this.apply(event, at);
   }
 
   card(index: number): CardState | undefined {
     return this.cards[index];
   }
 
-  apply(event: RunEvent): void {
+  /** Applies `event`, which came at `now`. */
+  apply(event: RunEvent, now = this.#clock()): void {
     // The command's result carries the whole response: an event delivered after
     // it has nothing to add (and a late delta would double text).
     if (this.phase !== "running") return;
-    const now = this.#clock();
     switch (event.type) {
       case "run_started":
         this.runId = event.id;
