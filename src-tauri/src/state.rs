@@ -220,7 +220,7 @@ impl AppInfo {
             open_error: desktop.open_error(),
             server_port: config.map(|c| c.server.port).unwrap_or(8787),
             default_models: config.map(|c| c.default_models.clone()).unwrap_or_default(),
-            default_summary_model: config.and_then(|c| c.default_summary_model.clone()),
+            default_summary_model: app.and_then(|a| a.default_summary_model()),
             e2e_export_dir: std::env::var("ROUNDTABLE_E2E_EXPORT_DIR")
                 .ok()
                 .filter(|d| !d.is_empty()),

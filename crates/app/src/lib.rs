@@ -270,6 +270,15 @@ impl App {
         &self.config
     }
 
+    /// The summary model of a run that names none, as last saved (see
+    /// [`App::save_prefs`]); `config()` keeps the one read at open.
+    pub fn default_summary_model(&self) -> Option<String> {
+        self.default_summary_model
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
     pub fn engine(&self) -> &Engine {
         &self.engine
     }
@@ -394,11 +403,7 @@ impl App {
     /// The engine with the keys of the providers `request` uses, and the
     /// current default summary model.
     fn engine_for(&self, request: &RoundtableRequest) -> Engine {
-        let default_summary_model = self
-            .default_summary_model
-            .read()
-            .unwrap_or_else(|e| e.into_inner())
-            .clone();
+        let default_summary_model = self.default_summary_model();
         let mut ids: Vec<&str> = request
             .models
             .iter()
