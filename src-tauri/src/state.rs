@@ -145,6 +145,10 @@ pub struct HistoryQuery {
     pub status: Option<RunStatus>,
     pub starred: Option<bool>,
     pub tag: Option<String>,
+    /// Runs created at or after this time (unix ms).
+    pub since_ms: Option<i64>,
+    /// Runs created before this time (unix ms, exclusive).
+    pub until_ms: Option<i64>,
     pub limit: Option<u32>,
     pub offset: Option<u32>,
 }
@@ -158,7 +162,8 @@ impl HistoryQuery {
             starred: self.starred,
             model: self.model.clone().filter(|m| !m.trim().is_empty()),
             tag: self.tag.clone().filter(|t| !t.trim().is_empty()),
-            ..Default::default()
+            since_ms: self.since_ms,
+            until_ms: self.until_ms,
         }
     }
 

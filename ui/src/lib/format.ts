@@ -31,3 +31,22 @@ export function formatWhen(rfc3339: string, now = Date.now()): string {
   if (diff < 86_400_000) return `${Math.floor(diff / 3_600_000)} h ago`;
   return new Date(t).toLocaleDateString(undefined, { year: "numeric", month: "short", day: "numeric" });
 }
+
+/** The History's date filter: runs from the start of today, or of the last 7, 30 or 365 days (local time). */
+export type Period = "" | "today" | "7d" | "30d" | "365d";
+export const PERIODS: [Period, string][] = [
+  ["", "Any time"],
+  ["today", "Today"],
+  ["7d", "Past 7 days"],
+  ["30d", "Past 30 days"],
+  ["365d", "Past year"],
+];
+
+/** When `period` starts (unix ms, local midnight), or undefined for any time. */
+export function periodStart(period: Period, now = new Date()): number | undefined {
+  if (!period) return undefined;
+  const start = new Date(now.getFullYear(), now.getMonth(), now.getDate());
+  const days = { today: 0, "7d": 6, "30d": 29, "365d": 364 }[period];
+  start.setDate(start.getDate() - days);
+  return start.getTime();
+}

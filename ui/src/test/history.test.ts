@@ -6,9 +6,9 @@ import { FakeBackend } from "../lib/ipc/fake";
 import type { StoredRun } from "../lib/ipc/backend";
 import { response, result } from "./fixtures";
 
-function stored(id: string, input: string, tags: string[] = []): StoredRun {
+function stored(id: string, input: string, tags: string[] = [], at = Date.now()): StoredRun {
   return {
-    summary: { id, created_at: new Date().toISOString(), created_at_ms: Date.now(), status: "completed", input, resolution: "summary", models: ["fake/a"], total_cost: 0, duration_ms: 10, starred: false, tags, parent_id: null, parent_kind: null, data_preview: null },
+    summary: { id, created_at: new Date(at).toISOString(), created_at_ms: at, status: "completed", input, resolution: "summary", models: ["fake/a"], total_cost: 0, duration_ms: 10, starred: false, tags, parent_id: null, parent_kind: null, data_preview: null },
     request: { input, models: [{ name: "fake/a" }] },
     response: response([result(0, "fake/a", "A")], { id }),
   };
@@ -66,6 +66,28 @@ describe("HistoryView", () => {
     await fireEvent.click(await screen.findByTitle("Show the runs tagged physics"));
     await waitFor(() => expect(screen.getAllByTestId("history-item")).toHaveLength(1));
     expect((screen.getByTestId("history-tag") as HTMLInputElement).value).toBe("physics");
+  });
+
+  it("filters by date, from the start of a local day", async () => {
+    const day = 24 * 3600 * 1000;
+    const backend = new FakeBackend();
+    backend.runs = [stored("rt_new", "Asked now"), stored("rt_week", "Asked 3 days ago", [], Date.now() - 3 * day), stored("rt_old", "Asked 40 days ago", [], Date.now() - 40 * day)];
+    render(HistoryView, { props: { info: null, onopen: vi.fn(), onrerun: vi.fn(), onresolve: vi.fn() }, context: backendContext(backend) });
+    await waitFor(() => expect(screen.getAllByTestId("history-item")).toHaveLength(3));
+
+    await fireEvent.change(screen.getByTestId("history-period"), { target: { value: "7d" } });
+    await waitFor(() => expect(screen.getAllByTestId("history-item")).toHaveLength(2));
+    const since = (backend.calls.filter((c) => c.method === "listRuns").at(-1)!.args[0] as { since_ms?: number }).since_ms!;
+    const start = new Date(since);
+    expect([start.getHours(), start.getMinutes()]).toEqual([0, 0]); // local midnight,
+    expect(Math.round((Date.now() - since) / day)).toBeGreaterThanOrEqual(6); // six days before today's
+    expect(Math.round((Date.now() - since) / day)).toBeLessThanOrEqual(7);
+
+    await fireEvent.change(screen.getByTestId("history-period"), { target: { value: "today" } });
+    await waitFor(() => expect(screen.getAllByTestId("history-item").map((li) => li.dataset.id)).toEqual(["rt_new"]));
+    await fireEvent.change(screen.getByTestId("history-period"), { target: { value: "" } });
+    await waitFor(() => expect(screen.getAllByTestId("history-item")).toHaveLength(3));
+    expect((backend.calls.filter((c) => c.method === "listRuns").at(-1)!.args[0] as { since_ms?: number }).since_ms).toBeUndefined();
   });
 
   it("says what to do when the history is empty", async () => {

@@ -1,6 +1,6 @@
 // A Backend for tests: scripted events, an in-memory history, calls recorded.
 import type { Backend, OnEvent } from "./backend";
-import type { LocalApiStatus, Prefs, ProviderStatus, RoundtableRequest, RunEvent, RunResult, RunSummary, StoredRun } from "./types";
+import type { HistoryQuery, LocalApiStatus, Prefs, ProviderStatus, RoundtableRequest, RunEvent, RunResult, RunSummary, StoredRun } from "./types";
 
 export class FakeBackend implements Backend {
   calls: { method: string; args: unknown[] }[] = [];
@@ -42,13 +42,14 @@ export class FakeBackend implements Backend {
     this.#record("cancel", handle);
     return true;
   }
-  async listRuns(query: { text?: string; tag?: string }): Promise<RunSummary[]> {
+  async listRuns(query: HistoryQuery): Promise<RunSummary[]> {
     this.#record("listRuns", query);
     const t = query.text?.toLowerCase();
     return this.runs
       .map((r) => r.summary)
       .filter((s) => !t || s.input.toLowerCase().includes(t))
-      .filter((s) => !query.tag || s.tags.includes(query.tag));
+      .filter((s) => !query.tag || s.tags.includes(query.tag))
+      .filter((s) => query.since_ms === undefined || s.created_at_ms >= query.since_ms);
   }
   async getRun(id: string) {
     const r = this.runs.find((r) => r.summary.id === id);

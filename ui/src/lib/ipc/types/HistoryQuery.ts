@@ -4,4 +4,12 @@ import type { RunStatus } from "./RunStatus";
 /**
  * The history list's filters; `text` searches the full text.
  */
-export type HistoryQuery = { text?: string, model?: string, status?: RunStatus, starred?: boolean, tag?: string, limit?: number, offset?: number, };
+export type HistoryQuery = { text?: string, model?: string, status?: RunStatus, starred?: boolean, tag?: string, 
+/**
+ * Runs created at or after this time (unix ms).
+ */
+since_ms?: number, 
+/**
+ * Runs created before this time (unix ms, exclusive).
+ */
+until_ms?: number, limit?: number, offset?: number, };
