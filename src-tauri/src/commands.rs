@@ -1,6 +1,6 @@
 //! The window's commands: each is one line over [`roundtable_app::App`]. Errors
 //! cross IPC as `{code, message, field}`. Keys go in and never come back out:
-//! `list_providers` says only where a key comes from and its last characters.
+//! `list_providers` says only whether a key is set and where it comes from.
 
 use crate::export::{self, ExportDone};
 use crate::local::{self, LocalServer};
@@ -148,7 +148,12 @@ pub fn export_runs(
 #[tauri::command]
 #[tracing::instrument(skip(state), err)]
 pub fn list_providers(state: State<'_, Desktop>) -> Result<Vec<ProviderStatus>> {
-    Ok(state.app()?.providers())
+    // The window learns whether a key is set and where from, nothing of the key.
+    let mut providers = state.app()?.providers();
+    for p in &mut providers {
+        p.key_hint = None;
+    }
+    Ok(providers)
 }
 
 /// Stores a provider's key in the OS keychain. Nothing of the key comes back.

@@ -222,10 +222,21 @@ pub struct ResolvedProvider {
     pub format: WireFormat,
     pub base_url: String,
     pub dialect: Dialect,
+    /// Extra request headers. Their values may be credentials (a gateway's
+    /// `Authorization`), so only their names are ever serialised.
+    #[serde(rename = "header_names", serialize_with = "header_names")]
+    #[cfg_attr(feature = "ts", ts(rename = "header_names", as = "Vec<String>"))]
     pub headers: BTreeMap<String, String>,
     pub stream: bool,
     pub local: bool,
     pub builtin: bool,
+}
+
+fn header_names<S: serde::Serializer>(
+    headers: &BTreeMap<String, String>,
+    s: S,
+) -> Result<S::Ok, S::Error> {
+    s.collect_seq(headers.keys())
 }
 
 /// Whether a base URL points at this machine.
@@ -402,6 +413,31 @@ mod tests {
         assert_eq!(openai.base_url, "http://127.0.0.1:9/v1");
         assert!(!openai.local);
         assert_eq!(ps.len(), BUILTINS.len() + 1);
+    }
+
+    #[test]
+    fn header_values_are_never_serialised() {
+        let c: Config = toml::from_str(
+            r#"
+            [providers.gateway]
+            format = "openai"
+            base_url = "https://gateway.example/v1"
+            headers = { Authorization = "Bearer sk-gateway-secret", "X-Title" = "roundtable" }
+            "#,
+        )
+        .unwrap();
+        let gateway = c
+            .providers()
+            .into_iter()
+            .find(|p| p.id == "gateway")
+            .unwrap();
+        assert_eq!(gateway.headers["Authorization"], "Bearer sk-gateway-secret");
+        let json = serde_json::to_value(&gateway).unwrap();
+        assert_eq!(
+            json["header_names"],
+            serde_json::json!(["Authorization", "X-Title"])
+        );
+        assert!(!json.to_string().contains("sk-gateway-secret"), "{json}");
     }
 
     #[test]

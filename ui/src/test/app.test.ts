@@ -5,7 +5,7 @@ import { FakeBackend } from "../lib/ipc/fake";
 import type { ProviderStatus } from "../lib/ipc/backend";
 
 function provider(id: string, extra: Partial<ProviderStatus> = {}): ProviderStatus {
-  return { id, name: id, format: "openai", base_url: "https://x/v1", dialect: "native", headers: {}, stream: true, local: false, builtin: true, key_source: "missing", key_env: null, key_hint: null, keychain_error: null, ...extra };
+  return { id, name: id, format: "openai", base_url: "https://x/v1", dialect: "native", header_names: [], stream: true, local: false, builtin: true, key_source: "missing", key_env: null, key_hint: null, keychain_error: null, ...extra };
 }
 
 describe("App", () => {
@@ -19,7 +19,7 @@ describe("App", () => {
 
   it("goes straight to the workbench when a key is set, and never shows the key", async () => {
     const backend = new FakeBackend();
-    backend.providerList = [provider("openai", { key_source: "keychain", key_hint: "…abcd" })];
+    backend.providerList = [provider("openai", { key_source: "keychain" })];
     render(App, { props: { backend } });
     await waitFor(() => expect(screen.getByTestId("prompt")).toBeTruthy());
     expect(screen.queryByTestId("first-run")).toBeNull();

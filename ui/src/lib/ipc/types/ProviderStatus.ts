@@ -18,4 +18,9 @@ key_hint: string | null,
 /**
  * Why the keychain could not be asked, when it could not.
  */
-keychain_error: string | null, id: string, name: string, format: WireFormat, base_url: string, dialect: Dialect, headers: { [key in string]: string }, stream: boolean, local: boolean, builtin: boolean, };
+keychain_error: string | null, id: string, name: string, format: WireFormat, base_url: string, dialect: Dialect, 
+/**
+ * Extra request headers. Their values may be credentials (a gateway's
+ * `Authorization`), so only their names are ever serialised.
+ */
+header_names: Array<string>, stream: boolean, local: boolean, builtin: boolean, };
