@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import { Workbench } from "../lib/state/workbench.svelte";
 import { draftModel } from "../lib/state/settings.svelte";
 import { FakeBackend } from "../lib/ipc/fake";
+import type { RunResult } from "../lib/ipc/backend";
 import { response, result } from "./fixtures";
 
 describe("Workbench", () => {
@@ -76,6 +77,30 @@ describe("Workbench", () => {
     expect(wb.run?.runId).toBe("rt_1");
     expect(wb.run?.cards[0].status).toBe("done");
     expect(wb.run?.consolidation?.text).toBe("The consolidated answer");
+  });
+
+  it("asks again when Cancel reaches the shell before the run is registered there", async () => {
+    let registered = 0;
+    let end!: (r: RunResult) => void;
+    const backend = new (class extends FakeBackend {
+      override async run() {
+        return new Promise<RunResult>((r) => (end = r));
+      }
+      override async cancel(handle: string) {
+        await super.cancel(handle);
+        if (++registered < 3) return false; // not registered yet
+        end({ response: response([{ ...result(0, "fake/a", ""), error: "cancelled" }]), status: "interrupted" });
+        return true;
+      }
+    })();
+    const wb = new Workbench();
+    wb.input = "Q";
+    wb.panel = [draftModel("fake/a")];
+    const running = wb.start(backend);
+    await wb.cancel(backend);
+    await running;
+    expect(backend.calls.filter((c) => c.method === "cancel")).toHaveLength(3);
+    expect(wb.run?.running).toBe(false);
   });
 
   it("shows a request the app refused", async () => {

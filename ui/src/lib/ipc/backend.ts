@@ -85,6 +85,20 @@ export function backendContext(backend: Backend): Map<unknown, unknown> {
   return new Map<unknown, unknown>([[KEY, backend]]);
 }
 
+/**
+ * Subscribes to history changes until the returned function is called, even
+ * when that is before the subscription came through (a view left at once).
+ */
+export function whileHistoryChanges(backend: Backend, callback: () => void): () => void {
+  let unlisten: Unlisten | undefined;
+  let stopped = false;
+  void backend.onHistoryChanged(callback).then((u) => (stopped ? u() : (unlisten = u)));
+  return () => {
+    stopped = true;
+    unlisten?.();
+  };
+}
+
 export function isAppError(e: unknown): e is AppError {
   return typeof e === "object" && e !== null && "code" in e && "message" in e;
 }

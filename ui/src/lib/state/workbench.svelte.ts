@@ -84,7 +84,13 @@ export class Workbench {
     const run = this.run;
     if (!run?.running) return;
     run.cancelling = true;
-    await backend.cancel(run.handle);
+    try {
+      // A Cancel clicked at once can reach the shell before the run it names is
+      // registered there: ask again until it is, or until the run is over.
+      while (run.running && !(await backend.cancel(run.handle))) await new Promise((r) => setTimeout(r, 50));
+    } catch {
+      run.cancelling = false; // the button works again
+    }
   }
 
   /** Fills the draft from a stored request (to edit and run again). */
