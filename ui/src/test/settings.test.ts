@@ -1,6 +1,7 @@
 import { beforeEach, describe, expect, it, vi } from "vitest";
 import { fireEvent, render, screen, waitFor } from "@testing-library/svelte";
 import SettingsView from "../lib/components/SettingsView.svelte";
+import PanelPicker from "../lib/components/PanelPicker.svelte";
 import { Settings, draftModel } from "../lib/state/settings.svelte";
 import { backendContext } from "../lib/ipc/backend";
 import { FakeBackend } from "../lib/ipc/fake";
@@ -117,5 +118,26 @@ describe("SettingsView: the local API", () => {
     await fireEvent.click(screen.getByTestId("save-defaults"));
     await waitFor(() => expect(screen.getByText("Saved in config.toml.")).toBeTruthy());
     expect(backend.prefs.default_models).toEqual(["fake/a", "fake/b"]);
+  });
+
+  it("saves a named panel, loads it back, updates and deletes it", async () => {
+    const settings = new Settings();
+    render(PanelPicker, { props: { panel: [draftModel("fake/a"), draftModel("fake/b")], suggestions: [], settings } });
+    const name = screen.getByLabelText("Panel name");
+    await fireEvent.input(name, { target: { value: "pair" } });
+    await fireEvent.click(screen.getByRole("button", { name: "Save" }));
+    expect(settings.savedPanels.map((p) => [p.name, p.models.length])).toEqual([["pair", 2]]);
+    // The panel is now saved under that name: it can be updated or deleted.
+    expect(screen.getByRole("button", { name: "Update" })).toBeTruthy();
+    await fireEvent.input(name, { target: { value: "" } });
+    await fireEvent.change(screen.getByLabelText("Load a saved panel"), { target: { value: "pair" } });
+    expect((name as HTMLInputElement).value).toBe("pair");
+    await fireEvent.click(screen.getByRole("button", { name: "Delete the saved panel pair" }));
+    expect(settings.savedPanels).toEqual([]);
+    expect(new Settings().savedPanels).toEqual([]);
+    // Each loaded or duplicated line has an id of its own.
+    await fireEvent.click(screen.getAllByRole("button", { name: /again$/ })[0]);
+    await fireEvent.click(screen.getAllByRole("button", { name: /again$/ })[0]);
+    expect(screen.getAllByTestId("model-input")).toHaveLength(4);
   });
 });

@@ -20,6 +20,12 @@ describe("Workbench", () => {
     wb.schemaText = "{";
     expect(wb.problem()).toMatch(/schema/);
     wb.schemaText = "";
+    wb.timeoutS = null as unknown as number; // a cleared number field
+    expect(wb.problem()).toMatch(/timeout/);
+    wb.timeoutS = 30;
+    wb.maxRetries = 5;
+    expect(wb.problem()).toMatch(/retries/);
+    wb.maxRetries = 0;
     expect(wb.problem()).toBeNull();
   });
 

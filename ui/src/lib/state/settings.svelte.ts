@@ -25,9 +25,10 @@ export interface SavedPanel {
 const STORAGE_KEY = "roundtable.settings.v1";
 
 let seq = 0;
+/** A new line of the panel, with an id of its own (never one copied in `extra`). */
 export function draftModel(name = "", extra: Partial<ModelDraft> = {}): ModelDraft {
   seq += 1;
-  return { id: `m${Date.now().toString(36)}${seq}`, name, max_tokens: null, reasoning: "", temperature: null, top_p: null, ...extra };
+  return { name, max_tokens: null, reasoning: "", temperature: null, top_p: null, ...extra, id: `m${Date.now().toString(36)}${seq}` };
 }
 
 interface Stored {

@@ -33,6 +33,9 @@ export class Workbench {
     if (this.resolution === "multiple_choice" && this.choices.filter((c) => c.trim()).length < 2)
       return "Multiple choice needs at least two choices.";
     if (checkSchema(this.schemaText).state === "invalid") return "Fix the output schema first.";
+    if (!Number.isInteger(this.maxRetries) || this.maxRetries < 0 || this.maxRetries > 3)
+      return "Max retries is a whole number from 0 to 3.";
+    if (!(this.timeoutS >= 1 && this.timeoutS <= 300)) return "The timeout is from 1 to 300 seconds.";
     return null;
   }
 
