@@ -7,7 +7,7 @@ use crate::local::{self, LocalServer};
 use crate::local_api::LocalApiStatus;
 use crate::state::{AppInfo, Desktop, HistoryQuery, ResolveArgs, RunResult};
 use roundtable_app::core::{RoundtableRequest, RunEvent};
-use roundtable_app::prefs::Prefs;
+use roundtable_app::prefs::{CustomProvider, Prefs};
 use roundtable_app::store::{RunSummary, StoredRun};
 use roundtable_app::{AppError, ExportFormat, ProviderStatus};
 use tauri::State;
@@ -154,6 +154,20 @@ pub fn list_providers(state: State<'_, Desktop>) -> Result<Vec<ProviderStatus>> 
         p.key_hint = None;
     }
     Ok(providers)
+}
+
+/// Adds a provider of the user's own to config.toml (or changes it); usable at once.
+#[tauri::command]
+#[tracing::instrument(skip(state), err)]
+pub fn save_provider(state: State<'_, Desktop>, provider: CustomProvider) -> Result<()> {
+    state.app()?.save_provider(&provider)
+}
+
+/// Removes a provider of the user's own from config.toml.
+#[tauri::command]
+#[tracing::instrument(skip(state), err)]
+pub fn remove_provider(state: State<'_, Desktop>, id: String) -> Result<()> {
+    state.app()?.remove_provider(&id)
 }
 
 /// Stores a provider's key in the OS keychain. Nothing of the key comes back.

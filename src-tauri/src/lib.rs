@@ -87,6 +87,8 @@ pub fn run() {
             commands::history_version,
             commands::export_runs,
             commands::list_providers,
+            commands::save_provider,
+            commands::remove_provider,
             commands::set_key,
             commands::delete_key,
             commands::detect_local_servers,

@@ -166,11 +166,41 @@ pub struct Reresolve {
     pub choices: Option<Vec<String>>,
 }
 
+/// The providers as `config.toml` last described them, and an engine over them.
+struct Providers {
+    list: Vec<ResolvedProvider>,
+    engine: Engine,
+}
+
+impl Providers {
+    fn find(&self, id: &str) -> Option<&ResolvedProvider> {
+        self.list.iter().find(|p| p.id == id)
+    }
+}
+
+/// What the engine needs of each provider; keys are looked up per run (see
+/// `App::engine_for`).
+fn engine_providers(list: &[ResolvedProvider]) -> Vec<ProviderConfig> {
+    list.iter()
+        .map(|p| ProviderConfig {
+            id: p.id.clone(),
+            format: p.format,
+            base_url: p.base_url.clone(),
+            dialect: p.dialect,
+            key: ProviderKey::NotNeeded,
+            headers: p.headers.clone().into_iter().collect(),
+            stream: p.stream,
+            local: p.local,
+        })
+        .collect()
+}
+
 pub struct App {
     home: PathBuf,
     config: Config,
-    providers: Vec<ResolvedProvider>,
-    engine: Engine,
+    /// Replaced whole when Settings adds or removes a provider (see
+    /// [`App::save_provider`]); a run keeps the set it started with.
+    providers: RwLock<Arc<Providers>>,
     /// The summary model of a run that names none: `config.toml`'s, as last
     /// saved by [`App::save_prefs`] (the desktop's local API serves this same
     /// `App`, so a change in Settings reaches its next run).
@@ -196,22 +226,8 @@ impl App {
         let home = options.home.unwrap_or_else(config::default_home);
         let config = Config::load(&home.join("config.toml"))?;
         let prices = Self::load_prices(&home, &config)?;
-        let providers = config.providers();
-        let engine_providers = providers
-            .iter()
-            .map(|p| ProviderConfig {
-                id: p.id.clone(),
-                format: p.format,
-                base_url: p.base_url.clone(),
-                dialect: p.dialect,
-                // Looked up per run: see `engine_for`.
-                key: ProviderKey::NotNeeded,
-                headers: p.headers.clone().into_iter().collect(),
-                stream: p.stream,
-                local: p.local,
-            })
-            .collect();
-        let engine = Engine::new(engine_providers, prices);
+        let list = config.providers();
+        let engine = Engine::new(engine_providers(&list), prices);
         let default_summary_model = config.default_summary_model.clone();
         let store = Store::open(&home.join("history.db"))?;
         let recovered = store.recover_interrupted()?;
@@ -228,8 +244,7 @@ impl App {
         Ok(App {
             home,
             config,
-            providers,
-            engine,
+            providers: RwLock::new(Arc::new(Providers { list, engine })),
             default_summary_model: RwLock::new(default_summary_model),
             keychain: options.keychain.unwrap_or_else(|| Arc::new(OsKeychain)),
             keys: Mutex::new(HashMap::new()),
@@ -279,8 +294,21 @@ impl App {
             .clone()
     }
 
-    pub fn engine(&self) -> &Engine {
-        &self.engine
+    fn providers_now(&self) -> Arc<Providers> {
+        self.providers
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    /// Reads the providers of `config.toml` again: those added or removed since
+    /// serve the next run.
+    pub(crate) fn reload_providers(&self) -> Result<(), AppError> {
+        let list = Config::load(&self.home.join("config.toml"))?.providers();
+        let mut providers = self.providers.write().unwrap_or_else(|e| e.into_inner());
+        let engine = providers.engine.with_providers(engine_providers(&list));
+        *providers = Arc::new(Providers { list, engine });
+        Ok(())
     }
 
     fn store(&self) -> MutexGuard<'_, Store> {
@@ -290,19 +318,6 @@ impl App {
     }
 
     // ---- keys -------------------------------------------------------------
-
-    fn resolved_provider(&self, id: &str) -> Result<&ResolvedProvider, AppError> {
-        self.providers.iter().find(|p| p.id == id).ok_or_else(|| {
-            let known: Vec<&str> = self.providers.iter().map(|p| p.id.as_str()).collect();
-            AppError::new(
-                "unknown_provider",
-                format!(
-                    "unknown provider '{id}': known providers are {} (add others under [providers.ID] in config.toml)",
-                    known.join(", ")
-                ),
-            )
-        })
-    }
 
     fn keychain_key(&self, provider: &str) -> Result<Option<ApiKey>, KeychainError> {
         let mut cache = self.keys.lock().unwrap_or_else(|e| e.into_inner());
@@ -362,7 +377,8 @@ impl App {
 
     /// Every provider, with where its key comes from (never the key).
     pub fn providers(&self) -> Vec<ProviderStatus> {
-        self.providers
+        self.providers_now()
+            .list
             .iter()
             .map(|p| self.lookup_key(p).1)
             .collect()
@@ -370,12 +386,23 @@ impl App {
 
     /// Whether `id` is a configured provider; the error lists the known ones.
     pub fn check_provider(&self, id: &str) -> Result<(), AppError> {
-        self.resolved_provider(id).map(|_| ())
+        let providers = self.providers_now();
+        if providers.find(id).is_some() {
+            return Ok(());
+        }
+        let known: Vec<&str> = providers.list.iter().map(|p| p.id.as_str()).collect();
+        Err(AppError::new(
+            "unknown_provider",
+            format!(
+                "unknown provider '{id}': known providers are {} (add others under [providers.ID] in config.toml)",
+                known.join(", ")
+            ),
+        ))
     }
 
     /// Stores a provider's key in the keychain.
     pub fn set_key(&self, provider: &str, key: &str) -> Result<(), AppError> {
-        self.resolved_provider(provider)?;
+        self.check_provider(provider)?;
         let key = key.trim();
         if key.is_empty() {
             return Err(AppError::new("invalid_request", "the key is empty"));
@@ -387,7 +414,7 @@ impl App {
 
     /// Deletes a provider's key from the keychain; whether there was one.
     pub fn delete_key(&self, provider: &str) -> Result<bool, AppError> {
-        self.resolved_provider(provider)?;
+        self.check_provider(provider)?;
         let deleted = self.keychain.delete(provider)?;
         self.forget_key(provider);
         Ok(deleted)
@@ -414,12 +441,14 @@ impl App {
             .collect();
         ids.sort_unstable();
         ids.dedup();
+        let providers = self.providers_now();
         let keys: Vec<(String, ProviderKey)> = ids
             .into_iter()
-            .filter_map(|id| self.providers.iter().find(|p| p.id == id))
+            .filter_map(|id| providers.find(id))
             .map(|p| (p.id.clone(), self.lookup_key(p).0))
             .collect();
-        self.engine
+        providers
+            .engine
             .with_keys(keys)
             .with_default_summary_model(default_summary_model)
     }

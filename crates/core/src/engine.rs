@@ -114,6 +114,14 @@ impl Engine {
         }
     }
 
+    /// The same engine (HTTP client, prices) over another set of providers.
+    pub fn with_providers(&self, providers: Vec<ProviderConfig>) -> Engine {
+        Engine {
+            providers: Arc::new(providers.into_iter().map(|p| (p.id.clone(), p)).collect()),
+            ..self.clone()
+        }
+    }
+
     pub fn with_default_summary_model(mut self, model: Option<String>) -> Self {
         self.default_summary_model = model;
         self

@@ -140,4 +140,33 @@ describe("SettingsView: the local API", () => {
     await fireEvent.click(screen.getAllByRole("button", { name: /again$/ })[0]);
     expect(screen.getAllByTestId("model-input")).toHaveLength(4);
   });
+
+  it("adds a provider of your own, says which field is wrong, and removes it", async () => {
+    const backend = new FakeBackend();
+    const onchanged = vi.fn();
+    const view = render(SettingsView, {
+      props: { info: null, settings: new Settings(), providers: [], servers: [], currentPanel: [], onchanged, ondetect: vi.fn(), onusemodel: vi.fn() },
+      context: backendContext(backend),
+    });
+    const id = screen.getByLabelText("New provider's id");
+    await fireEvent.input(id, { target: { value: "my lab" } });
+    await fireEvent.input(screen.getByLabelText("New provider's base URL"), { target: { value: "http://10.0.0.5:8000/v1" } });
+    await fireEvent.change(screen.getByLabelText("New provider's API format"), { target: { value: "anthropic" } });
+    await fireEvent.click(screen.getByRole("button", { name: "Add provider" }));
+    await waitFor(() => expect(screen.getByRole("alert").textContent).toContain("letters, digits"));
+    expect(id.getAttribute("aria-invalid")).toBe("true");
+    expect(onchanged).not.toHaveBeenCalled();
+
+    await fireEvent.input(id, { target: { value: " lab " } });
+    await fireEvent.click(screen.getByRole("button", { name: "Add provider" }));
+    await waitFor(() => expect(onchanged).toHaveBeenCalledTimes(1));
+    expect(backend.calls.filter((c) => c.method === "saveProvider").at(-1)!.args[0]).toEqual({ id: "lab", format: "anthropic", base_url: "http://10.0.0.5:8000/v1" });
+    expect(screen.queryByRole("alert")).toBeNull();
+    expect((id as HTMLInputElement).value).toBe("");
+
+    await view.rerender({ providers: await backend.providers() });
+    await fireEvent.click(screen.getByRole("button", { name: "Remove the provider lab from config.toml" }));
+    await waitFor(() => expect(onchanged).toHaveBeenCalledTimes(2));
+    expect(backend.providerList).toEqual([]);
+  });
 });

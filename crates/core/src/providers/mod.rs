@@ -209,6 +209,15 @@ pub(crate) fn body_excerpt(body: &[u8]) -> String {
 }
 
 impl WireFormat {
+    /// Its name in `config.toml` and on the wire of the IPC (`openai`, …).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            WireFormat::Openai => "openai",
+            WireFormat::Anthropic => "anthropic",
+            WireFormat::Gemini => "gemini",
+        }
+    }
+
     /// The URL of a call, from the provider's base URL.
     pub fn endpoint(self, base_url: &str, call: &ChatCall) -> String {
         let base = base_url.trim_end_matches('/');

@@ -5,6 +5,7 @@ import { getContext, setContext } from "svelte";
 import type {
   AppError,
   AppInfo,
+  CustomProvider,
   ExportDone,
   ExportFormat,
   HistoryQuery,
@@ -46,6 +47,9 @@ export interface Backend {
   providers(): Promise<ProviderStatus[]>;
   setKey(provider: string, key: string): Promise<void>;
   deleteKey(provider: string): Promise<boolean>;
+  /** Adds a provider of the user's own to config.toml (or changes it); usable at once. */
+  saveProvider(provider: CustomProvider): Promise<void>;
+  removeProvider(id: string): Promise<void>;
   detectLocalServers(): Promise<LocalServer[]>;
   /** The preferences in config.toml. */
   getPrefs(): Promise<Prefs>;

@@ -1,6 +1,6 @@
 // A Backend for tests: scripted events, an in-memory history, calls recorded.
 import type { Backend, OnEvent } from "./backend";
-import type { HistoryQuery, LocalApiStatus, Prefs, ProviderStatus, RoundtableRequest, RunEvent, RunResult, RunSummary, StoredRun } from "./types";
+import type { CustomProvider, HistoryQuery, LocalApiStatus, Prefs, ProviderStatus, RoundtableRequest, RunEvent, RunResult, RunSummary, StoredRun } from "./types";
 
 export class FakeBackend implements Backend {
   calls: { method: string; args: unknown[] }[] = [];
@@ -85,6 +85,16 @@ export class FakeBackend implements Backend {
   async deleteKey(provider: string) {
     this.#record("deleteKey", provider);
     return true;
+  }
+  async saveProvider(p: CustomProvider) {
+    this.#record("saveProvider", p);
+    if (!/^[\w-]+$/.test(p.id)) throw { code: "invalid_request", message: "a provider id is letters, digits, '-' and '_'", field: "id" };
+    const entry: ProviderStatus = { id: p.id, name: p.id, format: p.format, base_url: p.base_url, dialect: "compatible", header_names: [], stream: true, local: false, builtin: false, key_source: "missing", key_env: null, key_hint: null, keychain_error: null };
+    this.providerList = [...this.providerList.filter((x) => x.id !== p.id), entry];
+  }
+  async removeProvider(id: string) {
+    this.#record("removeProvider", id);
+    this.providerList = this.providerList.filter((x) => x.id !== id);
   }
   async detectLocalServers() {
     return [];
