@@ -136,6 +136,11 @@ describe("the desktop app", () => {
       [],
       { message: "the history search did not find the run" },
     );
+    // The date filter reaches the history too: the run is from today.
+    await (await browser.$("[data-testid=history-period]")).selectByAttribute("value", "today");
+    await waitInPage(browser, () => document.querySelectorAll("[data-testid=history-item]").length === 1, [], {
+      message: "today's run is not among today's",
+    });
     await (await browser.$("[data-testid=history-item] input[type=checkbox]")).click();
     await (await browser.$("[data-testid=export-format]")).selectByAttribute("value", "json");
     await (await browser.$("[data-testid=export]")).click();
@@ -434,5 +439,40 @@ describe("the desktop app", () => {
     await waitInPage(browser, zebras, [3], {
       message: "the re-resolve is not a new run in the History",
     });
+  });
+
+  it("adds a provider of its own in Settings, and runs it at once", async () => {
+    await (await browser.$("[data-testid=nav-settings]")).click();
+    await (await browser.$("input[aria-label=\"New provider's id\"]")).setValue("lab");
+    await (await browser.$("input[aria-label=\"New provider's base URL\"]")).setValue(`${app.url}/v1`);
+    await (await browser.$("button=Add provider")).click();
+    await waitInPage(browser, () => !!document.querySelector('[data-testid=provider][data-id="lab"]'), [], {
+      message: "the new provider is not listed",
+    });
+    await (await browser.$('[data-testid=provider][data-id="lab"]')).scrollIntoView();
+    await browser.saveScreenshot(join(artifacts, "settings-providers.png"));
+    const config = readFileSync(join(app.home, "config.toml"), "utf8");
+    assert.match(config, /\[providers\.lab\]\nformat = "openai"\nbase_url = "http:\/\/127\.0\.0\.1:\d+\/v1"/);
+    assert.match(config, /# the fake provider/, "the rest of config.toml is kept");
+
+    await (await browser.$("[data-testid=nav-workbench]")).click();
+    const prompt = await browser.$("[data-testid=prompt]");
+    await prompt.clearValue();
+    await prompt.setValue("Asked through a provider added a moment ago (e2e-lab)");
+    const inputs = await browser.$$("[data-testid=model-input]");
+    await inputs[0].clearValue();
+    await inputs[0].setValue("lab/a");
+    for (const extra of (await browser.$$("[data-testid=model-input]")).slice(1)) await extra.clearValue();
+    await (await browser.$("[data-testid=run]")).click();
+    const card = await waitInPage(
+      browser,
+      () => {
+        const c = document.querySelector('[data-testid=model-card][data-model="lab/a"]');
+        return c?.dataset.status === "done" ? c.innerText : null;
+      },
+      [],
+      { message: "the new provider's model did not answer" },
+    );
+    assert.match(card, /blind spots/);
   });
 });
