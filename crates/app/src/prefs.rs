@@ -515,12 +515,11 @@ max_models = 10
         assert!(e.contains("purple") && e.contains("theme"), "{e}");
     }
 
-    #[test]
-    fn the_app_saves_and_the_next_open_sees_them() {
+    /// The app over a home holding the user's file (without its price file).
+    fn user_app() -> (tempfile::TempDir, App) {
         let home = tempfile::tempdir().unwrap();
-        let path = home.path().join("config.toml");
         std::fs::write(
-            &path,
+            home.path().join("config.toml"),
             USER_FILE.replace("price_files = [\"my-prices.json\"]\n", ""),
         )
         .unwrap();
@@ -529,6 +528,13 @@ max_models = 10
             keychain: Some(std::sync::Arc::new(crate::keys::MemoryKeychain::default())),
         })
         .unwrap();
+        (home, app)
+    }
+
+    #[test]
+    fn the_app_saves_and_the_next_open_sees_them() {
+        let (home, app) = user_app();
+        let path = home.path().join("config.toml");
         let saved = app.save_prefs(&prefs()).unwrap();
         assert_eq!(app.prefs().unwrap(), saved);
         let e = app
@@ -611,17 +617,7 @@ max_models = 10
             FakeProvider::start(Script::new().default_behavior(Behavior::answer("from the lab")))
                 .await
                 .unwrap();
-        let home = tempfile::tempdir().unwrap();
-        std::fs::write(
-            home.path().join("config.toml"),
-            USER_FILE.replace("price_files = [\"my-prices.json\"]\n", ""),
-        )
-        .unwrap();
-        let app = App::open(crate::AppOptions {
-            home: Some(home.path().to_path_buf()),
-            keychain: Some(std::sync::Arc::new(crate::keys::MemoryKeychain::default())),
-        })
-        .unwrap();
+        let (home, app) = user_app();
         assert!(app.check_provider("lab").is_err());
         let bad = |id: &str, url: &str| {
             app.save_provider(&CustomProvider {
@@ -631,22 +627,14 @@ max_models = 10
             })
             .unwrap_err()
         };
-        assert_eq!(
-            bad("openai", "http://127.0.0.1:1/v1").field.as_deref(),
-            Some("id")
-        );
-        assert_eq!(
-            bad("my lab", "http://127.0.0.1:1/v1").field.as_deref(),
-            Some("id")
-        );
-        assert_eq!(
-            bad("lab", "127.0.0.1:1/v1").field.as_deref(),
-            Some("base_url")
-        );
-        assert_eq!(
-            bad("lab", "ftp://127.0.0.1/v1").field.as_deref(),
-            Some("base_url")
-        );
+        for (id, url, field) in [
+            ("openai", "http://127.0.0.1:1/v1", "id"),
+            ("my lab", "http://127.0.0.1:1/v1", "id"),
+            ("lab", "127.0.0.1:1/v1", "base_url"),
+            ("lab", "ftp://127.0.0.1/v1", "base_url"),
+        ] {
+            assert_eq!(bad(id, url).field.as_deref(), Some(field), "{id} {url}");
+        }
         assert!(
             app.check_provider("lab").is_err(),
             "a refused provider is not added"
