@@ -169,4 +169,28 @@ describe("SettingsView: the local API", () => {
     await waitFor(() => expect(onchanged).toHaveBeenCalledTimes(2));
     expect(backend.providerList).toEqual([]);
   });
+
+  it("applies the default panel and summary model only once they are saved", async () => {
+    const backend = new FakeBackend();
+    const settings = new Settings();
+    await settings.load(backend);
+    render(SettingsView, {
+      props: { info: null, settings, providers: [], servers: [], currentPanel: [], onchanged: vi.fn(), ondetect: vi.fn(), onusemodel: vi.fn() },
+      context: backendContext(backend),
+    });
+    await fireEvent.input(document.getElementById("def-summary")!, { target: { value: "fake/judge" } });
+    await fireEvent.input(document.getElementById("def-panel")!, { target: { value: "gpt-4" } });
+    expect(settings.summaryModel).toBe(""); // not before Save
+    await fireEvent.click(screen.getByTestId("save-defaults"));
+    await waitFor(() => expect(backend.calls.some((c) => c.method === "savePrefs")).toBe(true));
+    // Refused: what is in use stays as last saved, the text stays to be fixed.
+    expect([settings.summaryModel, settings.defaultPanel]).toEqual(["", []]);
+    expect((document.getElementById("def-panel") as HTMLTextAreaElement).value).toBe("gpt-4");
+
+    await fireEvent.input(document.getElementById("def-panel")!, { target: { value: "fake/a" } });
+    await fireEvent.click(screen.getByTestId("save-defaults"));
+    await waitFor(() => expect(settings.summaryModel).toBe("fake/judge"));
+    expect(settings.defaultPanel).toEqual(["fake/a"]);
+    expect(backend.prefs.default_summary_model).toBe("fake/judge");
+  });
 });
