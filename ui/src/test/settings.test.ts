@@ -2,6 +2,7 @@ import { beforeEach, describe, expect, it, vi } from "vitest";
 import { fireEvent, render, screen, waitFor } from "@testing-library/svelte";
 import SettingsView from "../lib/components/SettingsView.svelte";
 import PanelPicker from "../lib/components/PanelPicker.svelte";
+import { Workbench } from "../lib/state/workbench.svelte";
 import { Settings, draftModel } from "../lib/state/settings.svelte";
 import { backendContext } from "../lib/ipc/backend";
 import { FakeBackend } from "../lib/ipc/fake";
@@ -122,7 +123,9 @@ describe("SettingsView: the local API", () => {
 
   it("saves a named panel, loads it back, updates and deletes it", async () => {
     const settings = new Settings();
-    render(PanelPicker, { props: { panel: [draftModel("fake/a"), draftModel("fake/b")], suggestions: [], settings } });
+    const wb = new Workbench(); // the panel as the app holds it: reactive state
+    wb.panel = [draftModel("fake/a"), draftModel("fake/b")];
+    render(PanelPicker, { props: { panel: wb.panel, suggestions: [], settings } });
     const name = screen.getByLabelText("Panel name");
     await fireEvent.input(name, { target: { value: "pair" } });
     await fireEvent.click(screen.getByRole("button", { name: "Save" }));
