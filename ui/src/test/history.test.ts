@@ -90,6 +90,22 @@ describe("HistoryView", () => {
     expect((backend.calls.filter((c) => c.method === "listRuns").at(-1)!.args[0] as { since_ms?: number }).since_ms).toBeUndefined();
   });
 
+  it("re-resolves a run as multiple choice among choices typed for it", async () => {
+    const backend = new FakeBackend();
+    backend.runs = [stored("rt_1", "Capital of Australia?")];
+    const onresolve = vi.fn();
+    render(HistoryView, { props: { info: null, onopen: vi.fn(), onrerun: vi.fn(), onresolve }, context: backendContext(backend) });
+    await waitFor(() => expect(screen.getAllByTestId("history-item")).toHaveLength(1));
+    await fireEvent.click(screen.getByTestId("history-item").querySelector("button.item")!);
+    await fireEvent.change(await screen.findByLabelText("Resolve again as"), { target: { value: "multiple_choice" } });
+    const button = screen.getByRole("button", { name: "Re-resolve" }) as HTMLButtonElement;
+    expect(button.disabled).toBe(true); // the run had no choices
+    await fireEvent.input(screen.getByTestId("reresolve-choices"), { target: { value: "Sydney, Canberra ,, Melbourne" } });
+    expect(button.disabled).toBe(false);
+    await fireEvent.click(button);
+    expect(onresolve).toHaveBeenCalledWith(expect.objectContaining({ summary: expect.objectContaining({ id: "rt_1" }) }), "multiple_choice", ["Sydney", "Canberra", "Melbourne"]);
+  });
+
   it("says what to do when the history is empty", async () => {
     render(HistoryView, { props: { info: null, onopen: vi.fn(), onrerun: vi.fn(), onresolve: vi.fn() }, context: backendContext(new FakeBackend()) });
     await waitFor(() => expect(screen.getByText("No runs yet")).toBeTruthy());

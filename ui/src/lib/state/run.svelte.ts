@@ -71,7 +71,9 @@ export class CardState {
     this.cost = r.cost ?? null;
     this.attempts = r.attempts ?? this.attempts;
     this.error = r.error ?? null;
-    this.status = r.error ? (/cancel/i.test(r.error) ? "cancelled" : "failed") : "done";
+    // The engine's own word for a call it stopped; a provider's error that
+    // mentions cancelling is a failure like any other.
+    this.status = r.error ? (r.error === "cancelled" ? "cancelled" : "failed") : "done";
     this.retry = null;
     this.schemaValid = r.schema_valid ?? null;
     this.schemaError = r.schema_error ?? null;
