@@ -106,6 +106,22 @@ describe("HistoryView", () => {
     expect(onresolve).toHaveBeenCalledWith(expect.objectContaining({ summary: expect.objectContaining({ id: "rt_1" }) }), "multiple_choice", ["Sydney", "Canberra", "Melbourne"]);
   });
 
+  it("closes a run deleted elsewhere, and keeps one only filtered out", async () => {
+    const backend = new FakeBackend();
+    backend.runs = [stored("rt_1", "Why is the sky blue?"), stored("rt_2", "Capital of Australia?")];
+    render(HistoryView, { props: { info: null, onopen: vi.fn(), onrerun: vi.fn(), onresolve: vi.fn() }, context: backendContext(backend) });
+    await waitFor(() => expect(screen.getAllByTestId("history-item")).toHaveLength(2));
+    await fireEvent.click(screen.getAllByTestId("history-item")[0].querySelector("button.item")!);
+    await screen.findByTestId("open-run");
+    await fireEvent.input(screen.getByTestId("history-search"), { target: { value: "Australia" } });
+    await waitFor(() => expect(screen.getAllByTestId("history-item")).toHaveLength(1));
+    expect(screen.queryByTestId("open-run")).not.toBeNull(); // filtered out, still open
+
+    backend.runs = backend.runs.filter((r) => r.summary.id !== "rt_1"); // deleted by the CLI, say
+    backend.historyListeners.forEach((l) => l());
+    await waitFor(() => expect(screen.queryByTestId("open-run")).toBeNull());
+  });
+
   it("says what to do when the history is empty", async () => {
     render(HistoryView, { props: { info: null, onopen: vi.fn(), onrerun: vi.fn(), onresolve: vi.fn() }, context: backendContext(new FakeBackend()) });
     await waitFor(() => expect(screen.getByText("No runs yet")).toBeTruthy());
