@@ -147,8 +147,6 @@ pub struct HistoryQuery {
     pub tag: Option<String>,
     /// Runs created at or after this time (unix ms).
     pub since_ms: Option<i64>,
-    /// Runs created before this time (unix ms, exclusive).
-    pub until_ms: Option<i64>,
     pub limit: Option<u32>,
     pub offset: Option<u32>,
 }
@@ -163,7 +161,7 @@ impl HistoryQuery {
             model: self.model.clone().filter(|m| !m.trim().is_empty()),
             tag: self.tag.clone().filter(|t| !t.trim().is_empty()),
             since_ms: self.since_ms,
-            until_ms: self.until_ms,
+            ..Default::default()
         }
     }
 

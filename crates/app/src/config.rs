@@ -239,6 +239,14 @@ fn header_names<S: serde::Serializer>(
     s.collect_seq(headers.keys())
 }
 
+/// A provider id is letters, digits, `-` and `_`.
+pub fn is_valid_provider_id(id: &str) -> bool {
+    !id.is_empty()
+        && id
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+}
+
 /// Whether a base URL points at this machine.
 pub fn is_loopback_url(url: &str) -> bool {
     let rest = url.split_once("://").map_or(url, |(_, r)| r);
@@ -295,11 +303,7 @@ impl Config {
             return Err("server.port: must be between 1 and 65535".into());
         }
         for (id, entry) in &self.providers {
-            let valid_id = !id.is_empty()
-                && id
-                    .chars()
-                    .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
-            if !valid_id {
+            if !is_valid_provider_id(id) {
                 return Err(format!(
                     "providers.{id}: a provider id is letters, digits, '-' and '_'"
                 ));

@@ -11,7 +11,7 @@
 
 use crate::App;
 use crate::AppError;
-use crate::config::{Config, Theme, builtin};
+use crate::config::{Config, Theme, builtin, is_valid_provider_id};
 use roundtable_core::ValidationError;
 use roundtable_core::WireFormat;
 use roundtable_core::validate::split_model_name;
@@ -332,11 +332,7 @@ impl App {
             base_url: provider.base_url.trim().trim_end_matches('/').to_string(),
         };
         let id = provider.id.as_str();
-        if id.is_empty()
-            || !id
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
-        {
+        if !is_valid_provider_id(id) {
             return Err(ValidationError::new(
                 "id",
                 "a provider id is letters, digits, '-' and '_' (e.g. myllm)",

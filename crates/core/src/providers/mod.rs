@@ -34,14 +34,14 @@ pub enum WireFormat {
 impl std::str::FromStr for WireFormat {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s {
-            "openai" => Ok(WireFormat::Openai),
-            "anthropic" => Ok(WireFormat::Anthropic),
-            "gemini" => Ok(WireFormat::Gemini),
-            other => Err(format!(
-                "unknown format '{other}': expected openai, anthropic or gemini"
-            )),
-        }
+        [
+            WireFormat::Openai,
+            WireFormat::Anthropic,
+            WireFormat::Gemini,
+        ]
+        .into_iter()
+        .find(|f| f.as_str() == s)
+        .ok_or_else(|| format!("unknown format '{s}': expected openai, anthropic or gemini"))
     }
 }
 

@@ -8,8 +8,4 @@ export type HistoryQuery = { text?: string, model?: string, status?: RunStatus, 
 /**
  * Runs created at or after this time (unix ms).
  */
-since_ms?: number, 
-/**
- * Runs created before this time (unix ms, exclusive).
- */
-until_ms?: number, limit?: number, offset?: number, };
+since_ms?: number, limit?: number, offset?: number, };
