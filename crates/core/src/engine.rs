@@ -18,14 +18,16 @@ use crate::contract::{
 };
 use crate::events::RunEvent;
 use crate::prices::PriceTable;
-use crate::providers::client::{self, Target};
+use crate::providers::client::{self, Limits, Target};
 use crate::providers::{ChatCall, Completion, Delta, Dialect, ProviderError, WireFormat};
 use crate::resolve;
 use crate::secret::ApiKey;
 use crate::validate::{ValidationError, split_model_name, validate_request};
 use backon::BackoffBuilder;
+use futures_util::FutureExt;
 use serde_json::Value;
 use std::collections::HashMap;
+use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::mpsc::UnboundedSender;
@@ -84,6 +86,7 @@ pub struct Engine {
     providers: Arc<HashMap<String, ProviderConfig>>,
     prices: Arc<PriceTable>,
     default_summary_model: Option<String>,
+    limits: Limits,
 }
 
 type Events = Option<UnboundedSender<RunEvent>>;
@@ -104,6 +107,9 @@ impl Engine {
             .connect_timeout(Duration::from_secs(10))
             .pool_max_idle_per_host(256)
             .user_agent(concat!("roundtable/", env!("CARGO_PKG_VERSION")))
+            // A provider is an API: a redirect is its error, never followed, so a
+            // key goes nowhere but the provider's base URL.
+            .redirect(reqwest::redirect::Policy::none())
             .build()
             .expect("an HTTP client with rustls builds");
         Engine {
@@ -111,6 +117,7 @@ impl Engine {
             providers: Arc::new(providers.into_iter().map(|p| (p.id.clone(), p)).collect()),
             prices: Arc::new(prices),
             default_summary_model: None,
+            limits: Limits::default(),
         }
     }
 
@@ -120,6 +127,12 @@ impl Engine {
             providers: Arc::new(providers.into_iter().map(|p| (p.id.clone(), p)).collect()),
             ..self.clone()
         }
+    }
+
+    /// How much of each provider's answer is read (`max_answer_bytes`).
+    pub fn with_limits(mut self, limits: Limits) -> Self {
+        self.limits = limits;
+        self
     }
 
     pub fn with_default_summary_model(mut self, model: Option<String>) -> Self {
@@ -244,7 +257,56 @@ impl Engine {
 
     /// Resolves a run from answers already in hand: after the panel, or again
     /// from stored answers (`roundtable resolve`), without calling the panel.
+    ///
+    /// Always comes back with an outcome: a panic inside the resolution ends the
+    /// run as failed, with the answers kept and the reason in `summary_error`, so
+    /// no host is left without an answer and no stored run stays `running`.
     pub async fn resolve(
+        &self,
+        run: PreparedRun,
+        results: Vec<ModelResult>,
+        started: Instant,
+        events: Option<UnboundedSender<RunEvent>>,
+        cancel: CancellationToken,
+    ) -> RunOutcome {
+        let (id, trace_uuid, kept) = (run.id.clone(), run.trace_uuid.clone(), results.clone());
+        let resolution = run.request.resolution();
+        let guarded =
+            AssertUnwindSafe(self.resolve_unguarded(run, results, started, events.clone(), cancel));
+        match guarded.catch_unwind().await {
+            Ok(outcome) => outcome,
+            Err(panic) => {
+                let response = RoundtableResponse {
+                    id,
+                    data: None,
+                    meta: Meta {
+                        resolution,
+                        trace_uuid,
+                        summary_error: Some(format!(
+                            "internal error while resolving the run: {}",
+                            panic_message(&*panic)
+                        )),
+                        total_cost: kept.iter().map(|r| r.cost).sum(),
+                        total_duration_ms: ms(started.elapsed()),
+                        ..Default::default()
+                    },
+                    model_results: kept,
+                };
+                emit(
+                    &events,
+                    RunEvent::Done {
+                        response: response.clone(),
+                    },
+                );
+                RunOutcome {
+                    response,
+                    status: RunStatus::Failed,
+                }
+            }
+        }
+    }
+
+    async fn resolve_unguarded(
         &self,
         run: PreparedRun,
         mut results: Vec<ModelResult>,
@@ -290,21 +352,13 @@ impl Engine {
                 data = Some(tally.winner.unwrap_or_default());
             }
             Resolution::Summary if answered && !cancelled => {
-                let model = req
-                    .summary_model
-                    .clone()
-                    .or_else(|| self.default_summary_model.clone())
-                    .filter(|m| {
-                        split_model_name(m).is_some_and(|(p, _)| self.providers.contains_key(p))
-                    })
-                    .or_else(|| meta.models_used.first().cloned())
-                    .expect("a model answered");
-                let outcome = self
-                    .consolidate(req, &model, &results, &events, &cancel)
+                let summary = self
+                    .summarise(req, &meta.models_used, &results, &events, &cancel)
                     .await;
-                meta.summary_model = Some(model);
+                let outcome = summary.outcome;
+                meta.summary_model = Some(summary.model);
                 meta.summary_usage = Some(outcome.usage.clone());
-                meta.total_cost += outcome.cost;
+                meta.total_cost += summary.cost;
                 if !outcome.thinking.is_empty() {
                     meta.summary_thinking = Some(outcome.thinking);
                 }
@@ -313,7 +367,7 @@ impl Engine {
                 {
                     meta.schema_valid = Some(check_schema(schema, &outcome.text).0);
                 }
-                meta.summary_error = outcome.error;
+                meta.summary_error = summary.error;
                 data = Some(outcome.text);
             }
             Resolution::Summary => data = Some(String::new()),
@@ -340,6 +394,78 @@ impl Engine {
             },
         );
         RunOutcome { response, status }
+    }
+
+    /// The consolidation, by the summary model; when it fails, by the next model
+    /// that answered, in panel order, until one writes it. `model` is the one
+    /// that wrote it (the first tried when none did), `error` what happened to
+    /// those that failed.
+    async fn summarise(
+        &self,
+        req: &RoundtableRequest,
+        answered: &[String],
+        results: &[ModelResult],
+        events: &Events,
+        cancel: &CancellationToken,
+    ) -> Summary {
+        let first = req
+            .summary_model
+            .clone()
+            .or_else(|| self.default_summary_model.clone())
+            .filter(|m| split_model_name(m).is_some_and(|(p, _)| self.providers.contains_key(p)));
+        let mut candidates: Vec<String> = first.into_iter().collect();
+        for m in answered {
+            if !candidates.contains(m) {
+                candidates.push(m.clone());
+            }
+        }
+        let mut failures: Vec<String> = Vec::new();
+        let mut cost = 0.0;
+        let mut written = None;
+        for model in &candidates {
+            let outcome = AssertUnwindSafe(self.consolidate(req, model, results, events, cancel))
+                .catch_unwind()
+                .await
+                .unwrap_or_else(|panic| {
+                    Attempted::failed(format!("internal error: {}", panic_message(&*panic)), 0)
+                });
+            cost += outcome.cost;
+            match &outcome.error {
+                Some(e) if !cancel.is_cancelled() => {
+                    failures.push(format!("{model}: {e}"));
+                    if written.is_none() {
+                        written = Some((model.clone(), outcome));
+                    }
+                }
+                _ => {
+                    written = Some((model.clone(), outcome));
+                    break;
+                }
+            }
+        }
+        // When every model failed, `written` is the first one's attempt.
+        let (model, mut outcome) = written.expect("at least one model answered");
+        let error = match (failures.is_empty(), outcome.error.is_none()) {
+            (true, _) => None,
+            (false, true) => Some(format!(
+                "the summary by {} failed, so {model} wrote it: {}",
+                candidates[0],
+                failures.join("; ")
+            )),
+            (false, false) => Some(format!(
+                "no model could write the summary: {}",
+                failures.join("; ")
+            )),
+        };
+        if outcome.error.is_some() {
+            outcome.error = error.clone();
+        }
+        Summary {
+            model,
+            outcome,
+            cost,
+            error,
+        }
     }
 
     async fn consolidate(
@@ -514,6 +640,7 @@ impl Engine {
             base_url: &provider.base_url,
             key,
             headers: &provider.headers,
+            limits: self.limits,
         };
 
         let deadline = tokio::time::Instant::now() + call.timeout;
@@ -568,12 +695,10 @@ impl Engine {
         match outcome {
             Ok(c) => self.finish_completion(c, provider, provider_id, model_id, price, attempts),
             Err(error) => Attempted {
-                // A cancelled call keeps what had arrived.
-                text: if error == "cancelled" {
-                    partial
-                } else {
-                    String::new()
-                },
+                // A failed call keeps what had arrived of its last attempt, as a
+                // cancelled one does: a server that died mid-answer, or an answer
+                // stopped at a limit, still shows what it said.
+                text: partial,
                 error: Some(error),
                 attempts,
                 ..Default::default()
@@ -671,6 +796,23 @@ fn strip_code_fence(text: &str) -> &str {
         return body.trim();
     }
     t
+}
+
+/// What the summary step produced, and by which model.
+struct Summary {
+    model: String,
+    outcome: Attempted,
+    /// Every attempt's cost, the failed models' included.
+    cost: f64,
+    error: Option<String>,
+}
+
+fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
+    panic
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "a panic".into())
 }
 
 struct ModelCall {

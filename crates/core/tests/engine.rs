@@ -55,8 +55,8 @@ async fn summary_run_consolidates_the_successful_answers_only() {
         .as_str()
         .unwrap();
     assert!(prompt.contains("Capital of France?"));
-    assert!(prompt.contains("### Response A\n\nParis is the capital."));
-    assert!(prompt.contains("### Response B\n\nIt is Paris."));
+    assert!(prompt.contains("id=\"A\">\nParis is the capital.\n</response-"));
+    assert!(prompt.contains("id=\"B\">\nIt is Paris.\n</response-"));
     assert!(!prompt.contains("bad model"));
 
     // Events: started, per-model deltas, finished/failed, consolidation, done.

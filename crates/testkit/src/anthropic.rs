@@ -72,6 +72,12 @@ fn event(name: &str, data: Value) -> String {
 }
 
 pub(crate) fn stream(reply: &Reply) -> Vec<Frame> {
+    stream_from(reply, 0)
+}
+
+/// The stream with its content blocks numbered from `first_index` (a hostile
+/// server's giant indices).
+pub(crate) fn stream_from(reply: &Reply, first_index: u64) -> Vec<Frame> {
     let mut frames = vec![Frame::meta(event(
         "message_start",
         json!({
@@ -103,12 +109,13 @@ pub(crate) fn stream(reply: &Reply) -> Vec<Frame> {
         &reply.answer_chunks,
     ));
 
-    for (index, (start, kind, pieces)) in blocks.into_iter().enumerate() {
+    for (n, (start, kind, pieces)) in blocks.into_iter().enumerate() {
+        let index = first_index.saturating_add(n as u64);
         frames.push(Frame::meta(event(
             "content_block_start",
             json!({"type": "content_block_start", "index": index, "content_block": start}),
         )));
-        if index == 0 {
+        if n == 0 {
             frames.push(Frame::meta(event("ping", json!({"type": "ping"}))));
         }
         for piece in pieces {

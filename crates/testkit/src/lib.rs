@@ -12,7 +12,9 @@
 //! What each model answers is scripted with a [`Script`]: per model name a
 //! [`Behavior`] with the answer, thinking text, latency, chunking, token usage and a
 //! sequence of [`Fault`]s (HTTP errors with retry hints, hangs, mid-stream
-//! disconnects, malformed chunks, an error that leaks the API key). Every request is
+//! disconnects, malformed chunks, an error that leaks the API key, and a hostile
+//! server's redirects, giant indices, bodies and lines without end, bytes that are
+//! not UTF-8). Every request is
 //! recorded ([`FakeProvider::requests`]) so tests can check what clients sent.
 //!
 //! It stands apart from the rest of the workspace on purpose: it depends on no other
@@ -56,6 +58,7 @@
 mod anthropic;
 pub mod contract;
 mod gemini;
+mod hostile;
 mod openai;
 mod reply;
 mod script;

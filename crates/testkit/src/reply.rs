@@ -145,7 +145,7 @@ pub(crate) struct ErrorReply {
     pub message: String,
     pub code: Option<String>,
     pub retry_after: Option<String>,
-    pub retry_after_ms: Option<u64>,
+    pub retry_after_ms: Option<f64>,
     pub should_retry: Option<bool>,
 }
 
@@ -169,8 +169,7 @@ impl ErrorReply {
                 .filter(|s| s.is_finite() && *s >= 0.0)
                 .map(|_| format!("{seconds}s"));
         }
-        self.retry_after_ms
-            .map(|ms| format!("{}s", ms as f64 / 1000.0))
+        self.retry_after_ms.map(|ms| format!("{}s", ms / 1000.0))
     }
 }
 
@@ -207,6 +206,9 @@ impl Frame {
         }
     }
 }
+
+/// An event whose data is not UTF-8.
+const INVALID_UTF8: &[u8] = b"data: {\"text\": \"\xff\xfe\xc3\"}\n\n";
 
 /// One step of sending a body.
 #[derive(Debug, PartialEq)]
@@ -252,6 +254,7 @@ pub(crate) fn plan_stream(
                     Fault::MalformedChunk => {
                         steps.push(Step::Send(Bytes::from_static(malformed.as_bytes())))
                     }
+                    Fault::InvalidUtf8 => steps.push(Step::Send(Bytes::from_static(INVALID_UTF8))),
                     _ => {}
                 }
             }
@@ -333,7 +336,7 @@ mod tests {
     fn retry_delay_formats() {
         let mut error = ErrorReply::new(429, "x");
         assert_eq!(error.retry_delay(), None);
-        error.retry_after_ms = Some(1500);
+        error.retry_after_ms = Some(1500.0);
         assert_eq!(error.retry_delay().as_deref(), Some("1.5s"));
         error.retry_after = Some("2".into());
         assert_eq!(error.retry_delay().as_deref(), Some("2s"));

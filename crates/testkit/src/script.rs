@@ -251,7 +251,7 @@ impl FakeUsage {
 }
 
 /// What goes wrong with one call.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Fault {
     /// The call succeeds.
@@ -265,9 +265,10 @@ pub enum Fault {
         /// detail with `retryDelay` (`"1s"`).
         #[serde(default, skip_serializing_if = "Option::is_none")]
         retry_after: Option<String>,
-        /// `retry-after-ms` header value.
+        /// `retry-after-ms` header value (any float, `1e300` included, as a
+        /// hostile server may send).
         #[serde(default, skip_serializing_if = "Option::is_none")]
-        retry_after_ms: Option<u64>,
+        retry_after_ms: Option<f64>,
         /// Error code, e.g. `"insufficient_quota"` (OpenAI `code`, Anthropic error
         /// `type`, Gemini `status`). `None`: the format's usual code for the status.
         #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -289,6 +290,33 @@ pub enum Fault {
     MalformedChunk,
     /// Answer 401 with an error message that contains the API key the client sent.
     EchoKey,
+    /// Answer 401 with a plain-text (not JSON) body: `offset` characters of text,
+    /// then the API key the client sent.
+    EchoKeyAt { offset: usize },
+    /// Anthropic streams: content blocks numbered from 100,000,000,000 (other
+    /// formats answer normally).
+    GiantBlockIndex,
+    /// Answer `status` (a 3xx) with `Location: location`, as a provider sending
+    /// its clients (and their keys) elsewhere would.
+    Redirect { status: u16, location: String },
+    /// An error (HTTP 500) whose body is `bytes` long; `None`: it never ends.
+    HugeErrorBody {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        bytes: Option<u64>,
+    },
+    /// A successful answer that goes on: the first answer chunk (streaming) or
+    /// answer text (not streaming) repeated until `bytes` were sent, then the
+    /// body ends unfinished; `None`: it never ends.
+    Flood {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        bytes: Option<u64>,
+    },
+    /// A stream whose first event line never ends: `data: ` followed by bytes
+    /// without a line break, for as long as the client reads.
+    EndlessLine,
+    /// Streaming: after about half of the answer, an event whose data holds
+    /// bytes that are not UTF-8, then the rest as usual.
+    InvalidUtf8,
 }
 
 impl Fault {
@@ -315,9 +343,9 @@ impl Fault {
     }
 
     /// Sets the `retry-after-ms` header of a [`Fault::Status`] (no effect on others).
-    pub fn retry_after_ms(mut self, ms: u64) -> Self {
+    pub fn retry_after_ms(mut self, ms: impl Into<f64>) -> Self {
         if let Fault::Status { retry_after_ms, .. } = &mut self {
-            *retry_after_ms = Some(ms);
+            *retry_after_ms = Some(ms.into());
         }
         self
     }

@@ -24,7 +24,7 @@ use tokio::task::{JoinHandle, JoinSet};
 
 use crate::reply::{ErrorReply, Prompt, Reply, Step, body_from_steps, plan_stream};
 use crate::script::{Behavior, Fault, Script};
-use crate::{anthropic, gemini, openai};
+use crate::{anthropic, gemini, hostile, openai};
 
 const SSE: &str = "text/event-stream; charset=utf-8";
 const JSON: &str = "application/json";
@@ -451,9 +451,19 @@ async fn generate(
             let message = auth_message(call.format, call.key.as_deref(), true);
             error_response(call.format, &ErrorReply::new(401, message))
         }
-        Fault::None | Fault::DisconnectMidStream | Fault::MalformedChunk => {
-            success(&call, behavior, &fault, shared.next_seq())
+        Fault::EchoKeyAt { offset } => {
+            hostile::echo_key_at(offset, call.key.as_deref().unwrap_or(""))
         }
+        Fault::Redirect { status, location } => hostile::redirect(status, &location),
+        Fault::HugeErrorBody { bytes } => hostile::huge_error(bytes),
+        Fault::EndlessLine => hostile::endless_line(SSE),
+        Fault::Flood { bytes } if !call.stream => hostile::flood_body(JSON, bytes),
+        Fault::None
+        | Fault::DisconnectMidStream
+        | Fault::MalformedChunk
+        | Fault::InvalidUtf8
+        | Fault::GiantBlockIndex
+        | Fault::Flood { .. } => success(&call, behavior, &fault, shared.next_seq()),
     }
 }
 
@@ -466,12 +476,20 @@ fn success(call: &Call, behavior: &Behavior, fault: &Fault, seq: u64) -> Respons
                 openai::MALFORMED,
                 SSE,
             ),
+            Format::Anthropic if fault == &Fault::GiantBlockIndex => (
+                anthropic::stream_from(&reply, 100_000_000_000),
+                anthropic::MALFORMED,
+                SSE,
+            ),
             Format::Anthropic => (anthropic::stream(&reply), anthropic::MALFORMED, SSE),
             Format::Gemini if call.sse => {
                 (gemini::stream(&reply, true), gemini::MALFORMED_SSE, SSE)
             }
             Format::Gemini => (gemini::stream(&reply, false), gemini::MALFORMED_ARRAY, JSON),
         };
+        if let Fault::Flood { bytes } = fault {
+            return hostile::flood_stream(frames, content_type, *bytes);
+        }
         let delay = Duration::from_millis(behavior.chunk_delay_ms);
         let steps = plan_stream(frames, malformed, delay, fault);
         return (

@@ -61,6 +61,7 @@ use crate::contract::Usage;
 use reqwest::header::HeaderMap;
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
+use std::collections::HashMap;
 
 pub const DEFAULT_BASE_URL: &str = "https://api.anthropic.com";
 
@@ -132,8 +133,11 @@ fn profile(model: &str, dialect: Dialect) -> Profile {
         };
     }
     let Some(v) = claude_version(model) else {
+        // An id without a Claude version (a gateway's alias, a model newer than
+        // this table): what was asked for is sent, in the form every thinking
+        // model takes, and the provider may refuse it; never dropped silently.
         return Profile {
-            thinking: ThinkingForm::None,
+            thinking: ThinkingForm::Budget,
             sampling: true,
             native_schema: false,
             max_effort: false,
@@ -643,11 +647,11 @@ enum StreamEvent {
         message: WireMessage,
     },
     ContentBlockStart {
-        index: usize,
+        index: u64,
         content_block: Block,
     },
     ContentBlockDelta {
-        index: usize,
+        index: u64,
         delta: BlockDelta,
     },
     MessageDelta {
@@ -672,7 +676,9 @@ pub struct StreamState {
     thinking: String,
     /// The [`OUTPUT_TOOL`] input: `Some` once that block started.
     output_json: Option<String>,
-    blocks: Vec<BlockKind>,
+    /// Kinds by block index. A map: the index is the server's to choose, and a
+    /// vector grown to it would let one event allocate without bound.
+    blocks: HashMap<u64, BlockKind>,
     usage: Option<WireUsage>,
     stop_reason: Option<String>,
     refusal: Option<String>,
@@ -680,15 +686,12 @@ pub struct StreamState {
 }
 
 impl StreamState {
-    fn kind(&self, index: usize) -> BlockKind {
-        self.blocks.get(index).copied().unwrap_or(BlockKind::Other)
+    fn kind(&self, index: u64) -> BlockKind {
+        self.blocks.get(&index).copied().unwrap_or(BlockKind::Other)
     }
 
-    fn set_kind(&mut self, index: usize, kind: BlockKind) {
-        if self.blocks.len() <= index {
-            self.blocks.resize(index + 1, BlockKind::Other);
-        }
-        self.blocks[index] = kind;
+    fn set_kind(&mut self, index: u64, kind: BlockKind) {
+        self.blocks.insert(index, kind);
     }
 
     fn merge_usage(&mut self, usage: WireUsage) {
@@ -948,16 +951,15 @@ mod tests {
     fn models_that_do_not_reason_get_no_thinking() {
         let mut c = call();
         c.reasoning = Some("high");
-        for model in [
-            "claude-3-5-sonnet-20241022",
-            "claude-3-5-haiku-latest",
-            "claude-mythos-preview",
-        ] {
+        for model in ["claude-3-5-sonnet-20241022", "claude-3-5-haiku-latest"] {
             c.model = model;
             let b = build_body(&c);
             assert!(b.get("thinking").is_none(), "{model}");
             assert_eq!(b["temperature"], 0.2, "{model}");
         }
+        // An id without a version (an alias) gets what was asked for, not nothing.
+        c.model = "claude-mythos-preview";
+        assert_eq!(build_body(&c)["thinking"]["budget_tokens"], 16384);
         // A compatible server gets the budget form when asked.
         c.model = "deepseek-chat";
         c.dialect = Dialect::Compatible;
@@ -1087,5 +1089,21 @@ mod tests {
             .unwrap_err();
         assert!(!e.transient);
         assert!(s.feed("", "{not json").unwrap_err().transient);
+    }
+
+    #[test]
+    fn huge_block_indices_neither_allocate_nor_overflow() {
+        let mut s = StreamState::default();
+        for index in ["100000000000", "18446744073709551615"] {
+            let start = format!(
+                r#"{{"type":"content_block_start","index":{index},"content_block":{{"type":"text","text":""}}}}"#
+            );
+            s.feed("", &start).unwrap();
+            let delta = format!(
+                r#"{{"type":"content_block_delta","index":{index},"delta":{{"type":"text_delta","text":"hi"}}}}"#
+            );
+            assert_eq!(s.feed("", &delta).unwrap(), vec![Delta::Text("hi".into())]);
+        }
+        assert_eq!(s.completion().text, "hihi");
     }
 }

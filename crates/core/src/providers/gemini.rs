@@ -353,7 +353,7 @@ fn retry_info(err: &Value) -> Option<Duration> {
         .find_map(|d| {
             let delay = d.get("retryDelay")?.as_str()?.trim();
             let secs: f64 = delay.strip_suffix('s').unwrap_or(delay).parse().ok()?;
-            (secs.is_finite() && secs >= 0.0).then(|| Duration::from_secs_f64(secs))
+            super::delay_from_secs(secs)
         })
 }
 

@@ -155,23 +155,34 @@ pub fn is_transient_status(status: u16) -> bool {
 /// The delay a response asks for: `retry-after-ms`, then `Retry-After` in seconds
 /// or as an HTTP date.
 pub fn retry_after_from_headers(headers: &HeaderMap) -> Option<Duration> {
-    if let Some(ms) = headers
-        .get("retry-after-ms")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.trim().parse::<f64>().ok())
-        && ms >= 0.0
-    {
-        return Some(Duration::from_secs_f64(ms / 1000.0));
+    let number = |name: &str| {
+        headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse::<f64>().ok())
+    };
+    if let Some(delay) = number("retry-after-ms").and_then(|ms| delay_from_secs(ms / 1000.0)) {
+        return Some(delay);
+    }
+    if let Some(secs) = number("retry-after") {
+        return delay_from_secs(secs);
     }
     let v = headers.get("retry-after")?.to_str().ok()?.trim();
-    if let Ok(secs) = v.parse::<f64>() {
-        return (secs >= 0.0).then(|| Duration::from_secs_f64(secs));
-    }
     let when = httpdate::parse_http_date(v).ok()?;
     Some(
         when.duration_since(std::time::SystemTime::now())
             .unwrap_or_default(),
     )
+}
+
+/// A delay in seconds as a provider wrote it, which may be anything a float
+/// parses to: negative or NaN is no delay asked for; infinite or past what a
+/// `Duration` holds is the longest one (the engine caps it at its own limit).
+pub(crate) fn delay_from_secs(secs: f64) -> Option<Duration> {
+    if secs.is_nan() || secs < 0.0 {
+        return None;
+    }
+    Some(Duration::try_from_secs_f64(secs).unwrap_or(Duration::MAX))
 }
 
 /// The common part of every format's error parsing: status, headers
