@@ -34,6 +34,31 @@ pub fn from_env(provider: &str) -> Option<(ApiKey, String)> {
     })
 }
 
+/// Why `key` cannot be an API key, if it cannot. A key travels in an HTTP
+/// header, which carries visible ASCII only (`!` to `~`): a key with anything
+/// else (a space, a control character, a non-breaking space or zero-width
+/// character picked up when copying) would not be sent at all, so the request
+/// would go out without it. The reason names the character by position and
+/// code point, never the key itself.
+pub fn key_problem(key: &str) -> Option<String> {
+    if key.is_empty() {
+        return Some("the key is empty".into());
+    }
+    let (at, c) = key
+        .chars()
+        .enumerate()
+        .find(|(_, c)| !c.is_ascii_graphic())?;
+    let what = match c {
+        ' ' => "a space".to_string(),
+        c if c.is_control() => format!("a control character (U+{:04X})", c as u32),
+        c => format!("U+{:04X}, not visible ASCII", c as u32),
+    };
+    Some(format!(
+        "the key has {what} at character {}: an API key is visible ASCII only (it is sent in an HTTP header); paste it again without it",
+        at + 1
+    ))
+}
+
 /// How to give a provider a key, for error messages.
 pub fn hint(provider: &str) -> String {
     format!(
@@ -211,6 +236,50 @@ mod tests {
         assert_eq!(env_vars("my-llm"), ["MY_LLM_API_KEY"]);
         assert_eq!(env_vars("gemini"), ["GEMINI_API_KEY", "GOOGLE_API_KEY"]);
         assert!(hint("openai").contains("OPENAI_API_KEY"));
+    }
+
+    #[test]
+    fn keys_outside_visible_ascii_are_named_without_the_key() {
+        assert_eq!(key_problem("sk-abc_DEF.123~!"), None);
+        for (key, says) in [
+            ("", "empty"),
+            ("sk-ab cd", "a space at character 6"),
+            ("sk-ab\tcd", "a control character (U+0009)"),
+            ("sk-\u{1b}[2J", "U+001B"),
+            ("sk-ab\u{a0}cd", "U+00A0, not visible ASCII"),
+            ("sk-ab\u{200b}cd", "U+200B"),
+            ("sk-é", "U+00E9"),
+        ] {
+            let problem = key_problem(key).unwrap_or_else(|| panic!("{key:?} accepted"));
+            assert!(problem.contains(says), "{key:?}: {problem}");
+            assert!(key.is_empty() || !problem.contains(key), "{problem}");
+        }
+    }
+
+    #[test]
+    fn settings_refuse_a_key_that_could_not_be_sent_and_keep_none() {
+        let home = tempfile::tempdir().unwrap();
+        let keychain = std::sync::Arc::new(MemoryKeychain::default());
+        let app = crate::App::open(crate::AppOptions {
+            home: Some(home.path().to_path_buf()),
+            keychain: Some(keychain.clone()),
+        })
+        .unwrap();
+        let e = app
+            .set_key("openai", "sk-live\u{200b}0123456789")
+            .unwrap_err();
+        assert_eq!(
+            (e.code, e.field.as_deref()),
+            ("invalid_request", Some("key"))
+        );
+        assert!(
+            e.message.contains("U+200B") && e.message.contains("visible ASCII"),
+            "{e}"
+        );
+        assert!(keychain.get("openai").unwrap().is_none());
+        // Spaces and the newline a paste or a pipe adds around a key are trimmed.
+        app.set_key("openai", " sk-live-0123456789\n").unwrap();
+        assert!(keychain.get("openai").unwrap().is_some());
     }
 
     #[test]

@@ -8,6 +8,7 @@
 
 pub mod api_token;
 pub mod config;
+pub mod config_file;
 pub mod keys;
 pub mod prefs;
 mod recorder;
@@ -400,12 +401,16 @@ impl App {
         ))
     }
 
-    /// Stores a provider's key in the keychain.
+    /// Stores a provider's key in the keychain; refuses one that could not be
+    /// sent (see [`keys::key_problem`]), before the keychain is asked.
     pub fn set_key(&self, provider: &str, key: &str) -> Result<(), AppError> {
         self.check_provider(provider)?;
         let key = key.trim();
-        if key.is_empty() {
-            return Err(AppError::new("invalid_request", "the key is empty"));
+        if let Some(problem) = keys::key_problem(key) {
+            return Err(AppError {
+                field: Some("key".into()),
+                ..AppError::new("invalid_request", problem)
+            });
         }
         self.keychain.set(provider, key)?;
         self.forget_key(provider);

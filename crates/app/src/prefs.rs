@@ -6,12 +6,12 @@
 //! Saving edits the file in place with `toml_edit`: the user's comments, layout
 //! and every other entry are kept; a value that was already there keeps the
 //! comment beside it. The edited text is checked as a whole `config.toml` before
-//! it replaces the file (written beside it, then renamed), so a save never
-//! leaves a file the next start would refuse.
+//! it replaces the file (see [`crate::config_file`]), so a save never leaves a
+//! file the next start would refuse.
 
 use crate::App;
 use crate::AppError;
-use crate::config::{Config, Theme, builtin, is_valid_provider_id};
+use crate::config::{Config, Theme, builtin, check_provider_id};
 use roundtable_core::ValidationError;
 use roundtable_core::WireFormat;
 use roundtable_core::validate::split_model_name;
@@ -118,7 +118,8 @@ pub fn write(path: &Path, prefs: &Prefs) -> Result<(), AppError> {
 }
 
 /// Replaces the `config.toml` at `path` (created when missing) with what
-/// `change` makes of its text, written beside it and renamed over it.
+/// `change` makes of its text (see [`crate::config_file::replace`]: its mode
+/// and a symlink kept, a unique temp file, synced).
 fn rewrite(
     path: &Path,
     change: impl FnOnce(&str) -> Result<String, String>,
@@ -142,13 +143,8 @@ fn rewrite(
             ),
         )
     })?;
-    let tmp = path.with_extension("toml.saving");
-    std::fs::write(&tmp, edited)
-        .and_then(|()| std::fs::rename(&tmp, path))
-        .map_err(|e| {
-            let _ = std::fs::remove_file(&tmp);
-            AppError::new("config", format!("cannot write {}: {e}", path.display()))
-        })
+    crate::config_file::replace(path, &edited)
+        .map_err(|e| AppError::new("config", format!("cannot write {}: {e}", path.display())))
 }
 
 /// The text of a `config.toml` with `prefs` written into it; an error when the
@@ -332,13 +328,6 @@ impl App {
             base_url: provider.base_url.trim().trim_end_matches('/').to_string(),
         };
         let id = provider.id.as_str();
-        if !is_valid_provider_id(id) {
-            return Err(ValidationError::new(
-                "id",
-                "a provider id is letters, digits, '-' and '_' (e.g. myllm)",
-            )
-            .into());
-        }
         if builtin(id).is_some() {
             return Err(ValidationError::new(
                 "id",
@@ -346,6 +335,9 @@ impl App {
             )
             .into());
         }
+        let known = self.providers_now();
+        check_provider_id(id, known.list.iter().map(|p| p.id.as_str()))
+            .map_err(|message| ValidationError::new("id", message))?;
         let url = url::Url::parse(&provider.base_url).map_err(|e| {
             ValidationError::new(
                 "base_url",
@@ -626,11 +618,20 @@ max_models = 10
         for (id, url, field) in [
             ("openai", "http://127.0.0.1:1/v1", "id"),
             ("my lab", "http://127.0.0.1:1/v1", "id"),
+            ("OpenAI", "http://127.0.0.1:1/v1", "id"),
+            ("MyLLM", "http://127.0.0.1:1/v1", "id"),
             ("lab", "127.0.0.1:1/v1", "base_url"),
             ("lab", "ftp://127.0.0.1/v1", "base_url"),
         ] {
             assert_eq!(bad(id, url).field.as_deref(), Some(field), "{id} {url}");
         }
+        let e = bad("OpenAI", "http://127.0.0.1:1/v1").message;
+        assert!(
+            e.contains("the built-in provider 'openai'") && e.contains("OPENAI_API_KEY"),
+            "{e}"
+        );
+        let e = bad("MYLLM", "http://127.0.0.1:1/v1").message;
+        assert!(e.contains("the provider 'myllm'"), "{e}");
         assert!(
             app.check_provider("lab").is_err(),
             "a refused provider is not added"

@@ -265,3 +265,27 @@ async fn without_a_keychain_the_message_says_what_to_do_and_env_keys_work() {
         out.stdout
     );
 }
+
+#[tokio::test]
+async fn a_key_that_could_not_be_sent_is_refused_before_the_keychain() {
+    let fake = FakeProvider::start(Script::new()).await.unwrap();
+    let home = Home::new(&fake);
+    // A non-breaking space picked up when copying: it cannot go in a header.
+    let out = set_key(&home, "fake", "sk-live-0123\u{a0}456789\n").await;
+    assert_eq!(out.code, 2, "{}", out.stderr);
+    assert!(
+        out.stderr.contains("U+00A0") && out.stderr.contains("visible ASCII"),
+        "{}",
+        out.stderr
+    );
+    assert!(!out.stderr.contains("sk-live"), "{}", out.stderr);
+    // Nothing was stored: the provider still has no key from the keychain.
+    let list = home.json(&["keys", "list", "--json"]).await;
+    let fake_entry = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["id"] == "fake")
+        .unwrap();
+    assert_ne!(fake_entry["key_source"], "keychain", "{fake_entry}");
+}
