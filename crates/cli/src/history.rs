@@ -4,7 +4,7 @@ use crate::run::drive;
 use crate::{Failure, render};
 use clap::{Args, Subcommand};
 use roundtable_app::core::Resolution;
-use roundtable_app::store::{ListQuery, RunSummary};
+use roundtable_app::store::ListQuery;
 use roundtable_app::{App, ExportFormat, Reresolve};
 use std::path::PathBuf;
 
@@ -101,7 +101,7 @@ pub fn history(app: &App, cmd: HistoryCommand) -> Result<(), Failure> {
             filters,
             json,
         } => {
-            print_runs(
+            render::runs(
                 &app.list_runs(&filters.query(limit)?)?,
                 json,
                 "No runs yet: start one with `roundtable run`.",
@@ -113,7 +113,7 @@ pub fn history(app: &App, cmd: HistoryCommand) -> Result<(), Failure> {
             filters,
             json,
         } => {
-            print_runs(
+            render::runs(
                 &app.search_runs(&query, &filters.query(limit)?)?,
                 json,
                 "No run matches.",
@@ -126,16 +126,7 @@ pub fn history(app: &App, cmd: HistoryCommand) -> Result<(), Failure> {
                 v["status"] = serde_json::to_value(run.summary.status).expect("serialises");
                 println!("{}", serde_json::to_string_pretty(&v).expect("serialises"));
             } else {
-                println!("{}", console::style(&run.summary.input).bold());
-                println!(
-                    "{}",
-                    console::style(format!(
-                        "{} · {} · {}",
-                        run.summary.created_at, run.summary.status, run.summary.resolution
-                    ))
-                    .dim()
-                );
-                render::response(&run.response, run.summary.status);
+                render::stored_run(&run);
             }
         }
         HistoryCommand::Delete { id } => {
@@ -152,44 +143,6 @@ pub fn history(app: &App, cmd: HistoryCommand) -> Result<(), Failure> {
         }
     }
     Ok(())
-}
-
-fn print_runs(runs: &[RunSummary], json: bool, empty: &str) {
-    if json {
-        println!(
-            "{}",
-            serde_json::to_string_pretty(runs).expect("serialises")
-        );
-        return;
-    }
-    if runs.is_empty() {
-        eprintln!("{empty}");
-        return;
-    }
-    for r in runs {
-        let star = if r.starred { "★ " } else { "" };
-        let input: String = r.input.chars().take(60).collect();
-        let ellipsis = if r.input.chars().count() > 60 {
-            "…"
-        } else {
-            ""
-        };
-        println!(
-            "{}  {}  {:<11} {}{}{}  {}",
-            console::style(&r.id).cyan(),
-            &r.created_at[..16.min(r.created_at.len())],
-            r.status.to_string(),
-            star,
-            input.replace('\n', " "),
-            ellipsis,
-            console::style(format!(
-                "{} models · {}",
-                r.models.len(),
-                render::cost(r.total_cost)
-            ))
-            .dim()
-        );
-    }
 }
 
 pub async fn rerun(app: &App, id: String, json: bool) -> Result<(), Failure> {
@@ -245,7 +198,7 @@ pub struct ExportArgs {
 pub fn export(app: &App, args: ExportArgs) -> Result<(), Failure> {
     let text = app.export(&args.ids, args.format)?;
     if args.output.as_os_str() == "-" {
-        print!("{text}");
+        render::document(&text);
         return Ok(());
     }
     std::fs::write(&args.output, text).map_err(|e| Failure {

@@ -106,7 +106,7 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(f) => {
             if !f.message.is_empty() {
-                eprintln!("{} {}", render::error_label(), f.message);
+                render::failure(&f.message);
             }
             ExitCode::from(f.code)
         }

@@ -1,15 +1,59 @@
 //! Output for people: live progress on stderr (a spinner per model, with elapsed
 //! time and tokens), then the answers on stdout. Colour only on a terminal, and
 //! never with `NO_COLOR`.
+//!
+//! Everything printed for people that Roundtable did not write itself (answers,
+//! thinking, provider errors, model and provider names, stored runs) goes
+//! through [`clean`] first: a model's answer must not be able to write the
+//! clipboard (OSC 52), clear the screen, move the cursor or fake a prompt.
+//! `--json` output is left exact (JSON escapes control characters itself).
 
 use console::{Style, style};
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use roundtable_app::ProviderStatus;
 use roundtable_app::core::{ModelResult, Resolution, RoundtableResponse, RunEvent, RunStatus};
 use roundtable_app::keys::KeySource;
+use roundtable_app::store::{RunSummary, StoredRun};
+use std::borrow::Cow;
 use std::io::IsTerminal;
 use std::time::Duration;
 use tokio::sync::mpsc::UnboundedReceiver;
+
+/// Whether `c` can reach a terminal as is: anything but a control character,
+/// except a newline and a tab.
+fn passes(c: char) -> bool {
+    !c.is_control() || c == '\n' || c == '\t'
+}
+
+/// `text` made safe to print on a terminal: escape sequences (CSI, OSC, DCS,
+/// …) are removed whole by a terminal's own parser (`vte`, through
+/// `strip-ansi-escapes`), carriage returns with them; any control character
+/// left (C0, DEL, C1) is shown as `\u{..}` instead of acting. Newlines and tabs
+/// are kept.
+pub fn clean(text: &str) -> Cow<'_, str> {
+    if text.chars().all(passes) {
+        return Cow::Borrowed(text);
+    }
+    // Tabs are kept by stripping around them (the parser drops them).
+    let stripped: Vec<String> = text
+        .split('\t')
+        .map(strip_ansi_escapes::strip_str)
+        .collect();
+    let mut out = String::with_capacity(text.len());
+    for c in stripped.join("\t").chars() {
+        if passes(c) {
+            out.push(c);
+        } else {
+            out.push_str(&format!("\\u{{{:x}}}", c as u32));
+        }
+    }
+    Cow::Owned(out)
+}
+
+/// A failure's message on stderr, after `error:`.
+pub fn failure(message: &str) {
+    eprintln!("{} {}", error_label(), clean(message));
+}
 
 fn no_color() -> bool {
     std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty())
@@ -66,6 +110,7 @@ impl Progress {
                     RunEvent::RunStarted { models, .. } => {
                         let width = models.iter().map(|m| m.chars().count()).max().unwrap_or(0);
                         for m in models {
+                            let m = clean(&m);
                             let bar = multi.add(ProgressBar::new_spinner());
                             bar.set_style(running.clone());
                             bar.set_prefix(format!("{m:width$}"));
@@ -96,8 +141,9 @@ impl Progress {
                             *chars = 0;
                             bar.set_message(
                                 style(format!(
-                                    "retry {attempt} in {}: {reason}",
-                                    seconds(delay_ms)
+                                    "retry {attempt} in {}: {}",
+                                    seconds(delay_ms),
+                                    clean(&reason)
                                 ))
                                 .yellow()
                                 .to_string(),
@@ -125,14 +171,14 @@ impl Progress {
                                 style("✗").red(),
                                 style(bar.prefix()).bold(),
                                 seconds(result.duration_ms),
-                                style(result.error.unwrap_or_default()).red()
+                                style(clean(result.error.as_deref().unwrap_or_default())).red()
                             ));
                         }
                     }
                     RunEvent::ConsolidationStarted { model } => {
                         let bar = multi.add(ProgressBar::new_spinner());
                         bar.set_style(running.clone());
-                        bar.set_prefix(format!("summary by {model}"));
+                        bar.set_prefix(format!("summary by {}", clean(&model)));
                         bar.set_message(style("consolidating").dim().to_string());
                         bar.enable_steady_tick(Duration::from_millis(100));
                         summary = Some((bar, 0));
@@ -180,7 +226,7 @@ pub fn response(r: &RoundtableResponse, status: RunStatus) {
             facts.push(format!("{a} attempts"));
         }
         if let Some(v) = &m.vote {
-            facts.push(format!("vote: {v}"));
+            facts.push(format!("vote: {}", clean(v)));
         }
         if let Some(valid) = m.schema_valid {
             facts.push(if valid {
@@ -189,20 +235,23 @@ pub fn response(r: &RoundtableResponse, status: RunStatus) {
                 "schema ✗".into()
             });
         }
-        rule(&format!("{} · {}", m.model, facts.join(" · ")), &heading);
+        rule(
+            &format!("{} · {}", clean(&m.model), facts.join(" · ")),
+            &heading,
+        );
         if let Some(e) = &m.error {
-            println!("{}", style(format!("failed: {e}")).red());
+            println!("{}", style(format!("failed: {}", clean(e))).red());
             if !m.data.is_empty() {
                 println!("{}", style("(partial answer)").dim());
             }
         }
         if !m.data.is_empty() {
-            println!("{}", m.data.trim_end());
+            println!("{}", clean(m.data.trim_end()));
         }
         if let Some(e) = &m.schema_error {
             println!(
                 "{}",
-                style(format!("not valid against the schema: {e}")).yellow()
+                style(format!("not valid against the schema: {}", clean(e))).yellow()
             );
         }
     }
@@ -215,7 +264,7 @@ pub fn response(r: &RoundtableResponse, status: RunStatus) {
                 let total: u32 = votes.values().sum();
                 for (choice, n) in votes {
                     let bar = "█".repeat(*n as usize);
-                    println!("{choice:>20}  {bar} {n}");
+                    println!("{:>20}  {bar} {n}", clean(choice));
                 }
                 let off = r
                     .model_results
@@ -236,17 +285,20 @@ pub fn response(r: &RoundtableResponse, status: RunStatus) {
                 }
             }
             if let Some(d) = r.data.as_deref().filter(|d| !d.is_empty()) {
-                println!("{} {}", style("Winner:").bold(), d);
+                println!("{} {}", style("Winner:").bold(), clean(d));
             }
         }
         Resolution::Summary => {
-            let by = r.meta.summary_model.as_deref().unwrap_or("—");
+            let by = clean(r.meta.summary_model.as_deref().unwrap_or("—"));
             rule(&format!("Resolved answer · summary by {by}"), &resolved);
             if let Some(e) = &r.meta.summary_error {
-                println!("{}", style(format!("the consolidation failed: {e}")).red());
+                println!(
+                    "{}",
+                    style(format!("the consolidation failed: {}", clean(e))).red()
+                );
             }
             if let Some(d) = r.data.as_deref().filter(|d| !d.is_empty()) {
-                println!("{}", d.trim_end());
+                println!("{}", clean(d.trim_end()));
             }
         }
     }
@@ -256,7 +308,7 @@ pub fn response(r: &RoundtableResponse, status: RunStatus) {
         "{ok}/{n} models answered · {} · {} · {}",
         seconds(r.meta.total_duration_ms),
         cost(r.meta.total_cost),
-        r.id
+        clean(&r.id)
     );
     if status == RunStatus::Interrupted {
         line.push_str(" · cancelled");
@@ -275,12 +327,15 @@ pub fn providers(list: &[ProviderStatus], json: bool) {
     for p in list {
         let key = match p.key_source {
             KeySource::Keychain => {
-                format!("key in keychain {}", p.key_hint.as_deref().unwrap_or(""))
+                format!(
+                    "key in keychain {}",
+                    clean(p.key_hint.as_deref().unwrap_or(""))
+                )
             }
             KeySource::Environment => format!(
                 "key from ${} {}",
                 p.key_env.as_deref().unwrap_or(""),
-                p.key_hint.as_deref().unwrap_or("")
+                clean(p.key_hint.as_deref().unwrap_or(""))
             ),
             KeySource::NotNeeded => "local, no key needed".into(),
             KeySource::Missing => style("no key").yellow().to_string(),
@@ -289,11 +344,118 @@ pub fn providers(list: &[ProviderStatus], json: bool) {
             "{:<12} {:<10} {:<48} {}",
             style(&p.provider.id).bold(),
             format!("{:?}", p.provider.format).to_lowercase(),
-            p.provider.base_url,
+            clean(&p.provider.base_url),
             key.trim_end()
         );
     }
     if let Some(e) = list.iter().find_map(|p| p.keychain_error.as_deref()) {
-        println!("\n{}", style(format!("note: {e}")).yellow());
+        println!("\n{}", style(format!("note: {}", clean(e))).yellow());
+    }
+}
+
+/// A list of runs, one line each (or JSON, exact); `empty` when there is none.
+pub fn runs(runs: &[RunSummary], json: bool, empty: &str) {
+    if json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(runs).expect("serialises")
+        );
+        return;
+    }
+    if runs.is_empty() {
+        eprintln!("{empty}");
+        return;
+    }
+    for r in runs {
+        let star = if r.starred { "★ " } else { "" };
+        let input: String = r.input.chars().take(60).collect();
+        let ellipsis = if r.input.chars().count() > 60 {
+            "…"
+        } else {
+            ""
+        };
+        println!(
+            "{}  {}  {:<11} {}{}{}  {}",
+            style(clean(&r.id)).cyan(),
+            clean(&r.created_at.chars().take(16).collect::<String>()),
+            r.status.to_string(),
+            star,
+            clean(&input.replace('\n', " ")),
+            ellipsis,
+            style(format!(
+                "{} models · {}",
+                r.models.len(),
+                cost(r.total_cost)
+            ))
+            .dim()
+        );
+    }
+}
+
+/// A stored run: its prompt, when and how it ran, then as [`response`].
+pub fn stored_run(run: &StoredRun) {
+    println!("{}", style(clean(&run.summary.input)).bold());
+    println!(
+        "{}",
+        style(format!(
+            "{} · {} · {}",
+            clean(&run.summary.created_at),
+            run.summary.status,
+            run.summary.resolution
+        ))
+        .dim()
+    );
+    response(&run.response, run.summary.status);
+}
+
+/// An export written to stdout: exact into a pipe or a file, [`clean`] on a
+/// terminal (an answer's escapes would act there as in any other output).
+pub fn document(text: &str) {
+    if std::io::stdout().is_terminal() {
+        print!("{}", clean(text));
+    } else {
+        print!("{text}");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::clean;
+
+    #[test]
+    fn escape_sequences_are_removed_whole() {
+        for (hostile, shown) in [
+            // OSC 52: write "evil" to the clipboard, with BEL and with ST.
+            ("a\u{1b}]52;c;ZXZpbA==\u{7}b", "ab"),
+            ("a\u{1b}]52;c;ZXZpbA==\u{1b}\\b", "ab"),
+            // Clear the screen, home the cursor, colour, a hyperlink.
+            ("\u{1b}[2J\u{1b}[Hnext", "next"),
+            ("\u{1b}[31mred\u{1b}[0m", "red"),
+            ("\u{1b}]8;;http://evil\u{7}link\u{1b}]8;;\u{7}", "link"),
+            // A full reset, a DCS string, a carriage return that would overwrite a line.
+            ("x\u{1b}cy", "xy"),
+            ("x\u{1b}P1;2|secret\u{1b}\\y", "xy"),
+            ("$ rm -rf ~\r$ ls", "$ rm -rf ~$ ls"),
+        ] {
+            assert_eq!(clean(hostile), shown, "{hostile:?}");
+        }
+    }
+
+    #[test]
+    fn other_control_characters_are_shown_not_acted_on() {
+        // BEL alone, backspace, DEL, a C1 CSI (U+009B) and NEL (U+0085).
+        // The parser drops those it knows (BEL, BS, C1); DEL is left to the
+        // second pass, which shows it.
+        let out = clean("ding\u{7} back\u{8} del\u{7f} csi\u{9b}2J nel\u{85}");
+        assert!(out.chars().all(|c| !c.is_control()), "{out:?}");
+        assert_eq!(out, "ding back del\\u{7f} csi2J nel");
+    }
+
+    #[test]
+    fn plain_text_tabs_and_newlines_are_untouched() {
+        let code = "fn main() {\n\tprintln!(\"héllo → 世界\");\n}\n";
+        assert!(matches!(clean(code), std::borrow::Cow::Borrowed(_)));
+        assert_eq!(clean(&format!("\u{1b}[1m{code}")), code);
+        assert_eq!(clean("a\tb\u{1b}[2Kc\r\n"), "a\tbc\n");
     }
 }

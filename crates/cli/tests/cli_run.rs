@@ -240,3 +240,75 @@ async fn help_explains_every_subcommand() {
         assert!(out.stdout.contains(flag), "{flag}");
     }
 }
+
+/// An answer that would write the clipboard (OSC 52), clear the screen and fake
+/// a prompt, and a provider error that would ring and recolour the terminal.
+const HOSTILE: &str =
+    "Sure.\u{1b}]52;c;ZXZpbA==\u{7}\u{1b}[2J\u{1b}[H\r$ sudo rm -rf ~ \u{9b}31m\u{7f}";
+
+#[tokio::test]
+async fn terminal_escapes_from_a_model_never_reach_the_terminal() {
+    let fake = FakeProvider::start(
+        Script::new()
+            .model("evil", Behavior::answer(HOSTILE))
+            .model(
+                "boom",
+                Behavior::new().faults(
+                    (0..4)
+                        .map(|_| Fault::status(500, "bad\u{1b}[41m\u{7}gateway").retry_after("0")),
+                ),
+            ),
+    )
+    .await
+    .unwrap();
+    let home = Home::new(&fake);
+    let args = [
+        "run",
+        "Hi",
+        "-m",
+        "fake/evil",
+        "-m",
+        "fake/boom",
+        "--resolution",
+        "fast",
+    ];
+    let out = run(home.cmd(&args)).await;
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    for text in [&out.stdout, &out.stderr] {
+        let controls: Vec<char> = text
+            .chars()
+            .filter(|c| c.is_control() && *c != '\n' && *c != '\t')
+            .collect();
+        assert!(controls.is_empty(), "{controls:?} in {text:?}");
+    }
+    assert!(
+        out.stdout.contains("Sure.$ sudo rm -rf ~ 31m\\u{7f}"),
+        "{}",
+        out.stdout
+    );
+    assert!(out.stdout.contains("badgateway"), "{}", out.stdout);
+    // The same run as a stored one, and in the history list.
+    let id = out
+        .stdout
+        .lines()
+        .last()
+        .unwrap()
+        .rsplit(" · ")
+        .next()
+        .unwrap()
+        .trim()
+        .to_string();
+    let shown = home.run(&["history", "show", &id]).await;
+    assert!(
+        shown.stdout.contains("Sure.$ sudo") && !shown.stdout.contains('\u{1b}'),
+        "{}",
+        shown.stdout
+    );
+
+    // --json stays exact: the answer as the model sent it, escaped by JSON.
+    let mut json_args = args.to_vec();
+    json_args.push("--json");
+    let out = run(home.cmd(&json_args)).await;
+    let v: Value = serde_json::from_str(&out.stdout).expect("one JSON document");
+    assert_eq!(v["model_results"][0]["data"], HOSTILE);
+}
