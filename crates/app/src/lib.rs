@@ -211,6 +211,8 @@ pub struct App {
     store: Arc<Mutex<Store>>,
     /// Records runs as they happen; see [`recorder`].
     recorder: Recorder,
+    /// The local API's token, resolved once (see [`api_token`]).
+    api_token: std::sync::OnceLock<api_token::ApiToken>,
 }
 
 fn now_ms() -> i64 {
@@ -251,6 +253,7 @@ impl App {
             keys: Mutex::new(HashMap::new()),
             store,
             recorder,
+            api_token: std::sync::OnceLock::new(),
         })
     }
 

@@ -3,7 +3,7 @@
 use crate::Failure;
 use clap::Args;
 use roundtable_app::App;
-use roundtable_app::api_token::{ENV_VAR, KEYCHAIN_ENTRY, TokenSource};
+use roundtable_app::api_token::{ENV_VAR, KEYCHAIN_ENTRY, TokenOrigin, TokenSource};
 use roundtable_server::ServeOptions;
 use std::io::Write;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
@@ -16,7 +16,8 @@ use std::sync::Arc;
 call is a run in the history, like one from `roundtable run`.
 
 The token is ROUNDTABLE_API_TOKEN when set, else one generated once and kept in the
-OS keychain (entry @local-api-token); it is printed at start-up.
+OS keychain (entry @local-api-token), or without a keychain in the file
+local-api-token in the home directory (readable by you only); it is printed at start-up.
 
 The first line on stdout is `listening on http://HOST:PORT`, the second `token: …`.
 Ctrl-C (or SIGTERM) stops the server: runs in flight are cancelled and recorded as
@@ -135,12 +136,16 @@ pub async fn serve(app: App, args: ServeArgs) -> Result<(), Failure> {
     };
     let _ = out.flush();
     drop(out);
-    match token.source() {
-        TokenSource::Generated => eprintln!(
+    let new = token.source() == &TokenSource::Generated;
+    match token.origin() {
+        TokenOrigin::Keychain if new => eprintln!(
             "A new API token was generated and kept in the OS keychain ({KEYCHAIN_ENTRY}); set {ENV_VAR} to choose your own."
         ),
-        TokenSource::Ephemeral { reason } => eprintln!(
-            "warning: the keychain cannot keep the API token ({reason}); this one lasts until the server stops. Set {ENV_VAR} for a fixed one."
+        TokenOrigin::File { path } if new => eprintln!(
+            "A new API token was generated and kept in {path} (readable by you only; the OS keychain is not available); set {ENV_VAR} to choose your own."
+        ),
+        TokenOrigin::Process { reason } => eprintln!(
+            "warning: neither the keychain nor a file can keep the API token ({reason}); this one lasts until the server stops. Set {ENV_VAR} for a fixed one."
         ),
         _ => {}
     }
