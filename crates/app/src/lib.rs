@@ -192,6 +192,7 @@ fn engine_providers(list: &[ResolvedProvider]) -> Vec<ProviderConfig> {
             headers: p.headers.clone().into_iter().collect(),
             stream: p.stream,
             local: p.local,
+            max_concurrency: None,
         })
         .collect()
 }
@@ -552,8 +553,8 @@ impl App {
             response: outcome.response.clone(),
             status: outcome.status,
         };
-        if let Err(e) = self.recorder.write(vec![finish]).await {
-            tracing::warn!(error = %e, run = id, "could not record the run's end");
+        if let Err(e) = self.recorder.finish(finish).await {
+            tracing::warn!(error = %e, run = id, "could not record the run's end yet: it is tried again until it lands");
         }
         if let (Some(host), Some(done)) = (&events, done) {
             let _ = host.send(done);
