@@ -72,16 +72,29 @@ pub(crate) async fn host_and_origin(
     request: Request,
     next: Next,
 ) -> Response {
-    let host = request
-        .headers()
-        .get(header::HOST)
-        .and_then(|h| h.to_str().ok())
-        .map(str::to_string)
-        .or_else(|| request.uri().authority().map(|a| a.to_string()));
-    if !shared.allow_remote
-        && let Some(host) = &host
-        && !is_loopback_authority(host)
-    {
+    // Exactly one `Host`, which names this machine (unless remote is allowed).
+    // Without one there is nothing to check against DNS rebinding: refused.
+    let mut hosts = request.headers().get_all(header::HOST).iter();
+    let host = match (hosts.next(), hosts.next()) {
+        (Some(h), None) => h.to_str().unwrap_or("?").to_string(),
+        (None, _) => {
+            return ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "invalid_request",
+                "no Host header: the local API only answers requests that say which host they are for (localhost, 127.0.0.1 or [::1])",
+            )
+            .into_response();
+        }
+        (Some(_), Some(_)) => {
+            return ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "invalid_request",
+                "more than one Host header",
+            )
+            .into_response();
+        }
+    };
+    if !shared.allow_remote && !is_loopback_authority(&host) {
         return forbidden(format!(
             "Host '{host}' is not this machine: the local API only answers requests addressed to localhost, 127.0.0.1 or [::1] (protection against DNS rebinding)"
         ));
@@ -92,9 +105,7 @@ pub(crate) async fn host_and_origin(
             let text = value.to_str().unwrap_or("");
             let authority = origin_authority(text);
             let allowed = authority.is_some_and(|a| {
-                is_loopback_authority(a)
-                    || (shared.allow_remote
-                        && host.as_deref().is_some_and(|h| h.eq_ignore_ascii_case(a)))
+                is_loopback_authority(a) || (shared.allow_remote && host.eq_ignore_ascii_case(a))
             });
             if !allowed {
                 return forbidden(format!(

@@ -4,6 +4,7 @@
 use crate::Shared;
 use crate::error::ApiError;
 use crate::guard::authorize;
+use crate::limits;
 use crate::stream;
 use axum::body::Body;
 use axum::extract::{Request, State};
@@ -260,12 +261,23 @@ pub(crate) fn spawn_run(
             "the server is shutting down",
         ));
     }
+    let slot = Arc::clone(&shared.run_slots)
+        .try_acquire_owned()
+        .map_err(|_| {
+            limits::busy(
+                "runs are in flight",
+                limits::MAX_CONCURRENT_RUNS,
+                "MAX_CONCURRENT_RUNS",
+            )
+        })?;
     let cancel = shared.shutdown.child_token();
     let app = Arc::clone(&shared.app);
     let token = cancel.clone();
-    let task = shared
-        .runs
-        .spawn(async move { app.run(request, events, token).await });
+    let task = shared.runs.spawn(async move {
+        // Held until the run is recorded.
+        let _slot = slot;
+        app.run(request, events, token).await
+    });
     Ok((cancel, task))
 }
 

@@ -25,7 +25,9 @@
 //! | 415 | `unsupported_media_type` | a `Content-Type` other than `application/json` |
 //! | 500 | `storage`, `config`, `internal`, … | the app failed (the message says how) |
 //! | 502 | `no_model_answered` | no model answered; `details` is the whole response, each model's `error` in `model_results` |
+//! | 400 | `invalid_request` | no `Host` header, or more than one |
 //! | 503 | `interrupted` / `shutting_down` | the server is stopping (the run is kept in the history as interrupted) |
+//! | 503 | `busy` | [`MAX_CONNECTIONS`] connections are open, or [`MAX_CONCURRENT_RUNS`] runs in flight; `details.limit` says how many, `Retry-After: 1` |
 //!
 //! # Streaming
 //!
@@ -53,6 +55,11 @@
 //! A client that disconnects cancels its run: the provider calls are dropped
 //! and the run is recorded as `interrupted`, with what had arrived.
 //!
+//! A client that reads slowly holds the stream back: at most [`SSE_BUFFER`]
+//! chunks wait for it, and the deltas that arrive meanwhile are merged (per
+//! model and kind, in order, never across a `model_retry` or `model_result`),
+//! so the server keeps the text not yet sent, not one chunk per event.
+//!
 //! # Security
 //!
 //! Binds loopback unless told otherwise ([`ServeOptions::allow_remote`]). `/v3/*`
@@ -62,11 +69,13 @@
 //! (`localhost`, `127.x.x.x`, `[::1]`, any port) are refused with 403 against DNS
 //! rebinding, and so are browser requests from an `Origin` that is not loopback;
 //! CORS headers are only ever sent to loopback origins. With `allow_remote`, any
-//! `Host` is accepted and an `Origin` must be loopback or the `Host` itself.
+//! `Host` is accepted and an `Origin` must be loopback or the `Host` itself. A
+//! request without a `Host` (or with two) is refused in either case.
 
 mod error;
 mod guard;
 mod handlers;
+mod limits;
 mod stream;
 
 use axum::Router;
@@ -80,10 +89,12 @@ use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
+pub use limits::{MAX_CONCURRENT_RUNS, MAX_CONNECTIONS};
 pub use roundtable_app;
+pub use stream::SSE_BUFFER;
 
-/// How to serve.
-#[derive(Debug, Clone)]
+/// How to serve. Its `Debug` never shows the token.
+#[derive(Clone)]
 pub struct ServeOptions {
     /// Where to listen; port 0 picks a free port.
     pub addr: SocketAddr,
@@ -108,6 +119,18 @@ impl Default for ServeOptions {
             max_body_bytes: None,
             max_models: None,
         }
+    }
+}
+
+impl std::fmt::Debug for ServeOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ServeOptions")
+            .field("addr", &self.addr)
+            .field("allow_remote", &self.allow_remote)
+            .field("token", &self.token.as_ref().map(|_| "<redacted>"))
+            .field("max_body_bytes", &self.max_body_bytes)
+            .field("max_models", &self.max_models)
+            .finish()
     }
 }
 
@@ -137,6 +160,8 @@ pub(crate) struct Shared {
     pub shutdown: CancellationToken,
     /// The runs in flight, so stopping waits until each is recorded.
     pub runs: TaskTracker,
+    /// One permit per run in flight, [`MAX_CONCURRENT_RUNS`] in all.
+    pub run_slots: Arc<tokio::sync::Semaphore>,
 }
 
 /// A running server. Dropping it stops the server without waiting; call
@@ -231,15 +256,12 @@ pub async fn serve(app: Arc<App>, options: ServeOptions) -> Result<ServerHandle,
         max_models: options.max_models.unwrap_or(config.max_models),
         shutdown: shutdown.clone(),
         runs: runs.clone(),
+        run_slots: Arc::new(tokio::sync::Semaphore::new(MAX_CONCURRENT_RUNS)),
     });
     let router = router(shared);
     let stop = shutdown.clone();
     let server = tokio::spawn(async move {
-        use axum::serve::ListenerExt;
-        // Small SSE chunks must not wait for Nagle's algorithm.
-        let listener = listener.tap_io(|tcp| {
-            let _ = tcp.set_nodelay(true);
-        });
+        let listener = limits::LimitedListener::new(listener);
         if let Err(e) = axum::serve(listener, router)
             .with_graceful_shutdown(async move { stop.cancelled().await })
             .await
