@@ -11,6 +11,7 @@ pub mod config;
 pub mod config_file;
 pub mod keys;
 pub mod prefs;
+mod provider_id;
 mod recorder;
 
 use config::{Config, ResolvedProvider};

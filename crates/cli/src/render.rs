@@ -176,6 +176,10 @@ impl Progress {
                         }
                     }
                     RunEvent::ConsolidationStarted { model } => {
+                        // A summary model that failed gives way to the next one.
+                        if let Some((bar, _)) = summary.take() {
+                            bar.finish_and_clear();
+                        }
                         let bar = multi.add(ProgressBar::new_spinner());
                         bar.set_style(running.clone());
                         bar.set_prefix(format!("summary by {}", clean(&model)));
@@ -199,7 +203,22 @@ impl Progress {
                             }
                         }
                     }
-                    RunEvent::ModelStarted { .. } | RunEvent::ModelUsage { .. } => {}
+                    RunEvent::ModelQueued { index, .. } => {
+                        if let Some((bar, _)) = bars.get(index) {
+                            bar.set_message(
+                                style("queued · waiting for a free slot of its server")
+                                    .dim()
+                                    .to_string(),
+                            );
+                        }
+                    }
+                    RunEvent::ModelStarted { index, .. } => {
+                        if let Some((bar, _)) = bars.get(index) {
+                            bar.reset_elapsed();
+                            bar.set_message(style("connecting").dim().to_string());
+                        }
+                    }
+                    RunEvent::ModelUsage { .. } => {}
                 }
             }
             let _ = multi.clear();

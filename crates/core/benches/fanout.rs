@@ -37,6 +37,7 @@ fn main() {
                 headers: vec![],
                 stream: true,
                 local: true,
+                max_concurrency: None,
             }],
             PriceTable::builtin(),
         );

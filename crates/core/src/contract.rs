@@ -168,9 +168,15 @@ pub struct ModelResult {
     /// Position in the request's `models`.
     pub index: usize,
     pub model: String,
-    /// The answer; `""` when the model failed (or what had arrived when cancelled).
+    /// The answer; when the model failed or was cancelled, what had arrived of
+    /// it before (often `""`).
     pub data: String,
+    /// From when the call started, after any wait for a slot (`queued_ms`).
     pub duration_ms: u64,
+    /// Extension: how long the model waited for a free slot of its provider
+    /// before its call started; absent when it did not wait.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub queued_ms: Option<u64>,
     #[serde(default)]
     pub cost: f64,
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -22,6 +22,7 @@ use crate::providers::client::{self, Limits, Target};
 use crate::providers::{ChatCall, Completion, Delta, Dialect, ProviderError, WireFormat};
 use crate::resolve;
 use crate::secret::ApiKey;
+use crate::slots::{Slot, Slots};
 use crate::validate::{ValidationError, split_model_name, validate_request};
 use backon::BackoffBuilder;
 use futures_util::FutureExt;
@@ -63,6 +64,8 @@ pub struct ProviderConfig {
     pub stream: bool,
     /// A server on this machine: its models cost nothing.
     pub local: bool,
+    /// How many calls it takes at once; `None`: see [`crate::slots`].
+    pub max_concurrency: Option<usize>,
 }
 
 /// The run's outcome: the contract response, and where the run stands.
@@ -87,6 +90,7 @@ pub struct Engine {
     prices: Arc<PriceTable>,
     default_summary_model: Option<String>,
     limits: Limits,
+    slots: Arc<Slots>,
 }
 
 type Events = Option<UnboundedSender<RunEvent>>;
@@ -112,9 +116,11 @@ impl Engine {
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .expect("an HTTP client with rustls builds");
+        let providers: HashMap<_, _> = providers.into_iter().map(|p| (p.id.clone(), p)).collect();
         Engine {
             http,
-            providers: Arc::new(providers.into_iter().map(|p| (p.id.clone(), p)).collect()),
+            slots: Arc::new(Slots::new(providers.values())),
+            providers: Arc::new(providers),
             prices: Arc::new(prices),
             default_summary_model: None,
             limits: Limits::default(),
@@ -123,8 +129,10 @@ impl Engine {
 
     /// The same engine (HTTP client, prices) over another set of providers.
     pub fn with_providers(&self, providers: Vec<ProviderConfig>) -> Engine {
+        let providers: HashMap<_, _> = providers.into_iter().map(|p| (p.id.clone(), p)).collect();
         Engine {
-            providers: Arc::new(providers.into_iter().map(|p| (p.id.clone(), p)).collect()),
+            slots: Arc::new(Slots::new(providers.values())),
+            providers: Arc::new(providers),
             ..self.clone()
         }
     }
@@ -496,6 +504,9 @@ impl Engine {
         };
         let name = model.to_string();
         let events = events.clone();
+        let Some(_slot) = self.slot(model, cancel, || {}).await else {
+            return Attempted::failed("cancelled".into(), 0);
+        };
         self.attempt_call(
             &call,
             cancel,
@@ -521,59 +532,45 @@ impl Engine {
         events: &Events,
         cancel: &CancellationToken,
     ) -> ModelResult {
-        let started = Instant::now();
         let index = call.index;
         let model = call.spec.name.clone();
-        emit(
-            events,
-            RunEvent::ModelStarted {
-                index,
-                model: model.clone(),
-            },
-        );
-        let out = self
-            .attempt_call(
-                &call,
-                cancel,
-                &mut |d| {
-                    let event = match d {
-                        Delta::Text(delta) => RunEvent::TextDelta {
-                            index,
-                            model: model.clone(),
-                            delta,
-                        },
-                        Delta::Thinking(delta) => RunEvent::ThinkingDelta {
-                            index,
-                            model: model.clone(),
-                            delta,
-                        },
-                        Delta::Usage(usage) => RunEvent::ModelUsage {
-                            index,
-                            model: model.clone(),
-                            usage,
-                        },
-                    };
-                    emit(events, event);
-                },
-                &mut |attempt, delay, reason| {
-                    emit(
-                        events,
-                        RunEvent::ModelRetrying {
-                            index,
-                            model: model.clone(),
-                            attempt,
-                            delay_ms: ms(delay),
-                            reason: reason.to_string(),
-                        },
-                    )
-                },
-            )
+        let queued_at = Instant::now();
+        let slot = self
+            .slot(&model, cancel, || {
+                emit(
+                    events,
+                    RunEvent::ModelQueued {
+                        index,
+                        model: model.clone(),
+                    },
+                )
+            })
             .await;
+        let queued_ms = slot
+            .as_ref()
+            .is_none_or(|s| s.waited)
+            .then(|| ms(queued_at.elapsed()));
+        let started = Instant::now();
+        let out = match slot {
+            // Cancelled while it waited for a slot.
+            None => Attempted::failed("cancelled".into(), 0),
+            Some(_slot) => {
+                emit(
+                    events,
+                    RunEvent::ModelStarted {
+                        index,
+                        model: model.clone(),
+                    },
+                );
+                self.call_in_slot(&call, events, cancel).await
+            }
+        };
         let result = ModelResult {
             index,
             model,
             data: out.text,
             duration_ms: ms(started.elapsed()),
+            queued_ms,
             cost: out.cost,
             error: out.error,
             usage: out.usage,
@@ -597,6 +594,73 @@ impl Engine {
             );
         }
         result
+    }
+
+    /// A place among the calls `model`'s provider takes at once (see
+    /// [`crate::slots`]); `None` when cancelled while waiting for it.
+    async fn slot(
+        &self,
+        model: &str,
+        cancel: &CancellationToken,
+        on_queued: impl FnOnce(),
+    ) -> Option<Slot> {
+        match split_model_name(model).and_then(|(p, _)| self.providers.get(p)) {
+            Some(provider) => {
+                self.slots
+                    .acquire(&self.http, provider, cancel, on_queued)
+                    .await
+            }
+            None => Some(Slot::free()),
+        }
+    }
+
+    /// One panel model's call, once it has its slot, forwarding its deltas and
+    /// retries as events.
+    async fn call_in_slot(
+        &self,
+        call: &ModelCall,
+        events: &Events,
+        cancel: &CancellationToken,
+    ) -> Attempted {
+        let index = call.index;
+        let model = &call.spec.name;
+        self.attempt_call(
+            call,
+            cancel,
+            &mut |d| {
+                let event = match d {
+                    Delta::Text(delta) => RunEvent::TextDelta {
+                        index,
+                        model: model.clone(),
+                        delta,
+                    },
+                    Delta::Thinking(delta) => RunEvent::ThinkingDelta {
+                        index,
+                        model: model.clone(),
+                        delta,
+                    },
+                    Delta::Usage(usage) => RunEvent::ModelUsage {
+                        index,
+                        model: model.clone(),
+                        usage,
+                    },
+                };
+                emit(events, event);
+            },
+            &mut |attempt, delay, reason| {
+                emit(
+                    events,
+                    RunEvent::ModelRetrying {
+                        index,
+                        model: model.clone(),
+                        attempt,
+                        delay_ms: ms(delay),
+                        reason: reason.to_string(),
+                    },
+                )
+            },
+        )
+        .await
     }
 
     /// One model's call with its retries, inside its timeout, until cancelled.

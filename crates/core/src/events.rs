@@ -14,6 +14,9 @@ pub enum RunEvent {
         trace_uuid: String,
         models: Vec<String>,
     },
+    /// A model waits for a free slot of its provider (see `max_concurrency`);
+    /// `ModelStarted` follows when its call starts.
+    ModelQueued { index: usize, model: String },
     /// A model's call started (attempt 1).
     ModelStarted { index: usize, model: String },
     /// A chunk of a model's answer.

@@ -17,6 +17,7 @@ pub mod prices;
 pub mod providers;
 pub mod resolve;
 pub mod secret;
+pub mod slots;
 pub mod validate;
 
 pub use contract::*;

@@ -26,6 +26,7 @@ fn provider(id: &str, format: WireFormat, base_url: String, stream: bool) -> Pro
         headers: vec![],
         stream,
         local: false,
+        max_concurrency: None,
     }
 }
 

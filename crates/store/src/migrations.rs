@@ -29,6 +29,10 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "0003_search.sql",
         sql: include_str!("../migrations/0003_search.sql"),
     },
+    Migration {
+        name: "0004_queued_ms.sql",
+        sql: include_str!("../migrations/0004_queued_ms.sql"),
+    },
 ];
 
 pub(crate) fn user_version(conn: &Connection) -> Result<u32> {

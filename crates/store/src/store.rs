@@ -724,7 +724,7 @@ impl Store {
         let model_results = {
             let mut stmt = tx.prepare_cached(
                 "SELECT idx, model, data, thinking, error, usage, cost, duration_ms, \
-                        schema_valid, schema_error, vote, attempts \
+                        schema_valid, schema_error, vote, attempts, queued_ms \
                  FROM model_results WHERE run_id = ?1 ORDER BY idx",
             )?;
             stmt.query_map([id], RawResult::from_row)?
@@ -1017,14 +1017,15 @@ fn upsert_result(tx: &Transaction<'_>, run_id: &str, r: &ModelResult) -> Result<
     let usage = serde_json::to_string(&r.usage)?;
     tx.prepare_cached(
         "INSERT INTO model_results (run_id, idx, model, data, thinking, error, usage, cost, \
-                                    duration_ms, schema_valid, schema_error, vote, attempts) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13) \
+                                    duration_ms, schema_valid, schema_error, vote, attempts, \
+                                    queued_ms) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14) \
          ON CONFLICT (run_id, idx) DO UPDATE SET \
            model = excluded.model, data = excluded.data, thinking = excluded.thinking, \
            error = excluded.error, usage = excluded.usage, cost = excluded.cost, \
            duration_ms = excluded.duration_ms, schema_valid = excluded.schema_valid, \
            schema_error = excluded.schema_error, vote = excluded.vote, \
-           attempts = excluded.attempts",
+           attempts = excluded.attempts, queued_ms = excluded.queued_ms",
     )?
     .execute(params![
         run_id,
@@ -1040,6 +1041,7 @@ fn upsert_result(tx: &Transaction<'_>, run_id: &str, r: &ModelResult) -> Result<
         r.schema_error,
         r.vote,
         r.attempts,
+        r.queued_ms.map(to_i64),
     ])?;
     Ok(())
 }
@@ -1202,6 +1204,7 @@ struct RawResult {
     schema_error: Option<String>,
     vote: Option<String>,
     attempts: Option<u32>,
+    queued_ms: Option<i64>,
 }
 
 impl RawResult {
@@ -1219,6 +1222,7 @@ impl RawResult {
             schema_error: row.get(9)?,
             vote: row.get(10)?,
             attempts: row.get(11)?,
+            queued_ms: row.get(12)?,
         })
     }
 
@@ -1233,6 +1237,7 @@ impl RawResult {
             model: self.model,
             data: self.data,
             duration_ms: self.duration_ms.max(0) as u64,
+            queued_ms: self.queued_ms.map(|q| q.max(0) as u64),
             cost: self.cost,
             error: self.error,
             usage,

@@ -63,6 +63,7 @@ mod openai;
 mod reply;
 mod script;
 mod server;
+mod slots;
 
 pub use script::{Behavior, FakeUsage, Fault, Script, ScriptError};
 pub use server::{FakeProvider, Format, RecordedRequest};

@@ -21,6 +21,12 @@ pub struct Script {
     /// or `?key=` for Gemini) get the format's 401 error.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub require_key: Option<String>,
+    /// When set, the server serves this many generations at a time, as a local
+    /// server with few slots does: a request that comes while all are busy
+    /// aborts the oldest one in flight. `GET /props` then says `total_slots`,
+    /// as llama.cpp's server does.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub slots: Option<usize>,
 }
 
 impl Script {
@@ -44,6 +50,12 @@ impl Script {
     /// Requires every request to carry `key`.
     pub fn require_key(mut self, key: impl Into<String>) -> Self {
         self.require_key = Some(key.into());
+        self
+    }
+
+    /// Serves `n` generations at a time, aborting the oldest for a new one.
+    pub fn slots(mut self, n: usize) -> Self {
+        self.slots = Some(n);
         self
     }
 

@@ -24,6 +24,7 @@ use tokio::task::{JoinHandle, JoinSet};
 
 use crate::reply::{ErrorReply, Prompt, Reply, Step, body_from_steps, plan_stream};
 use crate::script::{Behavior, Fault, Script};
+use crate::slots::{self, InFlight};
 use crate::{anthropic, gemini, hostile, openai};
 
 const SSE: &str = "text/event-stream; charset=utf-8";
@@ -78,6 +79,7 @@ struct Shared {
     requests: Mutex<Vec<RecordedRequest>>,
     calls: Mutex<HashMap<String, usize>>,
     seq: AtomicU64,
+    in_flight: Arc<InFlight>,
 }
 
 impl Shared {
@@ -87,6 +89,7 @@ impl Shared {
             requests: Mutex::new(Vec::new()),
             calls: Mutex::new(HashMap::new()),
             seq: AtomicU64::new(0),
+            in_flight: Arc::default(),
         }
     }
 
@@ -264,6 +267,7 @@ fn router(shared: Arc<Shared>) -> Router {
         .route("/v1/models", get(list_models))
         .route("/v1beta/models", get(gemini_list_models))
         .route("/v1beta/models/{*target}", post(gemini_generate))
+        .route("/props", get(props))
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .with_state(shared)
@@ -399,9 +403,35 @@ async fn gemini_generate(
     generate(shared, call, &uri, &headers, body).await
 }
 
+/// llama.cpp's `GET /props`: how many slots the server has, when scripted.
+async fn props(State(shared): State<Arc<Shared>>) -> Response {
+    match shared.script().slots {
+        Some(n) => axum::Json(serde_json::json!({"total_slots": n})).into_response(),
+        None => StatusCode::NOT_FOUND.into_response(),
+    }
+}
+
+/// A generation request, in one of the server's slots when it has few.
+async fn generate(
+    shared: Arc<Shared>,
+    call: Call,
+    uri: &Uri,
+    headers: &HeaderMap,
+    body: Value,
+) -> Response {
+    let slots = shared.script().slots;
+    let in_flight = Arc::clone(&shared.in_flight);
+    let seq = slots.map(|_| shared.next_seq());
+    let response = generate_now(shared, call, uri, headers, body).await;
+    match (slots, seq) {
+        (Some(n), Some(seq)) => slots::in_slot(in_flight, seq, n, response),
+        _ => response,
+    }
+}
+
 /// The common path of every generation request: record, count, check the key,
 /// wait, then answer or fail as scripted.
-async fn generate(
+async fn generate_now(
     shared: Arc<Shared>,
     call: Call,
     uri: &Uri,

@@ -17,6 +17,7 @@ pub fn provider(id: &str, base_url: String, key: ProviderKey) -> ProviderConfig 
         headers: vec![],
         stream: true,
         local: false,
+        max_concurrency: None,
     }
 }
 

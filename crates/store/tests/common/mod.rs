@@ -23,6 +23,8 @@ pub fn result(index: usize, model: &str, data: &str) -> ModelResult {
         model: model.to_string(),
         data: data.to_string(),
         duration_ms: 900 + index as u64 * 10,
+        // One model waited for a slot of its server: kept like the rest.
+        queued_ms: (index == 1).then_some(250),
         cost: 0.001 * (index as f64 + 1.0),
         error: None,
         usage: Usage {

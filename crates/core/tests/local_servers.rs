@@ -1,0 +1,113 @@
+//! What a real local server does to a panel, with the fake provider playing it:
+//! few slots (a new request aborts the one in flight).
+
+mod common;
+
+use common::{drain, provider, request};
+use roundtable_core::{Engine, PriceTable, ProviderKey, Resolution, RoundtableRequest, RunEvent};
+use roundtable_testkit::{Behavior, FakeProvider, Script};
+use tokio_util::sync::CancellationToken;
+
+fn local_engine(fake: &FakeProvider, max_concurrency: Option<usize>) -> Engine {
+    let mut local = provider("local", fake.openai_base_url(), ProviderKey::NotNeeded);
+    local.local = true;
+    local.max_concurrency = max_concurrency;
+    Engine::new(vec![local], PriceTable::builtin())
+}
+
+fn panel_of_three() -> RoundtableRequest {
+    RoundtableRequest {
+        resolution: Some(Resolution::Fast),
+        ..request(
+            "Why is the sky blue?",
+            &["local/smollm2", "local/smollm2", "local/smollm2"],
+        )
+    }
+}
+
+fn one_slot_server() -> Script {
+    Script::new().slots(1).default_behavior(
+        Behavior::answer("Rayleigh scattering of sunlight.")
+            .chunks(6)
+            .chunk_delay(40),
+    )
+}
+
+#[tokio::test]
+async fn a_panel_on_a_one_slot_server_waits_its_turn_and_answers_in_full() {
+    let fake = FakeProvider::start(one_slot_server()).await.unwrap();
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let out = local_engine(&fake, None)
+        .run(panel_of_three(), Some(tx), CancellationToken::new())
+        .await
+        .unwrap();
+    let results = &out.response.model_results;
+    for r in results {
+        assert_eq!(r.error, None, "#{}", r.index);
+        assert_eq!(r.data, "Rayleigh scattering of sunlight.");
+    }
+    // Two of the three waited, and said so; their time counts from their call.
+    let queued: Vec<_> = results.iter().filter_map(|r| r.queued_ms).collect();
+    assert_eq!(queued.len(), 2, "{results:?}");
+    let events = drain(&mut rx);
+    let queued_events = events
+        .iter()
+        .filter(|e| matches!(e, RunEvent::ModelQueued { .. }))
+        .count();
+    assert_eq!(queued_events, 2);
+    for r in results.iter().filter(|r| r.queued_ms.is_some()) {
+        let index = r.index;
+        let queued = events
+            .iter()
+            .position(|e| matches!(e, RunEvent::ModelQueued { index: i, .. } if *i == index))
+            .unwrap();
+        let started = events
+            .iter()
+            .position(|e| matches!(e, RunEvent::ModelStarted { index: i, .. } if *i == index))
+            .unwrap();
+        assert!(queued < started, "queued before it started");
+        // The wait is not in its duration: both fit in the run's time.
+        assert!(r.queued_ms.unwrap() + r.duration_ms <= out.response.meta.total_duration_ms);
+    }
+}
+
+#[tokio::test]
+async fn without_a_limit_the_server_breaks_the_calls_off() {
+    // The fault this guards against, shown: all at once, the one-slot server
+    // aborts two of the three streams.
+    let fake = FakeProvider::start(one_slot_server()).await.unwrap();
+    let out = local_engine(&fake, Some(8))
+        .run(
+            RoundtableRequest {
+                max_retries: Some(0),
+                ..panel_of_three()
+            },
+            None,
+            CancellationToken::new(),
+        )
+        .await
+        .unwrap();
+    let failed = out
+        .response
+        .model_results
+        .iter()
+        .filter(|r| r.error.is_some())
+        .count();
+    assert_eq!(failed, 2, "{:?}", out.response.model_results);
+}
+
+#[tokio::test]
+async fn the_servers_own_slot_count_is_used() {
+    // llama.cpp says `total_slots` in `GET /props`: with 3, nobody waits.
+    let fake = FakeProvider::start(one_slot_server().slots(3))
+        .await
+        .unwrap();
+    let out = local_engine(&fake, None)
+        .run(panel_of_three(), None, CancellationToken::new())
+        .await
+        .unwrap();
+    for r in &out.response.model_results {
+        assert_eq!(r.error, None);
+        assert_eq!(r.queued_ms, None, "#{} waited", r.index);
+    }
+}
