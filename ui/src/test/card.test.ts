@@ -54,4 +54,29 @@ describe("ModelCard", () => {
     expect(screen.getByTestId("schema-invalid").getAttribute("title")).toBe("missing b");
     expect(screen.getByTestId("card-vote").textContent).toContain("Paris");
   });
+
+  it("shows a model waiting for a slot of its server as queued, its timer still", async () => {
+    const { run, view, tick, at } = setup();
+    run.apply({ type: "model_queued", index: 0, model: "fake/a" });
+    tick(3_000);
+    await view.rerender({ card: run.cards[0], now: at() });
+    expect(screen.getByTestId("card-status").textContent).toContain("Queued");
+    expect(screen.getByTestId("card-waiting").textContent).toContain("waiting for a free slot");
+    expect(screen.getByTestId("card-timer").textContent).toBe("0 ms");
+    expect(run.cards[0].active).toBe(true);
+    run.apply({ type: "model_started", index: 0, model: "fake/a" });
+    run.apply({ type: "model_finished", result: result(0, "fake/a", "Blue.", { queued_ms: 3_000 }) });
+    await view.rerender({ card: run.cards[0], now: at() });
+    expect(screen.getByTestId("card-status").textContent).toContain("Done");
+    expect(screen.getByTestId("card-queued").textContent).toBe("waited 3.0 s");
+  });
+
+  it("keeps what streamed before a failure, with the error", () => {
+    const { run } = setup();
+    run.apply({ type: "model_started", index: 0, model: "fake/a" });
+    run.apply({ type: "model_failed", result: result(0, "fake/a", "Rayleigh scat", { error: "the stream broke off" }) });
+    flushSync();
+    expect(screen.getByTestId("card-body").textContent).toContain("Rayleigh scat");
+    expect(screen.getByTestId("card-error").textContent).toContain("broke off");
+  });
 });

@@ -25,7 +25,7 @@ export function caretDim(now: number): boolean {
   return Math.floor(now / 500) % 2 === 1;
 }
 
-export type CardStatus = "waiting" | "streaming" | "retrying" | "done" | "failed" | "cancelled";
+export type CardStatus = "waiting" | "queued" | "streaming" | "retrying" | "done" | "failed" | "cancelled";
 export type RunPhase = "running" | "completed" | "failed" | "interrupted" | "error";
 
 export class CardState {
@@ -37,6 +37,8 @@ export class CardState {
   startedAt = $state<number | null>(null);
   endedAt = $state<number | null>(null);
   durationMs = $state<number | null>(null);
+  /** How long it waited for a free slot of its provider before its call. */
+  queuedMs = $state<number | null>(null);
   usage = $state<Usage | null>(null);
   cost = $state<number | null>(null);
   attempts = $state(1);
@@ -59,13 +61,19 @@ export class CardState {
   }
 
   get active(): boolean {
-    return this.status === "waiting" || this.status === "streaming" || this.status === "retrying";
+    return (
+      this.status === "waiting" ||
+      this.status === "queued" ||
+      this.status === "streaming" ||
+      this.status === "retrying"
+    );
   }
 
   applyResult(r: ModelResult, now: number): void {
     this.text = r.data || this.text;
     if (r.thinking) this.thinking = r.thinking;
     this.durationMs = r.duration_ms;
+    this.queuedMs = r.queued_ms ?? null;
     this.endedAt ??= now;
     this.usage = r.usage ?? this.usage;
     this.cost = r.cost ?? null;
@@ -191,6 +199,11 @@ export class RunState {
       case "run_started":
         this.runId = event.id;
         break;
+      case "model_queued": {
+        const c = this.card(event.index);
+        if (c) c.status = "queued";
+        break;
+      }
       case "model_started": {
         const c = this.card(event.index);
         if (c) {

@@ -10,9 +10,19 @@ export type ModelResult = {
  */
 index: number, model: string, 
 /**
- * The answer; `""` when the model failed (or what had arrived when cancelled).
+ * The answer; when the model failed or was cancelled, what had arrived of
+ * it before (often `""`).
  */
-data: string, duration_ms: number, cost: number, error?: string | null, usage: Usage, 
+data: string, 
+/**
+ * From when the call started, after any wait for a slot (`queued_ms`).
+ */
+duration_ms: number, 
+/**
+ * Extension: how long the model waited for a free slot of its provider
+ * before its call started; absent when it did not wait.
+ */
+queued_ms?: number | null, cost: number, error?: string | null, usage: Usage, 
 /**
  * Extension: whether `data` validates against `output_schema`, when one was given.
  */
