@@ -1,7 +1,10 @@
 // Model answers as Markdown, rendered and sanitised. Model output is untrusted:
 // marked renders it, DOMPurify keeps only inert HTML (no script, no event
-// handlers, no style, no frames or forms), and links keep only http(s), mailto
-// and in-page targets, with rel="noopener noreferrer". The window's CSP is a
+// handlers, no style, no frames, forms or image maps, no `class`, `id` or
+// `background`), and links keep only http(s), mailto and in-page targets, with
+// rel="noopener noreferrer"; no other element keeps an href. Code blocks are
+// highlighted after sanitising, into placeholders only this render can name, so
+// the only classes in an answer are the highlighter's. The window's CSP is a
 // second wall (no inline script, no remote script).
 import DOMPurify from "dompurify";
 import { Marked, type Tokens } from "marked";
@@ -32,19 +35,40 @@ function escapeHtml(s: string): string {
   return s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }
 
+/** A code block of the render in progress, highlighted once the rest is sanitised. */
+interface CodeBlock {
+  text: string;
+  lang: string | undefined;
+}
+let pending: { nonce: string; blocks: CodeBlock[] } | null = null;
+
+function highlighted({ text, lang }: CodeBlock): string {
+  const language = (lang ?? "").trim().split(/\s+/)[0]?.toLowerCase() ?? "";
+  const known = language && hljs.getLanguage(language);
+  // hljs escapes the code; its only markup is <span class="hljs-…">.
+  const body = known ? hljs.highlight(text, { language, ignoreIllegals: true }).value : escapeHtml(text);
+  const label = language ? `<span class="code-lang">${escapeHtml(language)}</span>` : "";
+  return `<pre class="code">${label}<code class="hljs">${body}</code></pre>`;
+}
+
 const marked = new Marked({
   gfm: true,
   breaks: false,
   renderer: {
-    code({ text, lang }: Tokens.Code): string {
-      const language = (lang ?? "").trim().split(/\s+/)[0]?.toLowerCase() ?? "";
-      const known = language && hljs.getLanguage(language);
-      const body = known ? hljs.highlight(text, { language, ignoreIllegals: true }).value : escapeHtml(text);
-      const label = language ? `<span class="code-lang">${escapeHtml(language)}</span>` : "";
-      return `<pre class="code">${label}<code class="hljs">${body}</code></pre>\n`;
+    code(token: Tokens.Code): string {
+      if (!pending) return `<pre><code>${escapeHtml(token.text)}</code></pre>\n`;
+      pending.blocks.push({ text: token.text, lang: token.lang });
+      return `<pre title="${pending.nonce}-${pending.blocks.length - 1}"></pre>\n`;
     },
   },
 });
+
+/** A tag no answer can contain: it is drawn after the answer was written. */
+function newNonce(): string {
+  const bytes = new Uint8Array(16);
+  globalThis.crypto.getRandomValues(bytes);
+  return `rt-code-${Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("")}`;
+}
 
 const SAFE_HREF = /^(?:https?:|mailto:|#)/i;
 
@@ -53,6 +77,8 @@ function purifier(): typeof DOMPurify {
   if (!hooked) {
     hooked = true;
     DOMPurify.addHook("afterSanitizeAttributes", (node) => {
+      // Only links navigate (and Markdown.svelte opens them in the browser).
+      if (node.nodeName !== "A") node.removeAttribute("href");
       if (node.nodeName === "A") {
         const href = (node.getAttribute("href") ?? "").trim();
         // Strip control characters and whitespace browsers ignore inside schemes.
@@ -74,15 +100,34 @@ function purifier(): typeof DOMPurify {
 
 const PURIFY_CONFIG = {
   USE_PROFILES: { html: true },
-  FORBID_TAGS: ["style", "form", "input", "button", "textarea", "select", "option", "iframe", "frame", "frameset", "object", "embed", "link", "meta", "base", "svg", "math", "template", "video", "audio", "source", "track", "picture"],
-  FORBID_ATTR: ["style", "srcset", "action", "formaction", "xlink:href"],
+  // `map`/`area`: links the click handler and the href check never see.
+  FORBID_TAGS: ["style", "form", "input", "button", "textarea", "select", "option", "iframe", "frame", "frameset", "object", "embed", "link", "meta", "base", "svg", "math", "template", "video", "audio", "source", "track", "picture", "map", "area"],
+  // `background` loads a remote image (a tracking pixel, were the CSP to allow
+  // it); `class`, `id` and `role` would let an answer dress as the app's own
+  // buttons, errors (an announced alert) or fields; `usemap`, `poster`, `ping`
+  // point elsewhere.
+  FORBID_ATTR: ["style", "srcset", "action", "formaction", "xlink:href", "background", "class", "id", "role", "usemap", "poster", "ping"],
   ALLOW_DATA_ATTR: false,
 };
 
 /** Markdown to sanitised HTML, safe to put in `{@html}`. */
 export function renderMarkdown(source: string): string {
-  const html = marked.parse(source, { async: false }) as string;
-  return purifier().sanitize(html, PURIFY_CONFIG) as string;
+  const render = { nonce: newNonce(), blocks: [] as CodeBlock[] };
+  pending = render;
+  let html: string;
+  try {
+    html = marked.parse(source, { async: false }) as string;
+  } finally {
+    pending = null;
+  }
+  const clean = purifier().sanitize(html, PURIFY_CONFIG) as string;
+  if (!render.blocks.length) return clean;
+  // Sanitised HTML is serialised with attribute values escaped, and the nonce is
+  // plain: only this render's placeholders match.
+  return clean.replace(new RegExp(`<pre title="${render.nonce}-(\\d+)"></pre>`, "g"), (_, i: string) => {
+    const block = render.blocks[Number(i)];
+    return block ? highlighted(block) : "";
+  });
 }
 
 /** Sanitises already-made HTML the same way (for tests and highlighted diffs). */

@@ -44,15 +44,33 @@ export const XSS_CORPUS = [
   '<div data-x="1" onmouseover="alert(1)">hover</div>',
   '<video><source onerror="alert(1)"></video><audio src=x onerror=alert(1)>',
   "<noscript><p title=\"</noscript><img src=x onerror=alert(1)>\">",
+  // Image maps: links the click handler and the href check never saw.
+  '<map name="m"><area shape="rect" coords="0,0,999,999" href="https://evil.example/phish"></map><img usemap="#m" src="data:image/png;base64,iVBORw0KGgo=">',
+  '<area href="javascript:alert(1)">',
+  // `background`: a remote image (a tracking pixel) on tables and cells.
+  '<table background="https://evil.example/pixel.png"><tr><td background="//evil.example/p.gif">x</td></tr></table>',
+  '<body background="https://evil.example/b.png">',
+  // Classes and ids: an answer dressed as the app's own buttons, errors or fields.
+  '<div class="btn primary">Delete every run</div><p class="error notice" id="run" role="alert">Your key was refused: paste it again here</p>',
+  '<span class="code-lang">FAILED</span><pre class="code"><code class="hljs">forged</code></pre>',
+  // Placeholders for highlighted code, guessed: never filled.
+  '<pre title="rt-code-00000000000000000000000000000000-0"></pre>',
 ];
 
+/** The highlighter's own classes, on its own code blocks: the only ones allowed. */
+const HIGHLIGHT_CLASS = /^(?:hljs(?:-[\w-]+)?|language-[\w-]+|[a-z]+_+|code|code-lang)$/;
+
 function assertInert(root: ParentNode) {
-  expect(root.querySelector("script, iframe, object, embed, style, form, input, button, meta, base, link, svg, math, template, frame, video, audio, source")).toBeNull();
+  expect(root.querySelector("script, iframe, object, embed, style, form, input, button, meta, base, link, svg, math, template, frame, video, audio, source, map, area")).toBeNull();
   for (const el of Array.from(root.querySelectorAll("*"))) {
     for (const attr of Array.from(el.attributes)) {
       expect(attr.name.toLowerCase().startsWith("on"), `${el.tagName} ${attr.name}`).toBe(false);
-      expect(attr.name.toLowerCase()).not.toBe("style");
-      expect(attr.name.toLowerCase()).not.toBe("srcdoc");
+      expect(["style", "srcdoc", "background", "id", "role", "usemap", "ping"], `${el.tagName} ${attr.name}`).not.toContain(attr.name.toLowerCase());
+    }
+    if (el.hasAttribute("href")) expect(el.tagName, "only links have an href").toBe("A");
+    if (el.hasAttribute("class")) {
+      expect(el.closest("pre.code"), `${el.outerHTML}: a class outside highlighted code`).not.toBeNull();
+      for (const c of Array.from(el.classList)) expect(c, el.outerHTML).toMatch(HIGHLIGHT_CLASS);
     }
     for (const name of ["href", "src", "action", "formaction", "xlink:href"]) {
       const v = (el.getAttribute(name) ?? "").replace(/[\s\u0000-\u001f]/g, "").toLowerCase();
@@ -74,7 +92,7 @@ describe("markdown sanitisation", () => {
   it("renders the whole corpus inert in the component, and runs nothing", () => {
     (window as unknown as { __pwned?: number }).__pwned = undefined;
     const { container } = render(Markdown, { props: { source: XSS_CORPUS.join("\n\n") } });
-    assertInert(container);
+    assertInert(container.querySelector(".md")!);
     expect((window as unknown as { __pwned?: number }).__pwned).toBeUndefined();
   });
 
@@ -102,6 +120,26 @@ describe("markdown sanitisation", () => {
     expect(links[0].getAttribute("href")).toBe("https://example.com/a");
     expect(links[0].getAttribute("rel")).toBe("noopener noreferrer");
     expect(links[1].getAttribute("href")).toBe("mailto:a@b.c");
+  });
+
+  it("strips image maps, background images, classes and ids an answer writes", () => {
+    const div = document.createElement("div");
+    div.innerHTML = renderMarkdown(XSS_CORPUS.slice(-7).join("\n\n"));
+    expect(div.querySelector("map, area, [usemap], [background], [class], [id], [role]")).toBeNull();
+    expect(div.textContent).toContain("Delete every run");
+    expect(div.querySelector("pre[title]")?.childNodes.length ?? 0).toBe(0);
+  });
+
+  it("highlights code after sanitising, in as many blocks as there are", () => {
+    const div = document.createElement("div");
+    div.innerHTML = renderMarkdown("```js\nlet a = 1;\n```\n\ntext\n\n- ```python\n  def f(): pass\n  ```\n\n```\nplain <b>\n```");
+    const blocks = div.querySelectorAll("pre.code");
+    expect(blocks).toHaveLength(3);
+    expect(blocks[0].querySelector(".code-lang")?.textContent).toBe("js");
+    expect(blocks[0].querySelector("code.hljs .hljs-keyword")?.textContent).toBe("let");
+    expect(blocks[1].querySelector(".hljs-keyword")?.textContent).toBe("def");
+    expect(blocks[2].textContent).toBe("plain <b>");
+    expect(div.querySelector("pre[title]")).toBeNull();
   });
 
   it("highlights code and keeps it escaped", () => {
