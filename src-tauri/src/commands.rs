@@ -1,6 +1,11 @@
 //! The window's commands: each is one line over [`roundtable_app::App`]. Errors
 //! cross IPC as `{code, message, field}`. Keys go in and never come back out:
 //! `list_providers` says only whether a key is set and where it comes from.
+//!
+//! Tauri runs a synchronous command on the main (GTK) thread: every command
+//! that touches the history, the keychain or a file is `async` and does that
+//! work on tokio's blocking pool ([`off_main`]), so a locked keychain's prompt,
+//! a busy database or a large export never freezes the window.
 
 use crate::export::{self, ExportDone};
 use crate::local::{self, LocalServer};
@@ -9,11 +14,23 @@ use crate::state::{AppInfo, Desktop, HistoryQuery, ResolveArgs, RunResult};
 use roundtable_app::core::{RoundtableRequest, RunEvent};
 use roundtable_app::prefs::{CustomProvider, Prefs};
 use roundtable_app::store::{RunSummary, StoredRun};
-use roundtable_app::{AppError, ExportFormat, ProviderStatus};
-use tauri::State;
+use roundtable_app::{App, AppError, ExportFormat, ProviderStatus};
 use tauri::ipc::Channel;
+use tauri::{AppHandle, Runtime, State};
 
 type Result<T> = std::result::Result<T, AppError>;
+
+/// Runs `work` over the app on tokio's blocking pool, off the main thread.
+async fn off_main<T, F>(state: &Desktop, work: F) -> Result<T>
+where
+    T: Send + 'static,
+    F: FnOnce(&App) -> Result<T> + Send + 'static,
+{
+    let app = state.app()?.clone();
+    tauri::async_runtime::spawn_blocking(move || work(&app))
+        .await
+        .map_err(|e| AppError::new("internal", format!("the command broke off: {e}")))?
+}
 
 #[tauri::command]
 #[tracing::instrument(skip_all)]
@@ -21,10 +38,11 @@ pub fn app_info(state: State<'_, Desktop>) -> AppInfo {
     AppInfo::of(&state)
 }
 
-/// The UI painted its first frame: milliseconds since the process started.
+/// The UI painted its first frame: milliseconds since the process started
+/// (the first call may write `ROUNDTABLE_READY_FILE`).
 #[tauri::command]
-pub fn ui_ready(state: State<'_, Desktop>) -> u64 {
-    state.report_ready()
+pub async fn ui_ready(state: State<'_, Desktop>) -> Result<u64> {
+    Ok(state.report_ready())
 }
 
 /// Runs a roundtable; its events stream over `on_event`; `cancel_run(handle)` stops it.
@@ -89,67 +107,78 @@ pub fn cancel_run(state: State<'_, Desktop>, handle: String) -> bool {
 /// The history, newest first; full-text search when `query.text` is given.
 #[tauri::command]
 #[tracing::instrument(skip(state), err)]
-pub fn list_runs(state: State<'_, Desktop>, query: HistoryQuery) -> Result<Vec<RunSummary>> {
-    match query.text() {
-        Some(text) => state.app()?.search_runs(text, &query.list_query()),
-        None => state.app()?.list_runs(&query.list_query()),
-    }
+pub async fn list_runs(state: State<'_, Desktop>, query: HistoryQuery) -> Result<Vec<RunSummary>> {
+    off_main(&state, move |app| match query.text() {
+        Some(text) => app.search_runs(text, &query.list_query()),
+        None => app.list_runs(&query.list_query()),
+    })
+    .await
 }
 
 #[tauri::command]
 #[tracing::instrument(skip(state), err)]
-pub fn get_run(state: State<'_, Desktop>, id: String) -> Result<StoredRun> {
-    state.app()?.get_run(&id)
+pub async fn get_run(state: State<'_, Desktop>, id: String) -> Result<StoredRun> {
+    off_main(&state, move |app| app.get_run(&id)).await
 }
 
 #[tauri::command]
 #[tracing::instrument(skip(state), err)]
-pub fn delete_run(state: State<'_, Desktop>, id: String) -> Result<()> {
-    state.app()?.delete_run(&id)
+pub async fn delete_run(state: State<'_, Desktop>, id: String) -> Result<()> {
+    off_main(&state, move |app| app.delete_run(&id)).await
 }
 
 #[tauri::command]
 #[tracing::instrument(skip(state), err)]
-pub fn set_starred(state: State<'_, Desktop>, id: String, starred: bool) -> Result<()> {
-    state.app()?.set_starred(&id, starred)
+pub async fn set_starred(state: State<'_, Desktop>, id: String, starred: bool) -> Result<()> {
+    off_main(&state, move |app| app.set_starred(&id, starred)).await
 }
 
 #[tauri::command]
 #[tracing::instrument(skip(state), err)]
-pub fn add_tag(state: State<'_, Desktop>, id: String, tag: String) -> Result<()> {
-    state.app()?.add_tag(&id, &tag)
+pub async fn add_tag(state: State<'_, Desktop>, id: String, tag: String) -> Result<()> {
+    off_main(&state, move |app| app.add_tag(&id, &tag)).await
 }
 
 #[tauri::command]
 #[tracing::instrument(skip(state), err)]
-pub fn remove_tag(state: State<'_, Desktop>, id: String, tag: String) -> Result<()> {
-    state.app()?.remove_tag(&id, &tag)
+pub async fn remove_tag(state: State<'_, Desktop>, id: String, tag: String) -> Result<()> {
+    off_main(&state, move |app| app.remove_tag(&id, &tag)).await
 }
 
 #[tauri::command]
 #[tracing::instrument(skip(state), err)]
-pub fn history_version(state: State<'_, Desktop>) -> Result<i64> {
-    state.app()?.history_version()
+pub async fn history_version(state: State<'_, Desktop>) -> Result<i64> {
+    off_main(&state, move |app| app.history_version()).await
 }
 
-/// Writes the runs `ids` as one `format` document to `path` (chosen in the save dialog).
+/// Writes the runs `ids` as one `format` document where the user chooses in the
+/// save dialog, which this shell opens: the page never names a path. `None`
+/// when the dialog was cancelled.
 #[tauri::command]
-#[tracing::instrument(skip(state), err)]
-pub fn export_runs(
+#[tracing::instrument(skip(handle, state), err)]
+pub async fn export_runs<R: Runtime>(
+    handle: AppHandle<R>,
     state: State<'_, Desktop>,
     ids: Vec<String>,
     format: ExportFormat,
-    path: String,
-) -> Result<ExportDone> {
-    export::write(state.app()?, &ids, format, &path)
+) -> Result<Option<ExportDone>> {
+    let name = export::file_name(&ids, format);
+    let Some(path) = export::choose_path(&handle, state.e2e_export_dir(), &name, format).await?
+    else {
+        return Ok(None);
+    };
+    off_main(&state, move |app| {
+        export::write(app, &ids, format, &path).map(Some)
+    })
+    .await
 }
 
 /// Every provider and where its key comes from; never a key.
 #[tauri::command]
 #[tracing::instrument(skip(state), err)]
-pub fn list_providers(state: State<'_, Desktop>) -> Result<Vec<ProviderStatus>> {
+pub async fn list_providers(state: State<'_, Desktop>) -> Result<Vec<ProviderStatus>> {
     // The window learns whether a key is set and where from, nothing of the key.
-    let mut providers = state.app()?.providers();
+    let mut providers = off_main(&state, |app| Ok(app.providers())).await?;
     for p in &mut providers {
         p.key_hint = None;
     }
@@ -159,29 +188,29 @@ pub fn list_providers(state: State<'_, Desktop>) -> Result<Vec<ProviderStatus>> 
 /// Adds a provider of the user's own to config.toml (or changes it); usable at once.
 #[tauri::command]
 #[tracing::instrument(skip(state), err)]
-pub fn save_provider(state: State<'_, Desktop>, provider: CustomProvider) -> Result<()> {
-    state.app()?.save_provider(&provider)
+pub async fn save_provider(state: State<'_, Desktop>, provider: CustomProvider) -> Result<()> {
+    off_main(&state, move |app| app.save_provider(&provider)).await
 }
 
 /// Removes a provider of the user's own from config.toml.
 #[tauri::command]
 #[tracing::instrument(skip(state), err)]
-pub fn remove_provider(state: State<'_, Desktop>, id: String) -> Result<()> {
-    state.app()?.remove_provider(&id)
+pub async fn remove_provider(state: State<'_, Desktop>, id: String) -> Result<()> {
+    off_main(&state, move |app| app.remove_provider(&id)).await
 }
 
 /// Stores a provider's key in the OS keychain. Nothing of the key comes back.
 #[tauri::command]
 #[tracing::instrument(skip(state, key), err)]
-pub fn set_key(state: State<'_, Desktop>, provider: String, key: String) -> Result<()> {
-    state.app()?.set_key(&provider, &key)
+pub async fn set_key(state: State<'_, Desktop>, provider: String, key: String) -> Result<()> {
+    off_main(&state, move |app| app.set_key(&provider, &key)).await
 }
 
 /// Deletes a provider's key from the OS keychain; whether there was one.
 #[tauri::command]
 #[tracing::instrument(skip(state), err)]
-pub fn delete_key(state: State<'_, Desktop>, provider: String) -> Result<bool> {
-    state.app()?.delete_key(&provider)
+pub async fn delete_key(state: State<'_, Desktop>, provider: String) -> Result<bool> {
+    off_main(&state, move |app| app.delete_key(&provider)).await
 }
 
 /// Local OpenAI-compatible servers (Ollama on 11434, LM Studio on 1234, local
@@ -189,21 +218,22 @@ pub fn delete_key(state: State<'_, Desktop>, provider: String) -> Result<bool> {
 #[tauri::command]
 #[tracing::instrument(skip(state), err)]
 pub async fn detect_local_servers(state: State<'_, Desktop>) -> Result<Vec<LocalServer>> {
-    Ok(local::detect(&state.app()?.providers()).await)
+    let providers = off_main(&state, |app| Ok(app.providers())).await?;
+    Ok(local::detect(&providers).await)
 }
 
 /// The preferences in config.toml (default panel and summary model, theme, local API).
 #[tauri::command]
 #[tracing::instrument(skip(state), err)]
-pub fn get_prefs(state: State<'_, Desktop>) -> Result<Prefs> {
-    state.app()?.prefs()
+pub async fn get_prefs(state: State<'_, Desktop>) -> Result<Prefs> {
+    off_main(&state, move |app| app.prefs()).await
 }
 
 /// Writes the preferences into config.toml, keeping its comments; returns them as saved.
 #[tauri::command]
 #[tracing::instrument(skip(state), err)]
-pub fn save_prefs(state: State<'_, Desktop>, prefs: Prefs) -> Result<Prefs> {
-    state.app()?.save_prefs(&prefs)
+pub async fn save_prefs(state: State<'_, Desktop>, prefs: Prefs) -> Result<Prefs> {
+    off_main(&state, move |app| app.save_prefs(&prefs)).await
 }
 
 /// Whether the local API runs, where, and why not when it should.

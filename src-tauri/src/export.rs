@@ -1,8 +1,20 @@
-//! Writing an export where the user chose (the save dialog's path).
+//! Exports: the path comes from the save dialog this shell opens, never from
+//! the page, so a compromised page cannot write files. The page asks to export
+//! runs in a format; the user chooses where.
+//!
+//! Test runs only: WebDriver cannot drive a native dialog, so when
+//! [`E2E_EXPORT_DIR`] is set at start the "dialog" answers with that folder and
+//! the name the shell proposes (the page still names no path). Never set it
+//! outside the end-to-end suite.
 
 use roundtable_app::{App, AppError, ExportFormat};
 use serde::Serialize;
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use tauri::{AppHandle, Manager, Runtime};
+use tauri_plugin_dialog::DialogExt;
+
+/// Test-only (tests/e2e): a folder the save dialog is replaced by, read once at start.
+pub const E2E_EXPORT_DIR: &str = "ROUNDTABLE_E2E_EXPORT_DIR";
 
 /// What an export wrote.
 #[derive(Debug, Clone, Serialize)]
@@ -12,57 +24,92 @@ pub struct ExportDone {
     pub bytes: u64,
 }
 
-fn extensions(format: ExportFormat) -> &'static [&'static str] {
+fn extension(format: ExportFormat) -> &'static str {
     match format {
-        ExportFormat::Md => &["md", "markdown"],
-        ExportFormat::Json => &["json"],
-        ExportFormat::Csv => &["csv"],
-        ExportFormat::Html => &["html", "htm"],
+        ExportFormat::Md => "md",
+        ExportFormat::Json => "json",
+        ExportFormat::Csv => "csv",
+        ExportFormat::Html => "html",
     }
 }
 
-/// Checks `path` (absolute, into an existing folder, named for its format: the
-/// window can only ever write export documents) and writes the export there.
+fn filter_name(format: ExportFormat) -> &'static str {
+    match format {
+        ExportFormat::Md => "Markdown",
+        ExportFormat::Json => "JSON",
+        ExportFormat::Csv => "CSV",
+        ExportFormat::Html => "HTML",
+    }
+}
+
+/// The name the dialog proposes: `roundtable-<id>.<ext>` for one run whose id is
+/// plain (letters, digits, `_`, `-`), else `roundtable-<n>-runs.<ext>`.
+pub fn file_name(ids: &[String], format: ExportFormat) -> String {
+    let plain = |id: &str| {
+        !id.is_empty()
+            && id.len() <= 64
+            && id
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+    };
+    let stem = match ids {
+        [id] if plain(id) => id.clone(),
+        _ => format!("{}-runs", ids.len()),
+    };
+    format!("roundtable-{stem}.{}", extension(format))
+}
+
+/// Where to write: the user's choice in the save dialog (`None`: cancelled), or
+/// `e2e_dir`/`name` in a test run.
+pub async fn choose_path<R: Runtime>(
+    handle: &AppHandle<R>,
+    e2e_dir: Option<&Path>,
+    name: &str,
+    format: ExportFormat,
+) -> Result<Option<PathBuf>, AppError> {
+    if let Some(dir) = e2e_dir {
+        return Ok(Some(dir.join(name)));
+    }
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    let mut dialog = handle
+        .dialog()
+        .file()
+        .set_title("Export runs")
+        .set_file_name(name)
+        .add_filter(filter_name(format), &[extension(format)]);
+    if let Some(window) = handle.get_webview_window("main") {
+        dialog = dialog.set_parent(&window);
+    }
+    dialog.save_file(move |path| {
+        let _ = tx.send(path);
+    });
+    match rx.await {
+        Ok(Some(path)) => path
+            .into_path()
+            .map(Some)
+            .map_err(|e| AppError::new("io", format!("the save dialog gave no usable path: {e}"))),
+        _ => Ok(None),
+    }
+}
+
+/// Where the user chose, with the format's extension when the name has none.
+fn target(path: &Path, format: ExportFormat) -> PathBuf {
+    match path.extension() {
+        Some(_) => path.to_path_buf(),
+        None => path.with_extension(extension(format)),
+    }
+}
+
+/// Writes the export to `path` (see [`target`]).
 pub fn write(
     app: &App,
     ids: &[String],
     format: ExportFormat,
-    path: &str,
+    path: &Path,
 ) -> Result<ExportDone, AppError> {
-    let path = Path::new(path);
-    if !path.is_absolute() {
-        return Err(AppError::new(
-            "invalid_request",
-            format!("path: {} is not an absolute path", path.display()),
-        ));
-    }
-    let ext = path
-        .extension()
-        .and_then(|e| e.to_str())
-        .unwrap_or("")
-        .to_ascii_lowercase();
-    let allowed = extensions(format);
-    if !allowed.contains(&ext.as_str()) {
-        return Err(AppError::new(
-            "invalid_request",
-            format!(
-                "path: a {format:?} export is a .{} file, not {}",
-                allowed[0],
-                path.display()
-            ),
-        ));
-    }
-    match path.parent() {
-        Some(dir) if dir.is_dir() => {}
-        _ => {
-            return Err(AppError::new(
-                "invalid_request",
-                format!("path: the folder of {} does not exist", path.display()),
-            ));
-        }
-    }
+    let path = target(path, format);
     let text = app.export(ids, format)?;
-    std::fs::write(path, &text)
+    std::fs::write(&path, &text)
         .map_err(|e| AppError::new("io", format!("cannot write {}: {e}", path.display())))?;
     Ok(ExportDone {
         path: path.display().to_string(),
@@ -92,35 +139,43 @@ mod tests {
     }
 
     #[test]
-    fn writes_only_export_documents_into_existing_folders() {
+    fn the_proposed_name_never_carries_a_path() {
+        let one = |id: &str| file_name(&[id.to_string()], ExportFormat::Md);
+        assert_eq!(one("rt_0192abc-d"), "roundtable-rt_0192abc-d.md");
+        for hostile in [
+            "../../.bashrc",
+            "/etc/passwd",
+            "a/b",
+            "..",
+            "",
+            "x\\y",
+            "a b",
+        ] {
+            assert_eq!(one(hostile), "roundtable-1-runs.md", "{hostile:?}");
+        }
+        let two = ["a".to_string(), "b".to_string()];
+        assert_eq!(file_name(&two, ExportFormat::Csv), "roundtable-2-runs.csv");
+    }
+
+    #[test]
+    fn writes_where_chosen_adding_the_extension_when_there_is_none() {
         let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        assert_eq!(
+            target(&d.join("out"), ExportFormat::Json),
+            d.join("out.json")
+        );
+        assert_eq!(
+            target(&d.join("out.txt"), ExportFormat::Md),
+            d.join("out.txt")
+        );
         let app = App::open(AppOptions {
-            home: Some(dir.path().join("home")),
+            home: Some(d.join("home")),
             keychain: Some(Arc::new(NoKeys)),
         })
         .unwrap();
-        let ids = vec!["rt_nope".to_string()];
-        let path = |name: &str| dir.path().join(name).display().to_string();
-        let err = |p: &str, f| write(&app, &ids, f, p).unwrap_err();
-
-        assert!(err("out.md", ExportFormat::Md).message.contains("absolute"));
-        let e = err(&path("out.sh"), ExportFormat::Md);
-        assert_eq!(
-            (e.code, e.message.contains(".md")),
-            ("invalid_request", true)
-        );
-        assert!(
-            err(&path("out.md"), ExportFormat::Json)
-                .message
-                .contains(".json")
-        );
-        assert!(
-            err(&path("missing/out.md"), ExportFormat::Md)
-                .message
-                .contains("does not exist")
-        );
-        // A valid path gets as far as the history, which has no such run.
-        assert_eq!(err(&path("out.MD"), ExportFormat::Md).code, "not_found");
-        assert!(!dir.path().join("out.MD").exists());
+        let err = write(&app, &["rt_nope".into()], ExportFormat::Md, &d.join("x.md"));
+        assert_eq!(err.unwrap_err().code, "not_found");
+        assert!(!d.join("x.md").exists());
     }
 }

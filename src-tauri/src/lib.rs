@@ -15,6 +15,8 @@
 //! regenerates `ui/src/lib/ipc/types/`.
 
 pub mod commands;
+#[cfg(test)]
+mod commands_tests;
 mod export;
 #[cfg(test)]
 mod ipc_types;
@@ -71,51 +73,80 @@ pub fn run() {
             }
             Ok(())
         })
-        .invoke_handler(tauri::generate_handler![
-            commands::app_info,
-            commands::ui_ready,
-            commands::run_roundtable,
-            commands::rerun,
-            commands::resolve_run,
-            commands::cancel_run,
-            commands::list_runs,
-            commands::get_run,
-            commands::delete_run,
-            commands::set_starred,
-            commands::add_tag,
-            commands::remove_tag,
-            commands::history_version,
-            commands::export_runs,
-            commands::list_providers,
-            commands::save_provider,
-            commands::remove_provider,
-            commands::set_key,
-            commands::delete_key,
-            commands::detect_local_servers,
-            commands::get_prefs,
-            commands::save_prefs,
-            commands::local_api_status,
-            commands::start_local_api,
-            commands::stop_local_api,
-            commands::local_api_token,
-        ])
+        .invoke_handler(invoke_handler())
         .run(tauri::generate_context!())
         .expect("the Roundtable window could not start");
+}
+
+/// Every command the window may call.
+pub fn invoke_handler<R: tauri::Runtime>()
+-> impl Fn(tauri::ipc::Invoke<R>) -> bool + Send + Sync + 'static {
+    tauri::generate_handler![
+        commands::app_info,
+        commands::ui_ready,
+        commands::run_roundtable,
+        commands::rerun,
+        commands::resolve_run,
+        commands::cancel_run,
+        commands::list_runs,
+        commands::get_run,
+        commands::delete_run,
+        commands::set_starred,
+        commands::add_tag,
+        commands::remove_tag,
+        commands::history_version,
+        commands::export_runs,
+        commands::list_providers,
+        commands::save_provider,
+        commands::remove_provider,
+        commands::set_key,
+        commands::delete_key,
+        commands::detect_local_servers,
+        commands::get_prefs,
+        commands::save_prefs,
+        commands::local_api_status,
+        commands::start_local_api,
+        commands::stop_local_api,
+        commands::local_api_token,
+    ]
 }
 
 /// Keeps the window on the app: a link in a model's answer never navigates it away.
 fn navigation_guard<R: tauri::Runtime>() -> tauri::plugin::TauriPlugin<R> {
     tauri::plugin::Builder::new("navigation-guard")
-        .on_navigation(|_, url| {
-            let allowed = matches!(url.scheme(), "tauri")
-                || url.host_str() == Some("tauri.localhost")
-                || (cfg!(debug_assertions) && url.host_str() == Some("localhost"));
+        .on_navigation(|webview, url| {
+            // The dev server only in a dev build (without `custom-protocol`).
+            let dev = if tauri::is_dev() {
+                webview.config().build.dev_url.clone()
+            } else {
+                None
+            };
+            let allowed = is_app_url(url, dev.as_ref());
             if !allowed {
                 tracing::warn!(%url, "blocked a navigation away from the app");
             }
             allowed
         })
         .build()
+}
+
+/// Whether `url` is on the app's own origin: `tauri://localhost` (Linux,
+/// macOS) or `http://tauri.localhost` (Windows), exactly (no other scheme, port
+/// or user), or `dev_url`'s origin when given.
+fn is_app_url(url: &tauri::Url, dev_url: Option<&tauri::Url>) -> bool {
+    if !url.username().is_empty() || url.password().is_some() {
+        return false;
+    }
+    let origin = (url.scheme(), url.host_str(), url.port());
+    let own = matches!(
+        origin,
+        ("tauri", Some("localhost"), None) | ("http", Some("tauri.localhost"), None)
+    );
+    own || dev_url.is_some_and(|dev| {
+        url.scheme() == dev.scheme()
+            && url.host_str() == dev.host_str()
+            && url.port_or_known_default() == dev.port_or_known_default()
+    })
 }
 
 /// Emits [`HISTORY_CHANGED`] whenever the history's change counter moves, whoever
@@ -134,4 +165,55 @@ fn watch_history<R: tauri::Runtime>(handle: tauri::AppHandle<R>, app: Arc<roundt
             }
         }
     });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_app_url;
+
+    #[test]
+    fn the_navigation_guard_allows_exactly_the_apps_origins() {
+        let url = |u: &str| tauri::Url::parse(u).unwrap();
+        let dev = url("http://localhost:5173");
+        for ok in [
+            "tauri://localhost",
+            "tauri://localhost/index.html#/history",
+            "http://tauri.localhost/",
+            "http://tauri.localhost/index.html?x=1",
+        ] {
+            assert!(is_app_url(&url(ok), None), "{ok}");
+        }
+        for bad in [
+            "https://tauri.localhost/",
+            "http://tauri.localhost:8080/",
+            "ftp://tauri.localhost/",
+            "ws://tauri.localhost/",
+            "tauri://localhost:1234/",
+            "tauri://evil.example/",
+            "tauri://user@localhost/",
+            "http://user:pw@tauri.localhost/",
+            "http://tauri.localhost.evil.example/",
+            "http://localhost:5173/",
+            "http://localhost/",
+            "https://example.com/",
+            "file:///etc/passwd",
+            "data:text/html,hi",
+            "javascript:alert(1)",
+            "about:blank",
+        ] {
+            assert!(!is_app_url(&url(bad), None), "{bad}");
+        }
+        // A dev build: its dev server's origin too, and no other port or scheme.
+        assert!(is_app_url(
+            &url("http://localhost:5173/src/main.ts"),
+            Some(&dev)
+        ));
+        for bad in [
+            "http://localhost:5174/",
+            "https://localhost:5173/",
+            "http://127.0.0.1:5173/",
+        ] {
+            assert!(!is_app_url(&url(bad), Some(&dev)), "{bad}");
+        }
+    }
 }

@@ -7,6 +7,7 @@ use roundtable_app::{App, AppError, AppOptions};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::future::Future;
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
@@ -22,6 +23,8 @@ pub struct Desktop {
     started: Instant,
     ready: AtomicBool,
     local_api: LocalApi,
+    /// Test runs only: see [`crate::export::E2E_EXPORT_DIR`].
+    e2e_export_dir: Option<PathBuf>,
 }
 
 impl Desktop {
@@ -32,7 +35,14 @@ impl Desktop {
         if let Err(e) = &app {
             tracing::error!(error = %e, "could not open the app");
         }
-        Desktop::with_app(app, started)
+        let mut desktop = Desktop::with_app(app, started);
+        desktop.e2e_export_dir = std::env::var_os(crate::export::E2E_EXPORT_DIR)
+            .filter(|d| !d.is_empty())
+            .map(PathBuf::from);
+        if let Some(dir) = &desktop.e2e_export_dir {
+            tracing::warn!(dir = %dir.display(), "test run: exports go to this folder without the save dialog");
+        }
+        desktop
     }
 
     pub fn with_app(app: Result<Arc<App>, AppError>, started: Instant) -> Desktop {
@@ -42,7 +52,18 @@ impl Desktop {
             started,
             ready: AtomicBool::new(false),
             local_api: LocalApi::default(),
+            e2e_export_dir: None,
         }
+    }
+
+    /// Exports go to `dir` without the save dialog (what the e2e variable does).
+    pub fn with_e2e_export_dir(mut self, dir: PathBuf) -> Desktop {
+        self.e2e_export_dir = Some(dir);
+        self
+    }
+
+    pub fn e2e_export_dir(&self) -> Option<&std::path::Path> {
+        self.e2e_export_dir.as_deref()
     }
 
     pub fn app(&self) -> Result<&Arc<App>, AppError> {
@@ -206,9 +227,6 @@ pub struct AppInfo {
     pub server_port: u16,
     pub default_models: Vec<String>,
     pub default_summary_model: Option<String>,
-    /// Test runs only (`ROUNDTABLE_E2E_EXPORT_DIR`): exports go to this folder
-    /// without the save dialog, which WebDriver cannot drive.
-    pub e2e_export_dir: Option<String>,
 }
 
 impl AppInfo {
@@ -224,9 +242,6 @@ impl AppInfo {
             server_port: config.map(|c| c.server.port).unwrap_or(8787),
             default_models: config.map(|c| c.default_models.clone()).unwrap_or_default(),
             default_summary_model: app.and_then(|a| a.default_summary_model()),
-            e2e_export_dir: std::env::var("ROUNDTABLE_E2E_EXPORT_DIR")
-                .ok()
-                .filter(|d| !d.is_empty()),
         }
     }
 }

@@ -39,7 +39,16 @@ describe("HistoryView", () => {
     await fireEvent.click(screen.getAllByRole("checkbox")[0]);
     await fireEvent.click(screen.getByTestId("export"));
     await waitFor(() => expect(screen.getByTestId("export-notice").textContent).toContain("Exported 1 run"));
-    expect(backend.calls.find((c) => c.method === "exportRuns")?.args).toEqual([["rt_1"], "md", "/tmp/roundtable-rt_1.md"]);
+    // The page names runs and a format, never a path: the shell's dialog chooses.
+    expect(backend.calls.find((c) => c.method === "exportRuns")?.args).toEqual([["rt_1"], "md"]);
+    expect(screen.getByTestId("export-notice").textContent).toContain("/tmp/export.md");
+
+    // A cancelled dialog: no notice, no error.
+    backend.exportTo = null;
+    const before = backend.calls.length;
+    await fireEvent.click(screen.getByTestId("export"));
+    await waitFor(() => expect(backend.calls.length).toBeGreaterThan(before));
+    expect(screen.queryByRole("alert")).toBeNull();
   });
 
   it("filters by tag, from the filter box or a run's tag", async () => {

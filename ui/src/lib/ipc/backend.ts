@@ -41,9 +41,11 @@ export interface Backend {
   setStarred(id: string, starred: boolean): Promise<void>;
   addTag(id: string, tag: string): Promise<void>;
   removeTag(id: string, tag: string): Promise<void>;
-  /** Asks where to save an export (the native save dialog); null when cancelled. */
-  chooseExportPath(defaultName: string, format: ExportFormat): Promise<string | null>;
-  exportRuns(ids: string[], format: ExportFormat, path: string): Promise<ExportDone>;
+  /**
+   * Exports runs as one document where the user chooses in the save dialog,
+   * which the shell opens (the page never names a path); null when cancelled.
+   */
+  exportRuns(ids: string[], format: ExportFormat): Promise<ExportDone | null>;
   providers(): Promise<ProviderStatus[]>;
   setKey(provider: string, key: string): Promise<void>;
   deleteKey(provider: string): Promise<boolean>;

@@ -21,7 +21,7 @@ export class FakeBackend implements Backend {
   }
   async appInfo() {
     this.#record("appInfo");
-    return { version: "0.1.0", home: "/tmp/rt", open_error: null, server_port: 8787, default_models: [], default_summary_model: null, e2e_export_dir: null };
+    return { version: "0.1.0", home: "/tmp/rt", open_error: null, server_port: 8787, default_models: [], default_summary_model: null };
   }
   async uiReady() {
     return 1;
@@ -69,12 +69,11 @@ export class FakeBackend implements Backend {
   async removeTag(id: string, tag: string) {
     this.#record("removeTag", id, tag);
   }
-  async chooseExportPath(name: string) {
-    return `/tmp/${name}`;
-  }
-  async exportRuns(ids: string[], format: string, path: string) {
-    this.#record("exportRuns", ids, format, path);
-    return { path, bytes: 10 };
+  /** Where the "save dialog" answers; null: the user cancelled it. */
+  exportTo: string | null = "/tmp/export";
+  async exportRuns(ids: string[], format: string) {
+    this.#record("exportRuns", ids, format);
+    return this.exportTo === null ? null : { path: `${this.exportTo}.${format}`, bytes: 10 };
   }
   async providers() {
     return this.providerList;

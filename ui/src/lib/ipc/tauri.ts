@@ -1,22 +1,14 @@
 import { Channel, invoke } from "@tauri-apps/api/core";
 import { listen } from "@tauri-apps/api/event";
-import { save } from "@tauri-apps/plugin-dialog";
 import { openUrl } from "@tauri-apps/plugin-opener";
 import type { Backend, OnEvent } from "./backend";
-import type { ExportFormat, RunEvent, RunResult } from "./types";
+import type { RunEvent, RunResult } from "./types";
 
 function channel(onEvent: OnEvent): Channel<RunEvent> {
   const ch = new Channel<RunEvent>();
   ch.onmessage = onEvent;
   return ch;
 }
-
-const FILTERS: Record<ExportFormat, { name: string; extensions: string[] }> = {
-  md: { name: "Markdown", extensions: ["md"] },
-  json: { name: "JSON", extensions: ["json"] },
-  csv: { name: "CSV", extensions: ["csv"] },
-  html: { name: "HTML", extensions: ["html"] },
-};
 
 /** The backend of the desktop window: Tauri commands over roundtable-app. */
 export const tauriBackend: Backend = {
@@ -34,8 +26,7 @@ export const tauriBackend: Backend = {
   setStarred: (id, starred) => invoke("set_starred", { id, starred }),
   addTag: (id, tag) => invoke("add_tag", { id, tag }),
   removeTag: (id, tag) => invoke("remove_tag", { id, tag }),
-  chooseExportPath: (defaultPath, format) => save({ defaultPath, filters: [FILTERS[format]] }),
-  exportRuns: (ids, format, path) => invoke("export_runs", { ids, format, path }),
+  exportRuns: (ids, format) => invoke("export_runs", { ids, format }),
   providers: () => invoke("list_providers"),
   setKey: (provider, key) => invoke("set_key", { provider, key }),
   saveProvider: (provider) => invoke("save_provider", { provider }),

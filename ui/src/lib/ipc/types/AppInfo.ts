@@ -16,9 +16,4 @@ open_error: AppError | null,
 /**
  * The port `roundtable serve` listens on (`[server] port` in config.toml).
  */
-server_port: number, default_models: Array<string>, default_summary_model: string | null, 
-/**
- * Test runs only (`ROUNDTABLE_E2E_EXPORT_DIR`): exports go to this folder
- * without the save dialog, which WebDriver cannot drive.
- */
-e2e_export_dir: string | null, };
+server_port: number, default_models: Array<string>, default_summary_model: string | null, };
