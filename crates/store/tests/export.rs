@@ -345,7 +345,14 @@ fn markdown_export_shows_answers_with_their_figures() {
         "{md}"
     );
     assert!(md.contains("**Error:** timeout after 30 s"));
-    assert!(md.contains("### Resolved answer\n\n**Vec** grows."));
+    assert!(
+        md.contains("### Resolved answer\n\n_By openai/gpt-4.1-mini (ok) — "),
+        "{md}"
+    );
+    assert!(
+        md.contains(" out tokens · $0.0040_\n\n**Vec** grows."),
+        "{md}"
+    );
     assert!(md.find("openai/gpt-4.1 —").unwrap() < md.find("### Resolved answer").unwrap());
 }
 

@@ -1,15 +1,16 @@
 //! One self-contained, script-free HTML page.
 
+use super::facts::{self, Ending, Label};
 use super::{fmt_cost, fmt_duration};
-use crate::StoredRun;
+use crate::{ModelResult, StoredRun};
 use pulldown_cmark::{Event, Options, Parser, Tag, TagEnd};
 use std::fmt::Write as _;
 
 const CSP: &str = "default-src 'none'; style-src 'unsafe-inline'; img-src data:";
 
 const STYLE: &str = r#"
-:root{--bg:#fff;--fg:#1d1f23;--muted:#5b6270;--card:#f6f7f9;--line:#dde1e6;--accent:#2457c5;--bad:#b42318;--code:#eef0f3}
-@media (prefers-color-scheme:dark){:root{--bg:#15171b;--fg:#e4e6ea;--muted:#9aa2af;--card:#1e2127;--line:#333842;--accent:#7aa5ff;--bad:#ff8a7a;--code:#262a31}}
+:root{--bg:#fff;--fg:#1d1f23;--muted:#5b6270;--card:#f6f7f9;--line:#dde1e6;--accent:#2457c5;--bad:#b42318;--ok:#1a7f37;--warn:#9a6700;--code:#eef0f3}
+@media (prefers-color-scheme:dark){:root{--bg:#15171b;--fg:#e4e6ea;--muted:#9aa2af;--card:#1e2127;--line:#333842;--accent:#7aa5ff;--bad:#ff8a7a;--ok:#6fd08c;--warn:#e3b341;--code:#262a31}}
 *{box-sizing:border-box}
 body{margin:0 auto;max-width:1400px;padding:1.5rem;background:var(--bg);color:var(--fg);font:15px/1.55 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif}
 h1{font-size:1.5rem;margin:0 0 .25rem}
@@ -33,6 +34,15 @@ th,td{border:1px solid var(--line);padding:.3rem .6rem;text-align:left}
 td.n,th.n{text-align:right;font-variant-numeric:tabular-nums}
 blockquote{margin:0;padding-left:1rem;border-left:3px solid var(--line);color:var(--muted)}
 .empty{color:var(--muted);font-style:italic}
+.opts,.note{color:var(--muted);font-size:.85rem;margin:0 0 .5rem}
+.note{font-style:italic}
+.marks{margin:0 0 .5rem;font-size:.85rem}
+.badge{display:inline-block;border:1px solid var(--line);border-radius:999px;padding:0 .5rem;font-size:.8rem;font-weight:normal;color:var(--muted)}
+.badge.ok{color:var(--ok);border-color:var(--ok)}
+.badge.bad{color:var(--bad);border-color:var(--bad)}
+.badge.warn{color:var(--warn);border-color:var(--warn)}
+.answer.partial{border-style:dashed}
+tr.won td{font-weight:600}
 "#;
 
 /// The runs as ONE self-contained HTML page: inline CSS only, no script, nothing
@@ -109,89 +119,207 @@ fn write_run(out: &mut String, run: &StoredRun, sanitizer: &ammonia::Builder<'_>
         text_block(out, i);
     }
 
+    let labels = facts::labels(run);
     out.push_str("<h3>Answers</h3>\n<div class=\"answers\">\n");
     if r.model_results.is_empty() {
         out.push_str("<p class=\"empty\">No answer was recorded.</p>\n");
     }
-    for m in &r.model_results {
-        let failed = m.error.is_some();
+    for (m, label) in r.model_results.iter().zip(&labels) {
+        write_answer(out, run, m, label, sanitizer);
+    }
+    out.push_str("</div>\n");
+    write_votes(out, run);
+    write_resolved(out, run, sanitizer);
+    write_table(out, run, &labels);
+    out.push_str("</article>\n");
+}
+
+fn write_answer(
+    out: &mut String,
+    run: &StoredRun,
+    m: &ModelResult,
+    label: &Label,
+    sanitizer: &ammonia::Builder<'_>,
+) {
+    let ending = facts::ending(m);
+    let class = match ending {
+        Ending::Answered => "",
+        Ending::Partial => " failed partial",
+        Ending::Failed => " failed",
+    };
+    let _ = write!(
+        out,
+        "<section class=\"answer{class}\">\n<h4>{}",
+        esc(&label.name)
+    );
+    if let Some(n) = label.sample {
+        let _ = write!(out, " <span class=\"badge\">#{n}</span>");
+    }
+    out.push_str("</h4>\n");
+    if !label.options.is_empty() {
+        let _ = writeln!(
+            out,
+            "<p class=\"opts\">{}</p>",
+            esc(&label.options.join(" · "))
+        );
+    }
+    let mut stats = vec![fmt_duration(m.duration_ms)];
+    stats.extend(facts::tokens(&m.usage, ending != Ending::Failed));
+    stats.push(fmt_cost(m.cost));
+    let _ = writeln!(out, "<p class=\"stats\">{}</p>", esc(&stats.join(" · ")));
+    let mut marks = Vec::new();
+    match facts::ballot(run, m) {
+        Some(Ok(v)) => marks.push(format!("<span class=\"badge\">Vote: {}</span>", esc(&v))),
+        Some(Err(why)) => marks.push(format!(
+            "<span class=\"badge warn\">Vote: none ({why})</span>"
+        )),
+        None => {}
+    }
+    match facts::schema_mark(m) {
+        Some(Ok(())) => marks.push("<span class=\"badge ok\">Schema ✓ valid</span>".to_string()),
+        Some(Err(e)) => marks.push(format!(
+            "<span class=\"badge bad\">Schema ✗ invalid</span> <span class=\"error\">{}</span>",
+            esc(&e)
+        )),
+        None => {}
+    }
+    if !marks.is_empty() {
+        let _ = writeln!(out, "<p class=\"marks\">{}</p>", marks.join(" "));
+    }
+    if let Some(e) = &m.error {
+        let _ = writeln!(out, "<p class=\"error\">Failed: {}</p>", esc(e));
+    }
+    if ending == Ending::Partial {
+        let _ = writeln!(out, "<p class=\"note\">{}</p>", facts::partial_note(m));
+    }
+    if ending != Ending::Failed && !m.data.trim().is_empty() {
+        out.push_str("<div class=\"md\">");
+        markdown_html(out, &m.data, sanitizer);
+        out.push_str("</div>\n");
+    } else if ending == Ending::Answered {
+        out.push_str("<p class=\"empty\">(empty)</p>\n");
+    }
+    out.push_str("</section>\n");
+}
+
+/// The tally of a multiple-choice run: every choice with its votes.
+fn write_votes(out: &mut String, run: &StoredRun) {
+    let Some(votes) = facts::votes(run) else {
+        return;
+    };
+    out.push_str(
+        "<h3>Votes</h3>\n<table class=\"votes\">\n<thead><tr><th>Choice</th>\
+         <th class=\"n\">Votes</th></tr></thead>\n<tbody>\n",
+    );
+    for (choice, n, won) in votes {
+        let (class, mark) = if won {
+            (" class=\"won\"", " <strong>(chosen)</strong>")
+        } else {
+            ("", "")
+        };
+        let _ = writeln!(
+            out,
+            "<tr{class}><td>{}{mark}</td><td class=\"n\">{n}</td></tr>",
+            esc(&choice)
+        );
+    }
+    out.push_str("</tbody>\n</table>\n");
+}
+
+fn write_resolved(out: &mut String, run: &StoredRun, sanitizer: &ammonia::Builder<'_>) {
+    let r = &run.response;
+    out.push_str("<h3>Resolved answer</h3>\n<div class=\"resolved\">");
+    if let Some(f) = facts::summary_figures(run) {
         let _ = write!(
             out,
-            "<section class=\"answer{}\">\n<h4>{}</h4>\n<p class=\"stats\">{} · {} in / {} out tokens · {}</p>\n",
-            if failed { " failed" } else { "" },
-            esc(&m.model),
-            fmt_duration(m.duration_ms),
-            m.usage.input_tokens,
-            m.usage.output_tokens,
-            fmt_cost(m.cost)
+            "<p class=\"stats\">By {} ({}) · {}</p>",
+            esc(&f.model),
+            f.status,
+            esc(&facts::summary_stats(&f))
         );
-        if let Some(e) = &m.error {
-            let _ = writeln!(out, "<p class=\"error\">Failed: {}</p>", esc(e));
-        }
-        if !m.data.trim().is_empty() {
-            out.push_str("<div class=\"md\">");
-            markdown_html(out, &m.data, sanitizer);
-            out.push_str("</div>\n");
-        } else if !failed {
-            out.push_str("<p class=\"empty\">(empty)</p>\n");
-        }
-        out.push_str("</section>\n");
     }
-    out.push_str("</div>\n<h3>Resolved answer</h3>\n<div class=\"resolved\">");
-    match r.data.as_deref() {
-        Some(d) if looks_like_json(d) || run.request.output_schema.is_some() => {
+    if let Some(note) = facts::resolved_note(run) {
+        let _ = write!(out, "<p class=\"note\">Note: {}</p>", esc(&note));
+    }
+    match r.meta.schema_valid {
+        Some(true) => {
+            out.push_str("<p class=\"marks\"><span class=\"badge ok\">Schema ✓ valid</span></p>")
+        }
+        Some(false) => {
+            out.push_str("<p class=\"marks\"><span class=\"badge bad\">Schema ✗ invalid</span></p>")
+        }
+        None => {}
+    }
+    match (facts::no_resolved_answer(run), r.data.as_deref()) {
+        (Some(why), _) => {
+            let class = if r.meta.summary_error.is_some() {
+                "error"
+            } else {
+                "empty"
+            };
+            let _ = write!(
+                out,
+                "<p class=\"{class}\">{}</p>",
+                esc(&facts::none_because(&why))
+            );
+        }
+        (None, Some(d)) if looks_like_json(d) || run.request.output_schema.is_some() => {
             let pretty = serde_json::from_str::<serde_json::Value>(d)
                 .ok()
                 .and_then(|v| serde_json::to_string_pretty(&v).ok())
                 .unwrap_or_else(|| d.to_string());
             let _ = write!(out, "<pre><code>{}</code></pre>", esc(&pretty));
         }
-        Some(d) if !d.trim().is_empty() => {
+        (None, d) => {
             out.push_str("<div class=\"md\">");
-            markdown_html(out, d, sanitizer);
+            markdown_html(out, d.unwrap_or_default(), sanitizer);
             out.push_str("</div>");
         }
-        _ => match &r.meta.summary_error {
-            Some(e) => {
-                let _ = write!(out, "<p class=\"error\">None: {}</p>", esc(e));
-            }
-            None => out.push_str("<p class=\"empty\">None (each answer stands on its own).</p>"),
-        },
     }
     out.push_str("</div>\n");
+}
 
+/// Time, tokens and cost per model, and the summary's.
+fn write_table(out: &mut String, run: &StoredRun, labels: &[Label]) {
+    let r = &run.response;
     out.push_str(
         "<h3>Per model</h3>\n<table>\n<thead><tr><th>Model</th><th>Status</th>\
          <th class=\"n\">Time</th><th class=\"n\">Input tokens</th>\
          <th class=\"n\">Output tokens</th><th class=\"n\">Cost</th></tr></thead>\n<tbody>\n",
     );
-    for m in &r.model_results {
+    for (m, label) in r.model_results.iter().zip(labels) {
         let _ = writeln!(
             out,
             "<tr><td>{}</td><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td>\
              <td class=\"n\">{}</td><td class=\"n\">{}</td></tr>",
-            esc(&m.model),
-            if m.error.is_some() { "failed" } else { "ok" },
+            esc(&label.full()),
+            facts::status_word(m),
             fmt_duration(m.duration_ms),
-            m.usage.input_tokens,
-            m.usage.output_tokens,
+            facts::token_cell(&m.usage, m.usage.input_tokens),
+            facts::token_cell(&m.usage, m.usage.output_tokens),
             fmt_cost(m.cost)
         );
     }
-    if let Some(u) = &r.meta.summary_usage {
+    if let Some(f) = facts::summary_figures(run) {
+        let time = f.approx_ms.map(|ms| format!("~{}", fmt_duration(ms)));
         let _ = writeln!(
             out,
-            "<tr><td>{} (summary)</td><td>ok</td><td class=\"n\"></td><td class=\"n\">{}</td>\
-             <td class=\"n\">{}</td><td class=\"n\"></td></tr>",
-            esc(r.meta.summary_model.as_deref().unwrap_or("summary")),
-            u.input_tokens,
-            u.output_tokens
+            "<tr><td>{} (summary)</td><td>{}</td>\
+             <td class=\"n\" title=\"the run&#39;s time less its slowest model&#39;s\">{}</td>\
+             <td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td></tr>",
+            esc(&f.model),
+            f.status,
+            time.unwrap_or_default(),
+            facts::token_cell(&f.usage, f.usage.input_tokens),
+            facts::token_cell(&f.usage, f.usage.output_tokens),
+            fmt_cost(f.cost)
         );
     }
+    let s = &run.summary;
     let _ = writeln!(
         out,
         "</tbody>\n<tfoot><tr><th colspan=\"2\">Total</th><th class=\"n\">{}</th>\
-         <th class=\"n\"></th><th class=\"n\"></th><th class=\"n\">{}</th></tr></tfoot>\n</table>\n</article>",
+         <th class=\"n\"></th><th class=\"n\"></th><th class=\"n\">{}</th></tr></tfoot>\n</table>",
         s.duration_ms.map(fmt_duration).unwrap_or_default(),
         fmt_cost(s.total_cost)
     );

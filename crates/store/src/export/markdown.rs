@@ -1,10 +1,10 @@
-//! Markdown export, and making untrusted Markdown inert.
+//! Markdown export.
 
+use super::facts::{self, Ending, Label};
+use super::inert::{is_inert, one_line, push_block};
 use super::{fmt_cost, fmt_duration};
 use crate::StoredRun;
-use pulldown_cmark::{CodeBlockKind, Event, Options, Parser, Tag};
 use std::fmt::Write as _;
-use std::ops::Range;
 
 /// The runs as one Markdown document: per run its prompt, each model's answer under
 /// its name with time, tokens and cost (a failed one with its error), then the
@@ -33,23 +33,23 @@ fn write_run(out: &mut String, run: &StoredRun, escape_all: bool) {
     let s = &run.summary;
     let r = &run.response;
     let _ = writeln!(out, "## Run {}\n", one_line(&s.id));
-    let mut facts = vec![
+    let mut lines = vec![
         format!("**Date:** {}", s.created_at),
         format!("**Status:** {}", s.status),
         format!("**Resolution:** {}", s.resolution),
         format!("**Cost:** {}", fmt_cost(s.total_cost)),
     ];
     if let Some(ms) = s.duration_ms {
-        facts.push(format!("**Time:** {}", fmt_duration(ms)));
+        lines.push(format!("**Time:** {}", fmt_duration(ms)));
     }
     if !s.tags.is_empty() {
-        facts.push(format!("**Tags:** {}", one_line(&s.tags.join(", "))));
+        lines.push(format!("**Tags:** {}", one_line(&s.tags.join(", "))));
     }
     if let Some(p) = &s.parent_id {
         let kind = s.parent_kind.map(|k| k.as_str()).unwrap_or("from");
-        facts.push(format!("**{kind}:** {}", one_line(p)));
+        lines.push(format!("**{kind}:** {}", one_line(p)));
     }
-    for f in facts {
+    for f in lines {
         let _ = writeln!(out, "- {f}");
     }
     out.push('\n');
@@ -66,344 +66,137 @@ fn write_run(out: &mut String, run: &StoredRun, escape_all: bool) {
         push_block(out, i);
     }
 
+    let labels = facts::labels(run);
     let _ = writeln!(out, "### Answers\n");
     if r.model_results.is_empty() {
         out.push_str("_No answer was recorded._\n\n");
     }
-    for m in &r.model_results {
+    for (m, label) in r.model_results.iter().zip(&labels) {
+        let ending = facts::ending(m);
         let mut stats = vec![fmt_duration(m.duration_ms)];
-        if m.usage.input_tokens > 0 || m.usage.output_tokens > 0 {
-            stats.push(format!(
-                "{} in / {} out tokens",
-                m.usage.input_tokens, m.usage.output_tokens
-            ));
-        }
+        stats.extend(facts::tokens(&m.usage, ending != Ending::Failed));
         stats.push(fmt_cost(m.cost));
-        let failed = if m.error.is_some() { " (failed)" } else { "" };
+        let status = match ending {
+            Ending::Answered => String::new(),
+            _ => format!(" ({})", facts::status_word(m)),
+        };
         let _ = writeln!(
             out,
-            "#### {}{failed} — {}\n",
-            one_line(&m.model),
+            "#### {}{status} — {}\n",
+            one_line(&label.name_and_sample()),
             stats.join(" · ")
         );
-        if let Some(e) = &m.error {
-            let _ = writeln!(out, "**Error:** {}\n", one_line(e));
+        let mut marks = Vec::new();
+        if !label.options.is_empty() {
+            marks.push(format!(
+                "**Options:** {}",
+                one_line(&label.options.join(", "))
+            ));
         }
-        if !m.data.is_empty() || m.error.is_none() {
+        match facts::ballot(run, m) {
+            Some(Ok(v)) => marks.push(format!("**Vote:** {}", one_line(&v))),
+            Some(Err(why)) => marks.push(format!("**Vote:** none ({why})")),
+            None => {}
+        }
+        match facts::schema_mark(m) {
+            Some(Ok(())) => marks.push("**Schema:** valid".to_string()),
+            Some(Err(e)) => marks.push(format!("**Schema:** invalid: {}", one_line(&e))),
+            None => {}
+        }
+        if let Some(e) = &m.error {
+            marks.push(format!("**Error:** {}", one_line(e)));
+        }
+        if ending == Ending::Partial {
+            marks.push(format!("_{}_", facts::partial_note(m)));
+        }
+        if !marks.is_empty() {
+            out.push_str(&marks.join("\\\n"));
+            out.push_str("\n\n");
+        }
+        if ending != Ending::Failed {
             push_block(out, &m.data);
         }
     }
 
-    let _ = writeln!(out, "### Resolved answer\n");
-    match r.data.as_deref() {
-        Some(d) => push_block(out, d),
-        None => {
-            let why = r.meta.summary_error.as_deref().map(one_line);
-            match why {
-                Some(e) => {
-                    let _ = writeln!(out, "_None: {e}_\n");
-                }
-                None => out.push_str("_None (each answer stands on its own)._\n\n"),
-            }
+    if let Some(votes) = facts::votes(run) {
+        let _ = writeln!(out, "### Votes\n");
+        for (choice, n, won) in votes {
+            let won = if won { " **(chosen)**" } else { "" };
+            let _ = writeln!(out, "- {}: {n}{won}", one_line(&choice));
         }
+        out.push('\n');
     }
+
+    let _ = writeln!(out, "### Resolved answer\n");
+    if let Some(f) = facts::summary_figures(run) {
+        let _ = writeln!(
+            out,
+            "_By {} ({}) — {}_\n",
+            one_line(&f.model),
+            f.status,
+            facts::summary_stats(&f)
+        );
+    }
+    if let Some(note) = facts::resolved_note(run) {
+        let _ = writeln!(out, "_Note: {}_\n", one_line(&note));
+    }
+    if run.response.meta.schema_valid == Some(false) {
+        out.push_str("**Schema:** invalid\n\n");
+    } else if run.response.meta.schema_valid == Some(true) {
+        out.push_str("**Schema:** valid\n\n");
+    }
+    match facts::no_resolved_answer(run) {
+        Some(why) => {
+            let _ = writeln!(out, "_{}_\n", one_line(&facts::none_because(&why)));
+        }
+        None => push_block(out, r.data.as_deref().unwrap_or_default()),
+    }
+    per_model_table(out, run, &labels);
     out.push_str("---\n\n");
 }
 
-/// A block of untrusted Markdown, made inert, followed by a blank line.
-/// It always starts a line after a blank one, so it parses as it did alone.
-fn push_block(out: &mut String, text: &str, escape_all: bool) {
-    if text.trim().is_empty() {
-        out.push_str("_(empty)_\n\n");
+/// Time, tokens and cost per model, and the summary's, as a table.
+fn per_model_table(out: &mut String, run: &StoredRun, labels: &[Label]) {
+    let r = &run.response;
+    if r.model_results.is_empty() {
         return;
     }
-    let inert = if escape_all {
-        let mut s = String::new();
-        escape_into(&mut s, text);
-        s.replace('`', "\\`")
-            .replace('~', "\\~")
-            .replace("![", "\\![")
-    } else {
-        inert_markdown(text)
-    };
-    out.push_str(inert.trim_end());
-    out.push_str("\n\n");
-}
-
-/// Untrusted text on one line, inert (for headings and list items).
-fn one_line(text: &str) -> String {
-    let flat: String = text
-        .chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
-        .collect();
-    let mut out = String::new();
-    escape_into(&mut out, &flat);
-    out.replace('`', "\\`").replace("![", "\\![")
-}
-
-fn md_options() -> Options {
-    Options::ENABLE_TABLES | Options::ENABLE_STRIKETHROUGH | Options::ENABLE_TASKLISTS
-}
-
-/// Make untrusted Markdown inert while keeping its formatting: outside code spans
-/// and code blocks, `&`, `<` and `>` become entities (so no raw HTML, autolink or
-/// entity trick survives) and `javascript:`/`vbscript:`/`data:` URL schemes are
-/// broken with a zero-width space; code is kept verbatim (it renders as text).
-/// A fenced code block left open at the end is closed, so it cannot swallow what
-/// follows in the document.
-pub(crate) fn inert_markdown(src: &str) -> String {
-    let mut code: Vec<Range<usize>> = Vec::new();
-    let mut bangs: Vec<usize> = Vec::new();
-    for (event, range) in Parser::new_ext(src, md_options()).into_offset_iter() {
-        match event {
-            Event::Code(_) | Event::Start(Tag::CodeBlock(_)) => code.push(range),
-            Event::Start(Tag::Image { .. }) if src[range.start..].starts_with('!') => {
-                bangs.push(range.start)
-            }
-            _ => {}
-        }
-    }
-    // Code block ranges contain the spans inside them; keep the outermost, in order.
-    code.sort_by_key(|r| (r.start, std::cmp::Reverse(r.end)));
-    bangs.sort_unstable();
-    let mut out = String::with_capacity(src.len() + src.len() / 8);
-    let mut pos = 0;
-    for r in code {
-        if r.start < pos {
-            continue;
-        }
-        escape_text(&mut out, src, pos..r.start, &bangs);
-        out.push_str(&src[r.clone()]);
-        pos = r.end;
-    }
-    escape_text(&mut out, src, pos..src.len(), &bangs);
-    if !is_inert(&out) {
-        // Escaping changed how the text parses (e.g. a backtick freed from an HTML
-        // attribute now opens a code span elsewhere): escape everything instead.
-        out.clear();
-        escape_into(&mut out, src);
-    }
-    if let Some(fence) = open_fence(&out) {
-        if !out.ends_with('\n') {
-            out.push('\n');
-        }
-        out.push_str(&fence);
-        out.push('\n');
-    }
-    out
-}
-
-/// Escape `src[range]` as text; the `!` of an image (at the offsets in `bangs`)
-/// is escaped too, so it is a plain link that loads nothing.
-fn escape_text(out: &mut String, src: &str, range: Range<usize>, bangs: &[usize]) {
-    let mut pos = range.start;
-    for &b in bangs.iter().filter(|&&b| range.contains(&b)) {
-        escape_into(out, &src[pos..b]);
-        out.push_str("\\!");
-        pos = b + 1;
-    }
-    escape_into(out, &src[pos..range.end]);
-}
-
-/// No raw HTML, no image (it would be fetched) and no link to a script URL scheme.
-fn is_inert(md: &str) -> bool {
-    Parser::new_ext(md, md_options()).all(|event| match event {
-        Event::Html(_) | Event::InlineHtml(_) | Event::Start(Tag::Image { .. }) => false,
-        Event::Start(Tag::Link { dest_url, .. }) => !is_script_url(&dest_url),
-        _ => true,
-    })
-}
-
-/// Whether a browser would take `url` for a `javascript:`, `vbscript:` or `data:`
-/// URL (it drops whitespace and control characters in the scheme).
-pub(crate) fn is_script_url(url: &str) -> bool {
-    let scheme: String = url
-        .chars()
-        .filter(|c| !c.is_whitespace() && !c.is_control())
-        .take_while(|&c| c != ':')
-        .collect::<String>()
-        .to_ascii_lowercase();
-    url.contains(':') && matches!(scheme.as_str(), "javascript" | "vbscript" | "data")
-}
-
-/// Escape HTML-significant characters and defang script URL schemes.
-fn escape_into(out: &mut String, text: &str) {
-    let start = out.len();
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            c => out.push(c),
-        }
-    }
-    let escaped = defang_schemes(&out[start..]);
-    if let Some(d) = escaped {
-        out.truncate(start);
-        out.push_str(&d);
-    }
-}
-
-/// Insert a zero-width space after `javascript`, `vbscript` or `data` where they
-/// begin a URL scheme (`javascript:`, also `javascript\:`), so no renderer makes a
-/// live link of them. `None` when there is nothing to change.
-fn defang_schemes(text: &str) -> Option<String> {
-    const SCHEMES: [&str; 3] = ["javascript", "vbscript", "data"];
-    let lower = text.to_ascii_lowercase();
-    let bytes = lower.as_bytes();
-    let mut cuts: Vec<usize> = Vec::new();
-    for scheme in SCHEMES {
-        let mut from = 0;
-        while let Some(i) = lower[from..].find(scheme) {
-            let at = from + i;
-            let end = at + scheme.len();
-            from = end;
-            let boundary = at == 0 || !bytes[at - 1].is_ascii_alphanumeric();
-            let rest = &bytes[end..];
-            let colon = rest.first() == Some(&b':')
-                || (rest.first() == Some(&b'\\') && rest.get(1) == Some(&b':'));
-            if boundary && colon {
-                cuts.push(end);
-            }
-        }
-    }
-    if cuts.is_empty() {
-        return None;
-    }
-    cuts.sort_unstable();
-    let mut out = String::with_capacity(text.len() + cuts.len() * 3);
-    let mut pos = 0;
-    for c in cuts {
-        out.push_str(&text[pos..c]);
-        out.push('\u{200B}');
-        pos = c;
-    }
-    out.push_str(&text[pos..]);
-    Some(out)
-}
-
-/// When `md` ends inside a top-level fenced code block, the fence that closes it.
-fn open_fence(md: &str) -> Option<String> {
-    let mut depth = 0usize;
-    let mut open = None;
-    for (event, range) in Parser::new_ext(md, md_options()).into_offset_iter() {
-        match event {
-            Event::Start(tag) => {
-                if depth == 0
-                    && let Tag::CodeBlock(CodeBlockKind::Fenced(_)) = tag
-                {
-                    open = unclosed_fence(&md[range]);
-                }
-                depth += 1;
-            }
-            Event::End(_) => depth = depth.saturating_sub(1),
-            _ => {}
-        }
-    }
-    open
-}
-
-fn unclosed_fence(block: &str) -> Option<String> {
-    let mut lines = block.trim_end_matches(['\n', '\r']).lines();
-    let first = lines.next()?.trim_start();
-    let ch = first.chars().next()?;
-    if ch != '`' && ch != '~' {
-        return None;
-    }
-    let n = first.chars().take_while(|&c| c == ch).count();
-    let closed = lines.next_back().is_some_and(|last| {
-        let last = last.trim();
-        last.chars().count() >= n && last.chars().all(|c| c == ch)
-    });
-    if closed {
-        None
-    } else {
-        Some(std::iter::repeat_n(ch, n).collect())
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn rendered(md: &str) -> String {
-        let mut html = String::new();
-        pulldown_cmark::html::push_html(&mut html, Parser::new_ext(md, md_options()));
-        html
-    }
-
-    #[test]
-    fn html_outside_code_is_escaped() {
-        let md = inert_markdown("Hi <script>alert(1)</script> & <b>bold</b>");
-        assert_eq!(
-            md,
-            "Hi &lt;script&gt;alert(1)&lt;/script&gt; &amp; &lt;b&gt;bold&lt;/b&gt;"
-        );
-        assert!(!rendered(&md).contains("<script"));
-    }
-
-    #[test]
-    fn code_is_kept_verbatim() {
-        let src =
-            "Use `Vec<T>` here:\n\n```rust\nlet v: Vec<u8> = a && b;\n```\n\n    <indented>\n";
-        let md = inert_markdown(src);
-        assert_eq!(md, src);
-        let html = rendered(&md);
-        assert!(html.contains("Vec&lt;T&gt;"));
-        assert!(!html.contains("<indented>"));
-    }
-
-    #[test]
-    fn schemes_are_defanged() {
-        let md = inert_markdown("[x](javascript:alert(1)) [y](JavaScript\\:alert(1)) metadata: ok");
-        let html = rendered(&md);
-        assert!(
-            !html.to_lowercase().contains("href=\"javascript:"),
-            "{html}"
-        );
-        assert!(md.contains("metadata: ok"));
-    }
-
-    #[test]
-    fn a_backtick_freed_by_escaping_cannot_expose_html() {
-        let src = "<a title=\"`\">x</a> then `<img src=x onerror=alert(1)>` end";
-        let md = inert_markdown(src);
-        let html = rendered(&md);
-        assert!(!html.contains("<img"), "{html}");
-        assert!(!html.contains("<a "), "{html}");
-    }
-
-    #[test]
-    fn images_become_links() {
-        let md = inert_markdown("see ![pixel](https://evil.example/t.png) and `![code](x)`");
-        assert_eq!(
-            md,
-            "see \\![pixel](https://evil.example/t.png) and `![code](x)`"
-        );
-        let html = rendered(&md);
-        assert!(!html.contains("<img"), "{html}");
-        assert!(
-            html.contains("<a href=\"https://evil.example/t.png\">pixel</a>"),
-            "{html}"
+    let cell = |s: &str| one_line(s).replace('|', "\\|");
+    out.push_str(
+        "### Per model\n\n| Model | Status | Time | Input tokens | Output tokens | Cost |\n",
+    );
+    out.push_str("| --- | --- | --- | --- | --- | --- |\n");
+    for (m, label) in r.model_results.iter().zip(labels) {
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} | {} | {} | {} |",
+            cell(&label.full()),
+            facts::status_word(m),
+            fmt_duration(m.duration_ms),
+            facts::token_cell(&m.usage, m.usage.input_tokens),
+            facts::token_cell(&m.usage, m.usage.output_tokens),
+            fmt_cost(m.cost)
         );
     }
-
-    #[test]
-    fn script_urls() {
-        assert!(is_script_url("javascript:alert(1)"));
-        assert!(is_script_url(" Java\tScript:x"));
-        assert!(is_script_url("data:text/html,x"));
-        assert!(!is_script_url("https://example.com/javascript:"));
-        assert!(!is_script_url("javascript"));
+    if let Some(f) = facts::summary_figures(run) {
+        let _ = writeln!(
+            out,
+            "| {} (summary) | {} | {} | {} | {} | {} |",
+            cell(&f.model),
+            f.status,
+            f.approx_ms
+                .map(|ms| format!("~{}", fmt_duration(ms)))
+                .unwrap_or_default(),
+            facts::token_cell(&f.usage, f.usage.input_tokens),
+            facts::token_cell(&f.usage, f.usage.output_tokens),
+            fmt_cost(f.cost)
+        );
     }
-
-    #[test]
-    fn an_open_fence_is_closed() {
-        let md = inert_markdown("text\n\n```\n<script>x");
-        assert!(md.ends_with("\n```\n"), "{md:?}");
-        let doc = format!("{md}\n## After\n");
-        assert!(rendered(&doc).contains("<h2>After</h2>"));
-        assert_eq!(inert_markdown("```\nok\n```"), "```\nok\n```");
-        assert_eq!(inert_markdown("~~~~\nok\n~~~"), "~~~~\nok\n~~~\n~~~~\n");
-    }
+    let s = &run.summary;
+    let _ = writeln!(
+        out,
+        "| **Total** | | {} | | | {} |\n",
+        s.duration_ms.map(fmt_duration).unwrap_or_default(),
+        fmt_cost(s.total_cost)
+    );
 }

@@ -7,7 +7,9 @@
 //! CSV export guards cells against formula injection.
 
 mod csv_export;
+mod facts;
 mod html;
+mod inert;
 mod json;
 mod markdown;
 
