@@ -490,3 +490,31 @@ fn a_summary_written_by_a_fallback_model_carries_a_note_not_a_failure() {
     assert!(md.contains(&format!("_Note: {why}_\n\nParis.")), "{md}");
     assert!(!md.contains("No resolved answer"));
 }
+
+#[test]
+fn a_model_that_waited_for_a_slot_shows_its_wait_and_the_summary_time_allows_for_it() {
+    let r = req(vec![spec("local/m"), spec("local/m")], Resolution::Summary);
+    let mut results = vec![answer(0, "local/m", "x"), answer(1, "local/m", "y")];
+    // One slot: the second waited for the first (900 ms), then took 910 ms.
+    results[1].queued_ms = Some(900);
+    let mut resp = resp(&r, results, Some("ok"));
+    resp.meta.total_duration_ms = 2500;
+    let (html, md) = exports(&stored(&r, &resp, RunStatus::Completed));
+    assert!(
+        html.contains("<p class=\"stats\">910 ms (after 900 ms queued) · "),
+        "{html}"
+    );
+    assert!(
+        md.contains("#### local/m #2 — 910 ms (after 900 ms queued) · "),
+        "{md}"
+    );
+    assert!(
+        md.contains("| local/m #2 | ok | 910 ms (after 900 ms queued) |"),
+        "{md}"
+    );
+    // 2500 ms in all, less the 1810 ms the second model took from the start.
+    assert!(
+        md.contains("| openai/judge (summary) | ok | ~690 ms |"),
+        "{md}"
+    );
+}

@@ -99,6 +99,19 @@ pub(crate) fn options(spec: &ModelSpec) -> Vec<String> {
     out
 }
 
+/// A model's time: `900 ms`, or `900 ms (after 2.1 s queued)` when it waited for
+/// a free slot of its provider before its call started.
+pub(crate) fn time(m: &ModelResult) -> String {
+    match m.queued_ms.filter(|&q| q > 0) {
+        Some(q) => format!(
+            "{} (after {} queued)",
+            fmt_duration(m.duration_ms),
+            fmt_duration(q)
+        ),
+        None => fmt_duration(m.duration_ms),
+    }
+}
+
 /// Whether token counts are estimates (the server reported none), as marked in
 /// `usage.extra`.
 fn estimated(u: &Usage) -> bool {
@@ -214,7 +227,8 @@ pub(crate) struct SummaryFigures {
     pub usage: Usage,
     /// The run's cost less every model's: what the consolidation cost.
     pub cost: f64,
-    /// The run's time less its slowest model's: about how long the consolidation
+    /// The run's time less its slowest model's (its wait for a slot included):
+    /// about how long the consolidation
     /// took (it starts once every model has answered); `None` when that says
     /// nothing (the figures of an imported run need not add up).
     pub approx_ms: Option<u64>,
@@ -230,7 +244,11 @@ pub(crate) fn summary_figures(run: &StoredRun) -> Option<SummaryFigures> {
     let total = Some(r.meta.total_duration_ms)
         .filter(|&ms| ms > 0)
         .or(run.summary.duration_ms);
-    let slowest = r.model_results.iter().map(|m| m.duration_ms).max();
+    let slowest = r
+        .model_results
+        .iter()
+        .map(|m| m.queued_ms.unwrap_or(0) + m.duration_ms)
+        .max();
     let wrote = r.data.as_deref().is_some_and(|d| !d.trim().is_empty());
     Some(SummaryFigures {
         model: r

@@ -163,7 +163,7 @@ fn write_answer(
             esc(&label.options.join(" · "))
         );
     }
-    let mut stats = vec![fmt_duration(m.duration_ms)];
+    let mut stats = vec![facts::time(m)];
     stats.extend(facts::tokens(&m.usage, ending != Ending::Failed));
     stats.push(fmt_cost(m.cost));
     let _ = writeln!(out, "<p class=\"stats\">{}</p>", esc(&stats.join(" · ")));
@@ -294,7 +294,7 @@ fn write_table(out: &mut String, run: &StoredRun, labels: &[Label]) {
              <td class=\"n\">{}</td><td class=\"n\">{}</td></tr>",
             esc(&label.full()),
             facts::status_word(m),
-            fmt_duration(m.duration_ms),
+            facts::time(m),
             facts::token_cell(&m.usage, m.usage.input_tokens),
             facts::token_cell(&m.usage, m.usage.output_tokens),
             fmt_cost(m.cost)

@@ -73,7 +73,7 @@ fn write_run(out: &mut String, run: &StoredRun, escape_all: bool) {
     }
     for (m, label) in r.model_results.iter().zip(&labels) {
         let ending = facts::ending(m);
-        let mut stats = vec![fmt_duration(m.duration_ms)];
+        let mut stats = vec![facts::time(m)];
         stats.extend(facts::tokens(&m.usage, ending != Ending::Failed));
         stats.push(fmt_cost(m.cost));
         let status = match ending {
@@ -172,7 +172,7 @@ fn per_model_table(out: &mut String, run: &StoredRun, labels: &[Label]) {
             "| {} | {} | {} | {} | {} | {} |",
             cell(&label.full()),
             facts::status_word(m),
-            fmt_duration(m.duration_ms),
+            facts::time(m),
             facts::token_cell(&m.usage, m.usage.input_tokens),
             facts::token_cell(&m.usage, m.usage.output_tokens),
             fmt_cost(m.cost)
