@@ -87,7 +87,12 @@ pub fn seconds(ms: u64) -> String {
 }
 
 fn tokens(r: &ModelResult) -> String {
-    format!("{}→{} tok", r.usage.input_tokens, r.usage.output_tokens)
+    // "~" marks counts estimated from the text: the provider reported none.
+    let about = if r.usage.is_estimated() { "~" } else { "" };
+    format!(
+        "{about}{}→{about}{} tok",
+        r.usage.input_tokens, r.usage.output_tokens
+    )
 }
 
 /// The live progress of a run, fed by its events.

@@ -147,7 +147,34 @@ fn is_zero(n: &u64) -> bool {
     *n == 0
 }
 
+/// The key of [`Usage::extra`] set to `true` when the counts are an estimate:
+/// the provider reported no usage (local servers often do not when streaming).
+pub const USAGE_ESTIMATED: &str = "estimated";
+
 impl Usage {
+    /// Counts estimated from the text sent and received (about four characters
+    /// a token), marked as such.
+    pub fn estimated(input: &[&str], output: &[&str]) -> Usage {
+        let tokens = |parts: &[&str]| {
+            let chars: usize = parts.iter().map(|p| p.chars().count()).sum();
+            chars.div_ceil(4) as u64
+        };
+        let mut usage = Usage {
+            input_tokens: tokens(input),
+            output_tokens: tokens(output),
+            ..Usage::default()
+        };
+        usage
+            .extra
+            .insert(USAGE_ESTIMATED.into(), Value::Bool(true));
+        usage
+    }
+
+    /// Whether the counts are an estimate rather than the provider's.
+    pub fn is_estimated(&self) -> bool {
+        self.extra.get(USAGE_ESTIMATED) == Some(&Value::Bool(true))
+    }
+
     pub fn add(&mut self, other: &Usage) {
         self.input_tokens += other.input_tokens;
         self.output_tokens += other.output_tokens;

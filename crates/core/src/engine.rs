@@ -757,7 +757,10 @@ impl Engine {
             }
         };
         match outcome {
-            Ok(c) => self.finish_completion(c, provider, provider_id, model_id, price, attempts),
+            Ok(c) => {
+                let c = with_usage(c, &chat);
+                self.finish_completion(c, provider, provider_id, model_id, price, attempts)
+            }
             Err(error) => Attempted {
                 // A failed call keeps what had arrived of its last attempt, as a
                 // cancelled one does: a server that died mid-answer, or an answer
@@ -816,6 +819,32 @@ impl Engine {
             attempts,
         }
     }
+}
+
+/// The completion with usage: the provider's, or, when it reported none (or
+/// no output for an answer it gave), an estimate marked as one. Never a false 0.
+fn with_usage(mut c: Completion, call: &ChatCall) -> Completion {
+    let reported = c
+        .usage
+        .as_ref()
+        .is_some_and(|u| u.output_tokens > 0 || (c.text.is_empty() && c.thinking.is_empty()));
+    if !reported {
+        let input = [call.instructions.unwrap_or_default(), call.input];
+        let estimate = Usage::estimated(&input, &[&c.text, &c.thinking]);
+        c.usage = Some(match c.usage.take() {
+            // Keep what the provider did say (its input count, cache reads).
+            Some(mut u) => {
+                u.output_tokens = estimate.output_tokens;
+                if u.input_tokens == 0 {
+                    u.input_tokens = estimate.input_tokens;
+                }
+                u.extra.extend(estimate.extra);
+                u
+            }
+            None => estimate,
+        });
+    }
+    c
 }
 
 fn timeout_message(timeout: Duration, attempts: u32) -> String {

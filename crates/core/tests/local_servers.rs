@@ -111,3 +111,48 @@ async fn the_servers_own_slot_count_is_used() {
         assert_eq!(r.queued_ms, None, "#{} waited", r.index);
     }
 }
+
+#[tokio::test]
+async fn a_server_that_reports_no_usage_gets_estimated_tokens_never_a_false_zero() {
+    let fake = FakeProvider::start(Script::new().default_behavior(
+        Behavior::answer("Rayleigh scattering of sunlight by the air.").no_stream_usage(),
+    ))
+    .await
+    .unwrap();
+    let out = local_engine(&fake, None)
+        .run(
+            RoundtableRequest {
+                resolution: Some(Resolution::Fast),
+                ..request("Why is the sky blue?", &["local/smollm2"])
+            },
+            None,
+            CancellationToken::new(),
+        )
+        .await
+        .unwrap();
+    let usage = &out.response.model_results[0].usage;
+    assert!(usage.is_estimated(), "{usage:?}");
+    // 43 characters out, 20 in: about four a token.
+    assert_eq!((usage.input_tokens, usage.output_tokens), (5, 11));
+}
+
+#[tokio::test]
+async fn usage_the_server_reports_is_not_marked_estimated() {
+    let fake = FakeProvider::start(Script::new().default_behavior(Behavior::answer("Blue.")))
+        .await
+        .unwrap();
+    let out = local_engine(&fake, None)
+        .run(
+            RoundtableRequest {
+                resolution: Some(Resolution::Fast),
+                ..request("Why is the sky blue?", &["local/smollm2"])
+            },
+            None,
+            CancellationToken::new(),
+        )
+        .await
+        .unwrap();
+    let usage = &out.response.model_results[0].usage;
+    assert!(!usage.is_estimated());
+    assert!(usage.output_tokens > 0);
+}

@@ -124,6 +124,10 @@ pub struct Behavior {
     /// Reported token usage. `None`: estimated, see [`FakeUsage`].
     #[serde(skip_serializing_if = "Option::is_none")]
     pub usage: Option<FakeUsage>,
+    /// OpenAI streams: ignore `stream_options.include_usage` and send no usage,
+    /// as llama-cpp-python's server does.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub no_stream_usage: bool,
     /// Call `n` (0-based, counted per model name) gets `faults[n]`; calls past the
     /// end succeed.
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -139,6 +143,7 @@ impl Default for Behavior {
             chunk_delay_ms: 0,
             chunks: 4,
             usage: None,
+            no_stream_usage: false,
             faults: Vec::new(),
         }
     }
@@ -191,6 +196,12 @@ impl Behavior {
     /// Fixed token usage to report.
     pub fn usage(mut self, usage: FakeUsage) -> Self {
         self.usage = Some(usage);
+        self
+    }
+
+    /// Sends no usage in OpenAI streams, whatever the client asks.
+    pub fn no_stream_usage(mut self) -> Self {
+        self.no_stream_usage = true;
         self
     }
 

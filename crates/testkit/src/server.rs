@@ -502,7 +502,7 @@ fn success(call: &Call, behavior: &Behavior, fault: &Fault, seq: u64) -> Respons
     if call.stream {
         let (frames, malformed, content_type) = match call.format {
             Format::OpenAi => (
-                openai::stream(&reply, call.include_usage),
+                openai::stream(&reply, call.include_usage && !behavior.no_stream_usage),
                 openai::MALFORMED,
                 SSE,
             ),

@@ -79,4 +79,12 @@ describe("ModelCard", () => {
     expect(screen.getByTestId("card-body").textContent).toContain("Rayleigh scat");
     expect(screen.getByTestId("card-error").textContent).toContain("broke off");
   });
+
+  it("marks tokens the server did not report as estimates", () => {
+    const { run } = setup();
+    const usage = { input_tokens: 5, output_tokens: 142, extra: { estimated: true } };
+    run.apply({ type: "model_finished", result: result(0, "fake/a", "Blue.", { usage }) });
+    flushSync();
+    expect(screen.getByTestId("card-tokens").textContent).toBe("~5 in · ~142 out");
+  });
 });
