@@ -6,7 +6,7 @@ use common::*;
 use roundtable_store::export::{
     import_json, import_runs_json, to_csv, to_html, to_json, to_markdown,
 };
-use roundtable_store::{ListQuery, RunStatus, Store, StoredRun};
+use roundtable_store::{ListQuery, Resolution, RunStatus, Store, StoredRun};
 
 const XSS: &[&str] = &[
     "<script>alert(1)</script>",
@@ -43,8 +43,26 @@ fn xss_runs() -> Vec<StoredRun> {
         let id = format!("rt_xss{i:02}");
         let mut req = request(payload, &["evil/<script>alert(1)</script>", "ok/model"]);
         req.instructions = Some(payload.to_string());
+        // Everything the window shows beside the answers carries the payload too:
+        // options, schema errors, a fallback summary's note, choices and votes.
+        req.models[0].reasoning = Some(payload.to_string());
+        if i % 2 == 1 {
+            req.resolution = Some(Resolution::MultipleChoice);
+            req.choices = Some(vec![payload.to_string(), "ok".into()]);
+        }
         let mut resp = response(&id, &req, &[payload, "fine **answer**"], Some(payload));
         resp.model_results[1].error = Some(payload.to_string());
+        resp.model_results[0].schema_valid = Some(false);
+        resp.model_results[0].schema_error = Some(payload.to_string());
+        resp.meta.summary_error = Some(payload.to_string());
+        if i % 2 == 1 {
+            resp.model_results[0].vote = Some(payload.to_string());
+            resp.meta.votes = Some(
+                [(payload.to_string(), 1), ("ok".to_string(), 0)]
+                    .into_iter()
+                    .collect(),
+            );
+        }
         store
             .import_response(Some(&req), &resp, RunStatus::Completed, Some(i as i64))
             .unwrap();
