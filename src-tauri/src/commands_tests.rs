@@ -52,17 +52,17 @@ impl SecretStore for GatedKeychain {
     }
 }
 
-/// Calls `cmd` from another thread, the way the main thread receives IPC; the
-/// call itself must return within a second. Returns the response, waited for
-/// once `release` has run.
-fn call_while_held(
-    webview: &tauri::WebviewWindow<MockRuntime>,
-    cmd: &str,
-    args: Value,
-    release: impl FnOnce(),
-) -> Result<Value, Value> {
-    let (response_tx, response_rx) = mpsc::channel();
-    let (returned_tx, returned_rx) = mpsc::channel();
+/// A call on its way: whether `on_message` returned, and the response.
+struct Pending {
+    cmd: String,
+    returned: mpsc::Receiver<()>,
+    response: mpsc::Receiver<InvokeResponse>,
+}
+
+/// Sends `cmd` from a thread of its own, as the main thread receives IPC.
+fn send(webview: &tauri::WebviewWindow<MockRuntime>, cmd: &str, args: Value) -> Pending {
+    let (response_tx, response) = mpsc::channel();
+    let (returned_tx, returned) = mpsc::channel();
     let request = InvokeRequest {
         cmd: cmd.into(),
         callback: CallbackFn(0),
@@ -82,25 +82,57 @@ fn call_while_held(
         );
         let _ = returned_tx.send(());
     });
-    let start = Instant::now();
-    let returned = returned_rx.recv_timeout(Duration::from_secs(1));
-    release();
-    assert!(
-        returned.is_ok(),
-        "`{cmd}` held the calling thread for {:?}: it must be async and do its work off the main thread",
-        start.elapsed()
-    );
-    match response_rx
-        .recv_timeout(Duration::from_secs(20))
-        .expect("a response")
-    {
-        InvokeResponse::Ok(body) => Ok(body.deserialize::<Value>().unwrap()),
-        InvokeResponse::Err(e) => Err(e.0),
+    Pending {
+        cmd: cmd.into(),
+        returned,
+        response,
     }
 }
 
+/// Sends every call while what they need is held; each `on_message` must
+/// return within a second all the same. Then `release` runs, and the responses
+/// are collected.
+fn call_while_held(
+    webview: &tauri::WebviewWindow<MockRuntime>,
+    calls: Vec<(&str, Value)>,
+    release: impl FnOnce(),
+) -> Vec<(String, Result<Value, Value>)> {
+    let pending: Vec<Pending> = calls
+        .into_iter()
+        .map(|(cmd, args)| send(webview, cmd, args))
+        .collect();
+    let deadline = Instant::now() + Duration::from_secs(1);
+    let held: Vec<&str> = pending
+        .iter()
+        .filter(|p| {
+            let left = deadline.saturating_duration_since(Instant::now());
+            p.returned.recv_timeout(left).is_err()
+        })
+        .map(|p| p.cmd.as_str())
+        .collect();
+    release();
+    assert!(
+        held.is_empty(),
+        "{held:?} held the calling thread: a command touching the keychain, the history or a file must be async and do that work off the main thread"
+    );
+    pending
+        .iter()
+        .map(|p| {
+            let response = match p
+                .response
+                .recv_timeout(Duration::from_secs(20))
+                .unwrap_or_else(|_| panic!("no response to {}", p.cmd))
+            {
+                InvokeResponse::Ok(body) => Ok(body.deserialize::<Value>().unwrap()),
+                InvokeResponse::Err(e) => Err(e.0),
+            };
+            (p.cmd.clone(), response)
+        })
+        .collect()
+}
+
 #[test]
-fn commands_touching_the_keychain_or_the_history_do_not_hold_the_main_thread() {
+fn commands_touching_the_keychain_the_history_or_a_file_do_not_hold_the_main_thread() {
     let home = tempfile::tempdir().unwrap();
     let gate = Arc::new(Gate::default());
     let app = App::open(AppOptions {
@@ -108,7 +140,8 @@ fn commands_touching_the_keychain_or_the_history_do_not_hold_the_main_thread() {
         keychain: Some(Arc::new(GatedKeychain(gate.clone()))),
     })
     .unwrap();
-    let desktop = Desktop::with_app(Ok(Arc::new(app)), Instant::now());
+    let desktop = Desktop::with_app(Ok(Arc::new(app)), Instant::now())
+        .with_e2e_export_dir(home.path().to_path_buf());
     let tauri_app = tauri::test::mock_builder()
         .manage(desktop)
         .invoke_handler(crate::invoke_handler())
@@ -119,32 +152,71 @@ fn commands_touching_the_keychain_or_the_history_do_not_hold_the_main_thread() {
         .unwrap();
 
     // The keychain waits (a locked keychain asking for its password).
-    for (cmd, args) in [
+    gate.set(true);
+    let keychain = vec![
         (
             "set_key",
             json!({"provider": "openai", "key": "sk-test-0123456789"}),
         ),
         ("delete_key", json!({"provider": "openai"})),
         ("list_providers", json!({})),
-    ] {
-        gate.set(true);
-        let response = call_while_held(&webview, cmd, args, || gate.set(false));
+    ];
+    for (cmd, response) in call_while_held(&webview, keychain, || gate.set(false)) {
         assert!(response.is_ok(), "{cmd}: {response:?}");
     }
 
-    // The history is busy: another process holds its write lock.
-    for (cmd, args) in [
-        ("delete_run", json!({"id": "rt_x"})),
+    // The history is busy: another process holds its write lock, and a write of
+    // this window waits for it, holding the app's own handle on the history.
+    let db = rusqlite::Connection::open(home.path().join("history.db")).unwrap();
+    db.execute_batch("BEGIN IMMEDIATE").unwrap();
+    let first = send(&webview, "delete_run", json!({"id": "rt_x"}));
+    std::thread::sleep(Duration::from_millis(300));
+    let history = vec![
         ("set_starred", json!({"id": "rt_x", "starred": true})),
         ("add_tag", json!({"id": "rt_x", "tag": "t"})),
         ("remove_tag", json!({"id": "rt_x", "tag": "t"})),
-    ] {
-        let db = rusqlite::Connection::open(home.path().join("history.db")).unwrap();
-        db.execute_batch("BEGIN IMMEDIATE").unwrap();
-        let response = call_while_held(&webview, cmd, args, || {
-            db.execute_batch("ROLLBACK").unwrap();
-        });
-        let code = response.unwrap_err()["code"].clone();
-        assert_eq!(code, "not_found", "{cmd}");
+        ("list_runs", json!({"query": {}})),
+        ("get_run", json!({"id": "rt_x"})),
+        ("history_version", json!({})),
+        ("export_runs", json!({"ids": ["rt_x"], "format": "md"})),
+    ];
+    let responses = call_while_held(&webview, history, || {
+        db.execute_batch("ROLLBACK").unwrap();
+    });
+    assert!(first.returned.recv_timeout(Duration::from_secs(1)).is_ok());
+    for (cmd, response) in responses {
+        match cmd.as_str() {
+            "list_runs" | "history_version" => assert!(response.is_ok(), "{cmd}: {response:?}"),
+            _ => assert_eq!(response.unwrap_err()["code"], "not_found", "{cmd}"),
+        }
     }
+
+    // config.toml is a pipe nobody writes to yet: reading it waits.
+    let config = home.path().join("config.toml");
+    let _ = std::fs::remove_file(&config);
+    let made = std::process::Command::new("mkfifo").arg(&config).status();
+    assert!(made.is_ok_and(|s| s.success()), "mkfifo");
+    let files = vec![
+        ("get_prefs", json!({})),
+        ("remove_provider", json!({"id": "mine"})),
+    ];
+    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let responses = call_while_held(&webview, files, || {
+        // A writer that opens and closes at once, until every reader has its
+        // (empty) file: opened read-write, a pipe never blocks on Linux.
+        let (stop, config) = (stop.clone(), config.clone());
+        std::thread::spawn(move || {
+            while !stop.load(std::sync::atomic::Ordering::SeqCst) {
+                drop(
+                    std::fs::OpenOptions::new()
+                        .read(true)
+                        .write(true)
+                        .open(&config),
+                );
+                std::thread::sleep(Duration::from_millis(20));
+            }
+        });
+    });
+    stop.store(true, std::sync::atomic::Ordering::SeqCst);
+    assert_eq!(responses.len(), 2);
 }
