@@ -12,6 +12,11 @@
 //! stream = true                # optional, default true
 //! json_mode_only = false       # optional: the server knows JSON mode but not JSON Schema
 //! local = true                 # optional: no key needed, free (default: a loopback base_url)
+//! max_concurrency = 1          # optional: calls at once, the rest wait their turn (default:
+//!                              # none for a remote API; a local server's own word, else 1)
+//!
+//! [limits]
+//! max_answer_bytes = 8388608   # the most of one answer read from a provider (8 MiB)
 //!
 //! [server]
 //! port = 8787                  # `roundtable serve`, and the local API started by the desktop app
@@ -46,6 +51,23 @@ pub struct Config {
     pub server: ServerConfig,
     #[serde(default)]
     pub desktop: DesktopConfig,
+    #[serde(default)]
+    pub limits: LimitsConfig,
+}
+
+/// `[limits]`: how much of a provider's answer is read.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LimitsConfig {
+    pub max_answer_bytes: usize,
+}
+
+impl Default for LimitsConfig {
+    fn default() -> Self {
+        LimitsConfig {
+            max_answer_bytes: roundtable_core::providers::client::DEFAULT_MAX_ANSWER_BYTES,
+        }
+    }
 }
 
 /// The desktop app's theme.
@@ -95,6 +117,8 @@ pub struct ProviderEntry {
     pub json_mode_only: Option<bool>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub local: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_concurrency: Option<usize>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -231,6 +255,9 @@ pub struct ResolvedProvider {
     pub headers: BTreeMap<String, String>,
     pub stream: bool,
     pub local: bool,
+    /// Calls at once, as configured; `None`: the engine's default (see
+    /// `roundtable_core::slots`).
+    pub max_concurrency: Option<usize>,
     pub builtin: bool,
 }
 
@@ -296,6 +323,9 @@ impl Config {
         if self.server.port == 0 {
             return Err("server.port: must be between 1 and 65535".into());
         }
+        if self.limits.max_answer_bytes < 1024 {
+            return Err("limits.max_answer_bytes: must be at least 1024".into());
+        }
         let ids: Vec<&str> = BUILTINS
             .iter()
             .map(|b| b.id)
@@ -304,6 +334,11 @@ impl Config {
         for (id, entry) in &self.providers {
             check_provider_id(id, ids.iter().copied())
                 .map_err(|message| format!("providers.{id}: {message}"))?;
+            if entry.max_concurrency == Some(0) {
+                return Err(format!(
+                    "providers.{id}.max_concurrency: must be at least 1 (leave it out for the default)"
+                ));
+            }
             if builtin(id).is_none() {
                 if entry.format.is_none() {
                     return Err(format!(
@@ -343,6 +378,7 @@ impl Config {
                     format: entry.format.unwrap_or(b.format),
                     dialect: dialect_for(b.dialect, &entry),
                     local: entry.local.unwrap_or(b.local),
+                    max_concurrency: entry.max_concurrency,
                     base_url,
                     headers: entry.headers,
                     stream: entry.stream.unwrap_or(true),
@@ -361,6 +397,7 @@ impl Config {
                 format: entry.format.unwrap_or(WireFormat::Openai),
                 dialect: dialect_for(Dialect::Compatible, entry),
                 local: entry.local.unwrap_or_else(|| is_loopback_url(&base_url)),
+                max_concurrency: entry.max_concurrency,
                 base_url,
                 headers: entry.headers.clone(),
                 stream: entry.stream.unwrap_or(true),
@@ -455,5 +492,24 @@ mod tests {
         assert!(is_loopback_url("http://[::1]:8080"));
         assert!(!is_loopback_url("https://api.openai.com/v1"));
         assert!(!is_loopback_url("http://10.0.0.1:80"));
+    }
+
+    #[test]
+    fn concurrency_and_answer_limits_are_read_and_checked() {
+        let c = Config::parse(
+            "[providers.ollama]\nmax_concurrency = 2\n[limits]\nmax_answer_bytes = 65536\n",
+        )
+        .unwrap();
+        let ollama = c
+            .providers()
+            .into_iter()
+            .find(|p| p.id == "ollama")
+            .unwrap();
+        assert_eq!(ollama.max_concurrency, Some(2));
+        assert_eq!(c.limits.max_answer_bytes, 65536);
+        let e = Config::parse("[providers.ollama]\nmax_concurrency = 0\n").unwrap_err();
+        assert!(e.contains("providers.ollama.max_concurrency"), "{e}");
+        let e = Config::parse("[limits]\nmax_answer_bytes = 10\n").unwrap_err();
+        assert!(e.contains("limits.max_answer_bytes"), "{e}");
     }
 }

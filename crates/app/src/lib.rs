@@ -10,6 +10,7 @@ pub mod api_token;
 pub mod config;
 pub mod config_file;
 pub mod keys;
+pub mod local_servers;
 pub mod prefs;
 mod provider_id;
 mod recorder;
@@ -18,6 +19,7 @@ use config::{Config, ResolvedProvider};
 use keys::{KeySource, KeychainError, OsKeychain, SecretStore};
 use recorder::Recorder;
 use roundtable_core::engine::PreparedRun;
+use roundtable_core::providers::client::Limits;
 use roundtable_core::validate::split_model_name;
 use roundtable_core::{
     ApiKey, Engine, PriceTable, ProviderConfig, ProviderKey, Resolution, RoundtableRequest,
@@ -193,7 +195,7 @@ fn engine_providers(list: &[ResolvedProvider]) -> Vec<ProviderConfig> {
             headers: p.headers.clone().into_iter().collect(),
             stream: p.stream,
             local: p.local,
-            max_concurrency: None,
+            max_concurrency: p.max_concurrency,
         })
         .collect()
 }
@@ -232,7 +234,9 @@ impl App {
         let config = Config::load(&home.join("config.toml"))?;
         let prices = Self::load_prices(&home, &config)?;
         let list = config.providers();
-        let engine = Engine::new(engine_providers(&list), prices);
+        let engine = Engine::new(engine_providers(&list), prices).with_limits(Limits {
+            max_answer_bytes: config.limits.max_answer_bytes,
+        });
         let default_summary_model = config.default_summary_model.clone();
         let store = Store::open(&home.join("history.db"))?;
         let recovered = store.recover_interrupted()?;

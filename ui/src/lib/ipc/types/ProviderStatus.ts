@@ -23,4 +23,9 @@ keychain_error: string | null, id: string, name: string, format: WireFormat, bas
  * Extra request headers. Their values may be credentials (a gateway's
  * `Authorization`), so only their names are ever serialised.
  */
-header_names: Array<string>, stream: boolean, local: boolean, builtin: boolean, };
+header_names: Array<string>, stream: boolean, local: boolean, 
+/**
+ * Calls at once, as configured; `None`: the engine's default (see
+ * `roundtable_core::slots`).
+ */
+max_concurrency: number | null, builtin: boolean, };
