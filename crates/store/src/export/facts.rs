@@ -112,14 +112,6 @@ pub(crate) fn time(m: &ModelResult) -> String {
     }
 }
 
-/// Whether token counts are estimates (the server reported none), as marked in
-/// `usage.extra`.
-fn estimated(u: &Usage) -> bool {
-    u.extra
-        .iter()
-        .any(|(k, v)| k.contains("estimate") && !matches!(v, serde_json::Value::Bool(false)))
-}
-
 /// `120 in / 300 out tokens` (`~120 in / ~300 out tokens` when estimated);
 /// `tokens not reported` when both are 0 although something was said (a 0 there
 /// would be false); `None` when nothing was said and nothing counted.
@@ -127,7 +119,7 @@ pub(crate) fn tokens(u: &Usage, said_something: bool) -> Option<String> {
     if u.input_tokens == 0 && u.output_tokens == 0 {
         return said_something.then(|| "tokens not reported".to_string());
     }
-    let t = if estimated(u) { "~" } else { "" };
+    let t = if u.is_estimated() { "~" } else { "" };
     Some(format!(
         "{t}{} in / {t}{} out tokens",
         u.input_tokens, u.output_tokens
@@ -138,7 +130,7 @@ pub(crate) fn tokens(u: &Usage, said_something: bool) -> Option<String> {
 pub(crate) fn token_cell(u: &Usage, n: u64) -> String {
     if u.input_tokens == 0 && u.output_tokens == 0 {
         "—".to_string()
-    } else if estimated(u) {
+    } else if u.is_estimated() {
         format!("~{n}")
     } else {
         n.to_string()
