@@ -5,7 +5,7 @@ import { FakeBackend } from "../lib/ipc/fake";
 import type { ProviderStatus } from "../lib/ipc/backend";
 
 function provider(id: string, extra: Partial<ProviderStatus> = {}): ProviderStatus {
-  return { id, name: id, format: "openai", base_url: "https://x/v1", dialect: "native", header_names: [], stream: true, local: false, builtin: true, key_source: "missing", key_env: null, key_hint: null, keychain_error: null, ...extra };
+  return { id, name: id, format: "openai", base_url: "https://x/v1", dialect: "native", header_names: [], stream: true, local: false, max_concurrency: null, builtin: true, key_source: "missing", key_env: null, key_hint: null, keychain_error: null, ...extra };
 }
 
 describe("App", () => {

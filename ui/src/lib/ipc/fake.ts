@@ -88,7 +88,7 @@ export class FakeBackend implements Backend {
   async saveProvider(p: CustomProvider) {
     this.#record("saveProvider", p);
     if (!/^[\w-]+$/.test(p.id)) throw { code: "invalid_request", message: "a provider id is letters, digits, '-' and '_'", field: "id" };
-    const entry: ProviderStatus = { id: p.id, name: p.id, format: p.format, base_url: p.base_url, dialect: "compatible", header_names: [], stream: true, local: false, builtin: false, key_source: "missing", key_env: null, key_hint: null, keychain_error: null };
+    const entry: ProviderStatus = { id: p.id, name: p.id, format: p.format, base_url: p.base_url, dialect: "compatible", header_names: [], stream: true, local: false, max_concurrency: null, builtin: false, key_source: "missing", key_env: null, key_hint: null, keychain_error: null };
     this.providerList = [...this.providerList.filter((x) => x.id !== p.id), entry];
   }
   async removeProvider(id: string) {
