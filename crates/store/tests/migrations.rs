@@ -87,17 +87,29 @@ fn insert_runs(conn: &Connection, k: usize) {
         )
         .unwrap();
     }
-    assert!(k < 3, "extend insert_runs for schema {k}");
+    if k >= 3 {
+        // A build with search indexed each run as it wrote it.
+        conn.execute_batch(
+            "INSERT OR REPLACE INTO runs_fts (rowid, input, instructions, answers, resolved) \
+             SELECT r.seq, r.input, r.instructions, \
+                    (SELECT group_concat(m.data, char(10)) FROM model_results m \
+                      WHERE m.run_id = r.id), r.data \
+             FROM runs r",
+        )
+        .unwrap();
+    }
+    // Schema 4 (queued_ms) adds nothing a run of its time must hold.
+    assert!(k < 5, "extend insert_runs for schema {k}");
 }
 
 #[test]
 fn the_latest_schema_is_what_this_test_knows() {
     assert_eq!(
         MIGRATIONS.len(),
-        3,
+        4,
         "add the new schema to insert_runs and check_runs"
     );
-    assert_eq!(SCHEMA_VERSION, 3);
+    assert_eq!(SCHEMA_VERSION, 4);
     for (i, m) in MIGRATIONS.iter().enumerate() {
         assert!(m.name.starts_with(&format!("{:04}_", i + 1)), "{}", m.name);
     }
@@ -132,6 +144,14 @@ fn every_earlier_schema_migrates_with_its_data() {
             "Merge sort; quicksort is not stable."
         );
         assert_eq!(old.response.meta.total_duration_ms, 1840);
+        // Answers recorded before queued_ms existed did not wait.
+        assert!(
+            old.response
+                .model_results
+                .iter()
+                .all(|r| r.queued_ms.is_none()),
+            "schema {k}"
+        );
         assert_eq!(old.summary.starred, k >= 2, "schema {k}");
         assert_eq!(old.summary.tags.is_empty(), k < 2, "schema {k}");
 
@@ -214,7 +234,7 @@ fn a_newer_schema_is_refused() {
             err,
             Error::SchemaTooNew {
                 found: 99,
-                supported: 3
+                supported: 4
             }
         ),
         "{err}"
