@@ -95,6 +95,21 @@ pub enum KeychainError {
     Other(String),
 }
 
+impl KeychainError {
+    /// What went wrong, without the advice about provider keys in
+    /// `<PROVIDER>_API_KEY` variables: for a secret that is not a provider key
+    /// (the local API's token).
+    pub fn cause(&self) -> String {
+        match self {
+            KeychainError::Unavailable(e) => format!("the OS keychain is not available ({e})"),
+            KeychainError::Locked(e) => {
+                format!("the OS keychain is locked or refused access ({e})")
+            }
+            KeychainError::Other(e) => format!("the OS keychain failed: {e}"),
+        }
+    }
+}
+
 /// Where keys are kept. The OS keychain in the product; an in-memory one in
 /// tests of other parts.
 pub trait SecretStore: Send + Sync {

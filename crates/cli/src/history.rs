@@ -1,10 +1,10 @@
 //! `roundtable history …`, `rerun`, `resolve`, `export` and `import`.
 
 use crate::run::drive;
-use crate::{Failure, render};
+use crate::{Failure, listing, render};
 use clap::{Args, Subcommand};
-use roundtable_app::core::Resolution;
-use roundtable_app::store::ListQuery;
+use roundtable_app::core::{ModelSpec, Resolution, RunStatus};
+use roundtable_app::store::{ListQuery, RunSummary};
 use roundtable_app::{App, ExportFormat, Reresolve};
 use std::path::PathBuf;
 
@@ -101,10 +101,11 @@ pub fn history(app: &App, cmd: HistoryCommand) -> Result<(), Failure> {
             filters,
             json,
         } => {
-            render::runs(
+            listing::runs(
                 &app.list_runs(&filters.query(limit)?)?,
                 json,
                 "No runs yet: start one with `roundtable run`.",
+                |r| answered(app, r),
             );
         }
         HistoryCommand::Search {
@@ -113,10 +114,11 @@ pub fn history(app: &App, cmd: HistoryCommand) -> Result<(), Failure> {
             filters,
             json,
         } => {
-            render::runs(
+            listing::runs(
                 &app.search_runs(&query, &filters.query(limit)?)?,
                 json,
                 "No run matches.",
+                |r| answered(app, r),
             );
         }
         HistoryCommand::Show { id, json } => {
@@ -145,8 +147,29 @@ pub fn history(app: &App, cmd: HistoryCommand) -> Result<(), Failure> {
     Ok(())
 }
 
+/// How many of a completed run's panel answered, of how many.
+fn answered(app: &App, r: &RunSummary) -> Option<(usize, usize)> {
+    if r.status != RunStatus::Completed {
+        return None;
+    }
+    let results = app.get_run(&r.id).ok()?.response.model_results;
+    Some((
+        results.iter().filter(|m| m.succeeded()).count(),
+        results.len(),
+    ))
+}
+
+/// The panel of a stored run, to label its models (none when it is not found:
+/// the command itself then says so).
+fn panel_of(app: &App, id: &str) -> Vec<ModelSpec> {
+    app.get_run(id)
+        .map(|r| r.request.models)
+        .unwrap_or_default()
+}
+
 pub async fn rerun(app: &App, id: String, json: bool) -> Result<(), Failure> {
-    drive(json, |tx, cancel| app.rerun(&id, Some(tx), cancel)).await
+    let panel = panel_of(app, &id);
+    drive(json, panel, |tx, cancel| app.rerun(&id, Some(tx), cancel)).await
 }
 
 #[derive(Debug, Args)]
@@ -175,7 +198,8 @@ pub async fn resolve(app: &App, args: ResolveArgs) -> Result<(), Failure> {
         summary_model: args.summary_model,
         choices: (!args.choices.is_empty()).then_some(args.choices),
     };
-    drive(args.json, |tx, cancel| {
+    let panel = panel_of(app, &args.id);
+    drive(args.json, panel, |tx, cancel| {
         app.resolve(&args.id, how, Some(tx), cancel)
     })
     .await

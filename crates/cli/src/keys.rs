@@ -1,6 +1,6 @@
 //! `roundtable keys …`: API keys in the OS keychain.
 
-use crate::{Failure, render};
+use crate::{Failure, listing};
 use clap::Subcommand;
 use roundtable_app::App;
 use std::io::{IsTerminal, Read};
@@ -46,7 +46,7 @@ pub fn keys(app: &App, cmd: KeysCommand) -> Result<(), Failure> {
             app.set_key(&provider, &key)?;
             eprintln!("stored the {provider} key in the OS keychain");
         }
-        KeysCommand::List { json } => render::providers(&app.providers(), json),
+        KeysCommand::List { json } => listing::providers(&app.providers(), None, json),
         KeysCommand::Delete { provider } => {
             if app.delete_key(&provider)? {
                 eprintln!("deleted the {provider} key from the OS keychain");

@@ -4,6 +4,7 @@
 
 mod history;
 mod keys;
+mod listing;
 mod render;
 mod run;
 mod serve;
@@ -63,7 +64,8 @@ enum Command {
     Keys(keys::KeysCommand),
     /// Serve the local HTTP API (the hosted roundtable contract) on this machine
     Serve(serve::ServeArgs),
-    /// List the configured providers and where each one's key comes from
+    /// List the configured providers, where each one's key comes from, and
+    /// whether each local server is running (with its models)
     Providers {
         /// Print JSON
         #[arg(long)]
@@ -129,7 +131,9 @@ async fn dispatch(cli: Cli) -> Result<(), Failure> {
         Command::Keys(cmd) => keys::keys(&app, cmd),
         Command::Serve(args) => serve::serve(app, args).await,
         Command::Providers { json } => {
-            render::providers(&app.providers(), json);
+            let list = app.providers();
+            let servers = roundtable_app::local_servers::detect(&list).await;
+            listing::providers(&list, Some(&servers), json);
             Ok(())
         }
     }

@@ -10,10 +10,11 @@
 
 use console::{Style, style};
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
-use roundtable_app::ProviderStatus;
-use roundtable_app::core::{ModelResult, Resolution, RoundtableResponse, RunEvent, RunStatus};
-use roundtable_app::keys::KeySource;
-use roundtable_app::store::{RunSummary, StoredRun};
+use roundtable_app::core::{
+    ModelResult, ModelSpec, Resolution, RoundtableResponse, RunEvent, RunStatus,
+};
+use roundtable_app::store::StoredRun;
+use roundtable_app::store::export::{Label, model_labels};
 use std::borrow::Cow;
 use std::io::IsTerminal;
 use std::time::Duration;
@@ -95,13 +96,29 @@ fn tokens(r: &ModelResult) -> String {
     )
 }
 
+/// How each model of `panel` is named, as the window's cards name it: `#2` when
+/// it appears more than once, and its options (`temperature 0.2`, …).
+fn panel_labels(panel: &[ModelSpec]) -> Vec<Label> {
+    let slots: Vec<ModelResult> = panel
+        .iter()
+        .enumerate()
+        .map(|(index, s)| ModelResult {
+            index,
+            model: s.name.clone(),
+            ..Default::default()
+        })
+        .collect();
+    model_labels(panel, &slots)
+}
+
 /// The live progress of a run, fed by its events.
 pub struct Progress {
     task: tokio::task::JoinHandle<()>,
 }
 
 impl Progress {
-    pub fn spawn(mut rx: UnboundedReceiver<RunEvent>) -> Progress {
+    pub fn spawn(mut rx: UnboundedReceiver<RunEvent>, panel: &[ModelSpec]) -> Progress {
+        let labels = panel_labels(panel);
         let task = tokio::spawn(async move {
             let multi = MultiProgress::with_draw_target(ProgressDrawTarget::stderr_with_hz(12));
             let running =
@@ -113,9 +130,16 @@ impl Progress {
             while let Some(event) = rx.recv().await {
                 match event {
                     RunEvent::RunStarted { models, .. } => {
-                        let width = models.iter().map(|m| m.chars().count()).max().unwrap_or(0);
-                        for m in models {
-                            let m = clean(&m);
+                        let names: Vec<String> = models
+                            .iter()
+                            .enumerate()
+                            .map(|(i, m)| match labels.get(i).filter(|l| &l.name == m) {
+                                Some(l) => clean(&l.full()).into_owned(),
+                                None => clean(m).into_owned(),
+                            })
+                            .collect();
+                        let width = names.iter().map(|m| m.chars().count()).max().unwrap_or(0);
+                        for m in names {
                             let bar = multi.add(ProgressBar::new_spinner());
                             bar.set_style(running.clone());
                             bar.set_prefix(format!("{m:width$}"));
@@ -242,9 +266,11 @@ fn rule(title: &str, s: &Style) {
 }
 
 /// A finished run, for people.
-pub fn response(r: &RoundtableResponse, status: RunStatus) {
+/// `panel` is the request's models, for each one's `#n` and options.
+pub fn response(r: &RoundtableResponse, panel: &[ModelSpec], status: RunStatus) {
     let heading = Style::new().bold().cyan();
-    for m in &r.model_results {
+    let labels = model_labels(panel, &r.model_results);
+    for (m, label) in r.model_results.iter().zip(&labels) {
         let mut facts = vec![seconds(m.duration_ms), tokens(m), cost(m.cost)];
         if let Some(a) = m.attempts.filter(|&a| a > 1) {
             facts.push(format!("{a} attempts"));
@@ -260,7 +286,7 @@ pub fn response(r: &RoundtableResponse, status: RunStatus) {
             });
         }
         rule(
-            &format!("{} · {}", clean(&m.model), facts.join(" · ")),
+            &format!("{} · {}", clean(&label.full()), facts.join(" · ")),
             &heading,
         );
         if let Some(e) = &m.error {
@@ -340,82 +366,6 @@ pub fn response(r: &RoundtableResponse, status: RunStatus) {
     println!("\n{}", style(line).dim());
 }
 
-pub fn providers(list: &[ProviderStatus], json: bool) {
-    if json {
-        println!(
-            "{}",
-            serde_json::to_string_pretty(list).expect("serialises")
-        );
-        return;
-    }
-    for p in list {
-        let key = match p.key_source {
-            KeySource::Keychain => {
-                format!(
-                    "key in keychain {}",
-                    clean(p.key_hint.as_deref().unwrap_or(""))
-                )
-            }
-            KeySource::Environment => format!(
-                "key from ${} {}",
-                p.key_env.as_deref().unwrap_or(""),
-                clean(p.key_hint.as_deref().unwrap_or(""))
-            ),
-            KeySource::NotNeeded => "local, no key needed".into(),
-            KeySource::Missing => style("no key").yellow().to_string(),
-        };
-        println!(
-            "{:<12} {:<10} {:<48} {}",
-            style(&p.provider.id).bold(),
-            format!("{:?}", p.provider.format).to_lowercase(),
-            clean(&p.provider.base_url),
-            key.trim_end()
-        );
-    }
-    if let Some(e) = list.iter().find_map(|p| p.keychain_error.as_deref()) {
-        println!("\n{}", style(format!("note: {}", clean(e))).yellow());
-    }
-}
-
-/// A list of runs, one line each (or JSON, exact); `empty` when there is none.
-pub fn runs(runs: &[RunSummary], json: bool, empty: &str) {
-    if json {
-        println!(
-            "{}",
-            serde_json::to_string_pretty(runs).expect("serialises")
-        );
-        return;
-    }
-    if runs.is_empty() {
-        eprintln!("{empty}");
-        return;
-    }
-    for r in runs {
-        let star = if r.starred { "★ " } else { "" };
-        let input: String = r.input.chars().take(60).collect();
-        let ellipsis = if r.input.chars().count() > 60 {
-            "…"
-        } else {
-            ""
-        };
-        println!(
-            "{}  {}  {:<11} {}{}{}  {}",
-            style(clean(&r.id)).cyan(),
-            clean(&r.created_at.chars().take(16).collect::<String>()),
-            r.status.to_string(),
-            star,
-            clean(&input.replace('\n', " ")),
-            ellipsis,
-            style(format!(
-                "{} models · {}",
-                r.models.len(),
-                cost(r.total_cost)
-            ))
-            .dim()
-        );
-    }
-}
-
 /// A stored run: its prompt, when and how it ran, then as [`response`].
 pub fn stored_run(run: &StoredRun) {
     println!("{}", style(clean(&run.summary.input)).bold());
@@ -429,7 +379,7 @@ pub fn stored_run(run: &StoredRun) {
         ))
         .dim()
     );
-    response(&run.response, run.summary.status);
+    response(&run.response, &run.request.models, run.summary.status);
 }
 
 /// An export written to stdout: exact into a pipe or a file, [`clean`] on a

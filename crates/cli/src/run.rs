@@ -177,14 +177,46 @@ pub async fn run(app: App, args: RunArgs) -> Result<(), Failure> {
             return Err(f);
         }
     };
-    drive(args.json, |tx, cancel| app.run(request, Some(tx), cancel)).await
+    let panel = request.models.clone();
+    drive(args.json, panel, |tx, cancel| async {
+        app.run(request, Some(tx), cancel)
+            .await
+            .map_err(|e| args.name_the_flag(e))
+    })
+    .await
+}
+
+impl RunArgs {
+    /// A refused value that came from a flag is named by the flag the user
+    /// typed (`--temperature`), not by the request field it filled
+    /// (`models[0].temperature`); the JSON error keeps the field.
+    fn name_the_flag(&self, mut e: AppError) -> AppError {
+        let Some(field) = e.field.as_deref() else {
+            return e;
+        };
+        let leaf = field.rsplit('.').next().unwrap_or(field);
+        let flag = match leaf {
+            "temperature" if self.temperature.is_some() => "--temperature",
+            "max_tokens" if self.max_tokens.is_some() => "--max-tokens",
+            "reasoning" if self.reasoning.is_some() => "--reasoning",
+            "max_retries" if self.max_retries.is_some() => "--max-retries",
+            "timeout_ms" if self.timeout_ms.is_some() => "--timeout-ms",
+            _ => return e,
+        };
+        if let Some(rest) = e.message.strip_prefix(field) {
+            e.message = format!("{flag}{rest}");
+        }
+        e
+    }
 }
 
 /// Runs something that produces a run (a new run, a re-run, a re-resolution)
 /// with live progress (or none with `--json`), Ctrl-C to cancel, then prints the
-/// outcome and turns it into the exit status.
+/// outcome and turns it into the exit status. `panel` (the request's models)
+/// labels the models with their options and `#n`.
 pub async fn drive<F>(
     json: bool,
+    panel: Vec<ModelSpec>,
     start: impl FnOnce(UnboundedSender<RunEvent>, CancellationToken) -> F,
 ) -> Result<(), Failure>
 where
@@ -193,7 +225,7 @@ where
     let cancel = CancellationToken::new();
     spawn_interrupt_handler(cancel.clone());
     let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
-    let progress = (!json).then(|| Progress::spawn(rx));
+    let progress = (!json).then(|| Progress::spawn(rx, &panel));
     let outcome = start(tx, cancel).await;
     if let Some(p) = progress {
         p.finish().await;
@@ -213,7 +245,7 @@ where
             serde_json::to_string_pretty(&outcome.response).expect("a response serialises")
         );
     } else {
-        render::response(&outcome.response, outcome.status);
+        render::response(&outcome.response, &panel, outcome.status);
     }
     match outcome.status {
         RunStatus::Completed => Ok(()),

@@ -95,17 +95,18 @@ async fn an_invalid_request_names_the_field_and_calls_no_provider() {
             ],
             "choices",
         ),
+        // A value from a flag is named by the flag typed, not the request field.
         (
             vec!["run", "Hi", "-m", "fake/a", "--max-retries", "9"],
-            "max_retries",
+            "--max-retries: ",
         ),
         (
             vec!["run", "Hi", "-m", "fake/a", "--timeout-ms", "999999"],
-            "timeout_ms",
+            "--timeout-ms: ",
         ),
         (
             vec!["run", "Hi", "-m", "fake/a", "--temperature", "3"],
-            "models[0].temperature",
+            "--temperature: 3 is outside 0 to 2",
         ),
     ] {
         let out = run(home.cmd(&args)).await;

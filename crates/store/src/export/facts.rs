@@ -10,8 +10,10 @@ use super::{fmt_cost, fmt_duration};
 use crate::StoredRun;
 use crate::{ModelResult, ModelSpec, Resolution, RunStatus, Usage};
 
-/// How the window names a model of the panel.
-pub(crate) struct Label {
+/// How the window names a model of the panel (the CLI too, through
+/// [`model_labels`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Label {
     /// `provider/model`.
     pub name: String,
     /// `Some(n)` when the same model appears more than once: shown as `#n`.
@@ -45,8 +47,11 @@ impl Label {
 /// matching spec (a run imported without its request), the results themselves
 /// are counted.
 pub(crate) fn labels(run: &StoredRun) -> Vec<Label> {
-    let specs = &run.request.models;
-    let results = &run.response.model_results;
+    model_labels(&run.request.models, &run.response.model_results)
+}
+
+/// [`labels`] from a request's model specs and the results.
+pub fn model_labels(specs: &[ModelSpec], results: &[ModelResult]) -> Vec<Label> {
     results
         .iter()
         .enumerate()

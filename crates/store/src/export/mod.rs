@@ -14,6 +14,7 @@ mod json;
 mod markdown;
 
 pub use csv_export::to_csv;
+pub use facts::{Label, model_labels};
 pub use html::to_html;
 pub use json::{import_json, import_runs_json, to_json};
 pub use markdown::to_markdown;

@@ -1,0 +1,162 @@
+//! Local OpenAI-compatible servers: which answer on this machine, and their
+//! models. The desktop lists them (Settings, suggestions, the first-start offer)
+//! and `roundtable providers` says whether each is running.
+
+use crate::ProviderStatus;
+use roundtable_core::WireFormat;
+use serde::Serialize;
+use std::time::Duration;
+
+/// A local server probed with `GET {base_url}/models`.
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct LocalServer {
+    /// The provider id models are named with (`ollama/llama3.2`).
+    pub provider: String,
+    pub name: String,
+    pub base_url: String,
+    pub reachable: bool,
+    pub models: Vec<String>,
+    /// Why it did not answer, or answered something else than a model list.
+    pub error: Option<String>,
+}
+
+const TIMEOUT: Duration = Duration::from_millis(1500);
+
+/// Probes, in parallel, every local provider speaking the OpenAI format: Ollama
+/// (127.0.0.1:11434) and LM Studio (127.0.0.1:1234) by default, and any local
+/// provider of config.toml.
+pub async fn detect(providers: &[ProviderStatus]) -> Vec<LocalServer> {
+    let client = match reqwest::Client::builder()
+        .no_proxy()
+        .connect_timeout(Duration::from_millis(500))
+        .timeout(TIMEOUT)
+        .build()
+    {
+        Ok(c) => c,
+        Err(e) => {
+            tracing::warn!(error = %e, "no HTTP client for local servers");
+            return Vec::new();
+        }
+    };
+    let mut seen = std::collections::HashSet::new();
+    let candidates: Vec<&ProviderStatus> = providers
+        .iter()
+        .filter(|p| p.provider.local && p.provider.format == WireFormat::Openai)
+        .filter(|p| seen.insert(p.provider.base_url.trim_end_matches('/').to_string()))
+        .collect();
+    let mut set = tokio::task::JoinSet::new();
+    for (i, p) in candidates.into_iter().enumerate() {
+        let (client, p) = (client.clone(), p.clone());
+        set.spawn(async move { (i, probe(&client, &p).await) });
+    }
+    let mut found: Vec<(usize, LocalServer)> = set.join_all().await;
+    found.sort_by_key(|(i, _)| *i);
+    found.into_iter().map(|(_, s)| s).collect()
+}
+
+async fn probe(client: &reqwest::Client, p: &ProviderStatus) -> LocalServer {
+    let base = p.provider.base_url.trim_end_matches('/').to_string();
+    let mut server = LocalServer {
+        provider: p.provider.id.clone(),
+        name: p.provider.name.clone(),
+        base_url: base.clone(),
+        reachable: false,
+        models: Vec::new(),
+        error: None,
+    };
+    let response = match client.get(format!("{base}/models")).send().await {
+        Ok(r) => r,
+        Err(e) => {
+            server.error = Some(if e.is_connect() {
+                "not running (nothing listens there)".to_string()
+            } else if e.is_timeout() {
+                "no answer in time".to_string()
+            } else {
+                e.to_string()
+            });
+            return server;
+        }
+    };
+    server.reachable = true;
+    if !response.status().is_success() {
+        server.error = Some(format!("answered HTTP {}", response.status()));
+        return server;
+    }
+    match response.json::<serde_json::Value>().await {
+        Ok(body) => {
+            server.models = body["data"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|m| m["id"].as_str().map(str::to_string))
+                .collect();
+        }
+        Err(e) => server.error = Some(format!("not a model list: {e}")),
+    }
+    server
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::ResolvedProvider;
+    use crate::keys::KeySource;
+    use roundtable_core::providers::Dialect;
+    use roundtable_testkit::{Behavior, FakeProvider, Script};
+
+    fn local(id: &str, base_url: &str) -> ProviderStatus {
+        ProviderStatus {
+            provider: ResolvedProvider {
+                id: id.into(),
+                name: id.into(),
+                format: WireFormat::Openai,
+                base_url: base_url.into(),
+                dialect: Dialect::Compatible,
+                headers: Default::default(),
+                stream: true,
+                local: true,
+                max_concurrency: None,
+                builtin: false,
+            },
+            key_source: KeySource::NotNeeded,
+            key_env: None,
+            key_hint: None,
+            keychain_error: None,
+        }
+    }
+
+    #[tokio::test]
+    async fn lists_the_models_of_running_servers_and_says_which_are_not() {
+        let fake = FakeProvider::start(
+            Script::new()
+                .model("llama3.2", Behavior::answer("hi"))
+                .model("qwen3", Behavior::answer("hi")),
+        )
+        .await
+        .unwrap();
+        // A port nothing listens on: bind one, then free it.
+        let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let closed_url = format!("http://{}/v1", closed.local_addr().unwrap());
+        drop(closed);
+        let mut remote = local("openai", "https://api.openai.com/v1");
+        remote.provider.local = false;
+        let found = detect(&[
+            local("fake", &fake.openai_base_url()),
+            local("dup", &format!("{}/", fake.openai_base_url())),
+            local("gone", &closed_url),
+            remote,
+        ])
+        .await;
+        assert_eq!(found.len(), 2, "{found:?}");
+        assert_eq!(found[0].provider, "fake");
+        assert!(found[0].reachable && found[0].error.is_none());
+        let mut models = found[0].models.clone();
+        models.sort();
+        assert_eq!(models, ["llama3.2", "qwen3"]);
+        assert_eq!(found[1].provider, "gone");
+        assert!(!found[1].reachable);
+        assert!(found[1].error.as_deref().unwrap().contains("not running"));
+        fake.shutdown().await;
+    }
+}
