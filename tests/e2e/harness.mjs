@@ -83,7 +83,12 @@ export async function startApp(script, { appDefaults = false } = {}) {
   const fake = spawn(bin("roundtable-fake-provider"), ["--script", join(tmp, "script.json")], { stdio: ["ignore", "pipe", "pipe"] });
   children.push(fake);
   const [, url] = await waitForLine(fake, /listening on (http:\/\/\S+)/, 15_000, "roundtable-fake-provider");
-  writeFileSync(join(home, "config.toml"), `# written by the e2e harness\n[providers.fake]   # the fake provider\nformat = "openai"\nbase_url = "${url}/v1"\n`);
+  // On loopback the fake counts as a local server, which gets one call at a
+  // time by default; it answers any number at once, as the suites expect.
+  writeFileSync(
+    join(home, "config.toml"),
+    `# written by the e2e harness\n[providers.fake]   # the fake provider\nformat = "openai"\nbase_url = "${url}/v1"\nmax_concurrency = 16\n`,
+  );
 
   // The system browser, as far as the app can tell: an `xdg-open` first on PATH
   // that only notes the URL it was asked to open (nothing reaches a browser).
