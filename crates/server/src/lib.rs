@@ -71,6 +71,12 @@
 //! CORS headers are only ever sent to loopback origins. With `allow_remote`, any
 //! `Host` is accepted and an `Origin` must be loopback or the `Host` itself. A
 //! request without a `Host` (or with two) is refused in either case.
+//!
+//! Limits: [`MAX_CONNECTIONS`] open connections and [`MAX_CONCURRENT_RUNS`]
+//! runs in flight (past either, `503 busy`); a new connection that sends
+//! nothing for [`FIRST_REQUEST_TIMEOUT`] is closed; a streamed run keeps at most
+//! [`SSE_BUFFER`] chunks ahead of its reader. An idle keep-alive connection
+//! keeps its slot until its client closes it.
 
 mod error;
 mod guard;
@@ -89,7 +95,7 @@ use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
-pub use limits::{MAX_CONCURRENT_RUNS, MAX_CONNECTIONS};
+pub use limits::{FIRST_REQUEST_TIMEOUT, MAX_CONCURRENT_RUNS, MAX_CONNECTIONS};
 pub use roundtable_app;
 pub use stream::SSE_BUFFER;
 

@@ -5,6 +5,7 @@
 use crate::error::ApiError;
 use axum::http::StatusCode;
 use serde_json::json;
+use std::future::Future;
 use std::io;
 use std::net::SocketAddr;
 use std::pin::Pin;
@@ -22,6 +23,11 @@ pub const MAX_CONNECTIONS: usize = 256;
 /// Most runs in flight at once (plain and streamed). The next request is
 /// answered `503 busy` before it calls any provider.
 pub const MAX_CONCURRENT_RUNS: usize = 64;
+
+/// How long a new connection may stay silent before its first request starts;
+/// past it the connection is closed, so silent connections cannot hold the
+/// [`MAX_CONNECTIONS`] slots.
+pub const FIRST_REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Most connections being turned away at once; past it a connection is closed
 /// without an answer, so a flood cannot pile up refusals either.
@@ -91,6 +97,7 @@ impl axum::serve::Listener for LimitedListener {
                         Counted {
                             tcp,
                             _permit: permit,
+                            silent: Some(Box::pin(tokio::time::sleep(FIRST_REQUEST_TIMEOUT))),
                         },
                         addr,
                     );
@@ -141,6 +148,8 @@ async fn refuse(mut tcp: TcpStream, _slot: OwnedSemaphorePermit) {
 pub(crate) struct Counted {
     tcp: TcpStream,
     _permit: OwnedSemaphorePermit,
+    /// Until the first byte arrives: when the connection is closed if none does.
+    silent: Option<Pin<Box<tokio::time::Sleep>>>,
 }
 
 impl AsyncRead for Counted {
@@ -149,7 +158,23 @@ impl AsyncRead for Counted {
         cx: &mut Context<'_>,
         buf: &mut ReadBuf<'_>,
     ) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.tcp).poll_read(cx, buf)
+        let before = buf.filled().len();
+        let polled = Pin::new(&mut self.tcp).poll_read(cx, buf);
+        if let Poll::Ready(Ok(())) = &polled
+            && buf.filled().len() > before
+        {
+            self.silent = None;
+        }
+        if polled.is_pending()
+            && let Some(deadline) = self.silent.as_mut()
+            && deadline.as_mut().poll(cx).is_ready()
+        {
+            return Poll::Ready(Err(io::Error::new(
+                io::ErrorKind::TimedOut,
+                "no request within FIRST_REQUEST_TIMEOUT",
+            )));
+        }
+        polled
     }
 }
 

@@ -5,7 +5,9 @@
 mod common;
 
 use common::{Server, TOKEN, check_error};
-use roundtable_server::{MAX_CONCURRENT_RUNS, MAX_CONNECTIONS, ServeOptions};
+use roundtable_server::{
+    FIRST_REQUEST_TIMEOUT, MAX_CONCURRENT_RUNS, MAX_CONNECTIONS, ServeOptions,
+};
 use roundtable_testkit::{Behavior, Script};
 use serde_json::{Value, json};
 use std::net::SocketAddr;
@@ -181,6 +183,35 @@ async fn connections_past_the_limit_are_503_busy_until_one_closes() {
             "the connection slot never came back"
         );
         tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test]
+async fn a_connection_that_sends_nothing_is_closed() {
+    let s = Server::start(Script::new().default_behavior(Behavior::answer("ok"))).await;
+    let mut silent = TcpStream::connect(s.handle.addr()).await.unwrap();
+    let start = Instant::now();
+    let mut buf = [0u8; 64];
+    let read = tokio::time::timeout(FIRST_REQUEST_TIMEOUT * 2, silent.read(&mut buf)).await;
+    assert!(
+        matches!(read, Ok(Ok(0)) | Ok(Err(_))),
+        "the silent connection was not closed: {read:?}"
+    );
+    assert!(start.elapsed() >= FIRST_REQUEST_TIMEOUT - Duration::from_millis(100));
+    // One that talks is served, and stays open between requests.
+    let mut talking = TcpStream::connect(s.handle.addr()).await.unwrap();
+    let mut buf = [0u8; 4096];
+    for _ in 0..2 {
+        talking
+            .write_all(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+            .await
+            .unwrap();
+        let n = talking.read(&mut buf).await.unwrap();
+        let text = String::from_utf8_lossy(&buf[..n]);
+        assert!(
+            text.starts_with("HTTP/1.1 200") && text.ends_with('}'),
+            "{text}"
+        );
     }
 }
 
