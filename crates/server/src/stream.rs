@@ -15,7 +15,7 @@ use tokio::sync::mpsc::{self, UnboundedReceiver, unbounded_channel};
 use tokio_util::sync::DropGuard;
 
 /// Most chunks that wait, made, for a client that reads slowly. Past it the
-/// run's deltas are merged as they come (see [`Backlog`]) until the client
+/// run's deltas are merged as they come (per model and kind) until the client
 /// catches up: what the server holds is the text not yet sent, not one chunk
 /// per event.
 pub const SSE_BUFFER: usize = 64;
