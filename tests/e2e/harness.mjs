@@ -59,7 +59,8 @@ async function waitForStatus(port, ms) {
 }
 
 /**
- * Starts everything for one app session. `script` is the fake provider's script.
+ * Starts everything for one app session. `script` is the fake provider's script;
+ * `config(url)` adds to config.toml, given the fake provider's URL.
  * Returns { browser, home, exportDir, openedFile (the URLs "opened in the
  * browser", a line each), url (the fake provider's), stop }.
  *
@@ -70,7 +71,7 @@ async function waitForStatus(port, ms) {
  * and GTK's GL paths as the libraries default them (Mesa's software GL here)
  * unless `appDefaults` is set, as the benchmark does to measure what users get.
  */
-export async function startApp(script, { appDefaults = false } = {}) {
+export async function startApp(script, { appDefaults = false, config = () => "" } = {}) {
   mkdirSync(artifacts, { recursive: true });
   const tmp = mkdtempSync(join(tmpdir(), "roundtable-e2e-"));
   const home = join(tmp, "home");
@@ -87,7 +88,7 @@ export async function startApp(script, { appDefaults = false } = {}) {
   // time by default; it answers any number at once, as the suites expect.
   writeFileSync(
     join(home, "config.toml"),
-    `# written by the e2e harness\n[providers.fake]   # the fake provider\nformat = "openai"\nbase_url = "${url}/v1"\nmax_concurrency = 16\n`,
+    `# written by the e2e harness\n[providers.fake]   # the fake provider\nformat = "openai"\nbase_url = "${url}/v1"\nmax_concurrency = 16\n${config(url)}`,
   );
 
   // The system browser, as far as the app can tell: an `xdg-open` first on PATH

@@ -20,10 +20,13 @@ const MODELS_SHOWN: usize = 6;
 /// What a probed local server says: running with its models, or not running.
 fn local_state(s: &LocalServer) -> String {
     if !s.reachable {
-        let why = s.error.as_deref().unwrap_or("no answer");
-        return style(format!("local, not running: {}", clean(why)))
-            .yellow()
-            .to_string();
+        let why = clean(s.error.as_deref().unwrap_or("no answer")).into_owned();
+        let said = if why.starts_with("not running") {
+            format!("local, {why}")
+        } else {
+            format!("local, not reachable: {why}")
+        };
+        return style(said).yellow().to_string();
     }
     if let Some(e) = &s.error {
         return style(format!("local, up but {}", clean(e)))

@@ -170,7 +170,7 @@ async fn providers_says_whether_each_local_server_runs_and_lists_its_models() {
         assert!(fake_line.contains(m), "{fake_line}");
     }
     assert!(
-        line("gone").contains("local, not running"),
+        line("gone").contains("local, not running (nothing listens there)"),
         "{}",
         line("gone")
     );
