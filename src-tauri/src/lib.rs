@@ -130,18 +130,22 @@ fn navigation_guard<R: tauri::Runtime>() -> tauri::plugin::TauriPlugin<R> {
         .build()
 }
 
-/// Whether `url` is on the app's own origin: `tauri://localhost` (Linux,
-/// macOS) or `http://tauri.localhost` (Windows), exactly (no other scheme, port
-/// or user), or `dev_url`'s origin when given.
+/// The origin the embedded UI is served from: `tauri://localhost` on Linux and
+/// macOS, `http://tauri.localhost` on Windows (and Android), as Tauri serves it.
+const APP_ORIGIN: (&str, &str) = if cfg!(any(windows, target_os = "android")) {
+    ("http", "tauri.localhost")
+} else {
+    ("tauri", "localhost")
+};
+
+/// Whether `url` is on the app's own origin ([`APP_ORIGIN`], exactly: no other
+/// scheme, port or user), or on `dev_url`'s origin when given.
 fn is_app_url(url: &tauri::Url, dev_url: Option<&tauri::Url>) -> bool {
     if !url.username().is_empty() || url.password().is_some() {
         return false;
     }
-    let origin = (url.scheme(), url.host_str(), url.port());
-    let own = matches!(
-        origin,
-        ("tauri", Some("localhost"), None) | ("http", Some("tauri.localhost"), None)
-    );
+    let own =
+        (url.scheme(), url.host_str(), url.port()) == (APP_ORIGIN.0, Some(APP_ORIGIN.1), None);
     own || dev_url.is_some_and(|dev| {
         url.scheme() == dev.scheme()
             && url.host_str() == dev.host_str()
@@ -169,20 +173,28 @@ fn watch_history<R: tauri::Runtime>(handle: tauri::AppHandle<R>, app: Arc<roundt
 
 #[cfg(test)]
 mod tests {
-    use super::is_app_url;
+    use super::{APP_ORIGIN, is_app_url};
 
     #[test]
     fn the_navigation_guard_allows_exactly_the_apps_origins() {
         let url = |u: &str| tauri::Url::parse(u).unwrap();
         let dev = url("http://localhost:5173");
+        let (scheme, host) = APP_ORIGIN;
+        let own = format!("{scheme}://{host}");
         for ok in [
-            "tauri://localhost",
-            "tauri://localhost/index.html#/history",
-            "http://tauri.localhost/",
-            "http://tauri.localhost/index.html?x=1",
+            own.clone(),
+            format!("{own}/index.html#/history"),
+            format!("{own}/?x=1"),
         ] {
-            assert!(is_app_url(&url(ok), None), "{ok}");
+            assert!(is_app_url(&url(&ok), None), "{ok}");
         }
+        // The other platform's origin is not this app's.
+        let other = if scheme == "tauri" {
+            "http://tauri.localhost/"
+        } else {
+            "tauri://localhost/"
+        };
+        assert!(!is_app_url(&url(other), None), "{other}");
         for bad in [
             "https://tauri.localhost/",
             "http://tauri.localhost:8080/",
