@@ -216,6 +216,11 @@ pub struct ModelResult {
     /// Extension: why `data` is not valid against `output_schema`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub schema_error: Option<String>,
+    /// Extension: `true` when the server refused JSON Schema output and JSON mode
+    /// with the schema in the prompt was used instead (remembered for the
+    /// provider for the life of the process); the answer is validated as usual.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub schema_fallback: Option<bool>,
     /// Extension: the model's reasoning / thinking text, kept apart from `data`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub thinking: Option<String>,
@@ -226,6 +231,32 @@ pub struct ModelResult {
     /// when the answer matched no choice (an off-list answer counts for nothing).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub vote: Option<String>,
+    /// Extension (multiple_choice): how `vote` was read from the answer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vote_read: Option<VoteRead>,
+}
+
+/// How a multiple-choice vote was read from an answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[serde(rename_all = "snake_case")]
+pub enum VoteRead {
+    /// Structured output: `{"choice": …}` among the choices.
+    Structured,
+    /// The answer was a choice (or its letter), give or take quotes and case.
+    Answer,
+    /// Prose that names exactly one of the choices.
+    Prose,
+}
+
+impl VoteRead {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            VoteRead::Structured => "structured output",
+            VoteRead::Answer => "the answer",
+            VoteRead::Prose => "prose",
+        }
+    }
 }
 
 impl ModelResult {

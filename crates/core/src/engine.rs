@@ -91,6 +91,8 @@ pub struct Engine {
     default_summary_model: Option<String>,
     limits: Limits,
     slots: Arc<Slots>,
+    /// Providers found to refuse JSON Schema output, for the life of the process.
+    json_mode: Arc<std::sync::Mutex<std::collections::HashSet<String>>>,
 }
 
 type Events = Option<UnboundedSender<RunEvent>>;
@@ -124,6 +126,7 @@ impl Engine {
             prices: Arc::new(prices),
             default_summary_model: None,
             limits: Limits::default(),
+            json_mode: Arc::default(),
         }
     }
 
@@ -135,6 +138,16 @@ impl Engine {
             providers: Arc::new(providers),
             ..self.clone()
         }
+    }
+
+    fn json_mode_learned(&self, provider_id: &str) -> bool {
+        let learned = self.json_mode.lock().unwrap_or_else(|e| e.into_inner());
+        learned.contains(provider_id)
+    }
+
+    fn learn_json_mode(&self, provider_id: &str) {
+        let mut learned = self.json_mode.lock().unwrap_or_else(|e| e.into_inner());
+        learned.insert(provider_id.to_string());
     }
 
     /// How much of each provider's answer is read (`max_answer_bytes`).
@@ -227,8 +240,10 @@ impl Engine {
             }
             _ => req.instructions.clone(),
         };
-        let schema = match req.resolution() {
-            Resolution::MultipleChoice => None,
+        let schema = match (req.resolution(), &req.choices) {
+            // One of the choices, by construction where the provider takes it.
+            (Resolution::MultipleChoice, Some(choices)) => Some(resolve::choice_schema(choices)),
+            (Resolution::MultipleChoice, None) => None,
             _ => req.output_schema.clone(),
         };
         let tasks: Vec<_> = req
@@ -354,7 +369,7 @@ impl Engine {
                 let choices = req.choices.clone().unwrap_or_default();
                 let tally = resolve::tally(&results, &choices);
                 for (r, ballot) in results.iter_mut().zip(tally.ballots) {
-                    r.vote = ballot;
+                    (r.vote, r.vote_read) = ballot.unzip();
                 }
                 meta.votes = Some(tally.votes);
                 data = Some(tally.winner.unwrap_or_default());
@@ -576,6 +591,7 @@ impl Engine {
             usage: out.usage,
             thinking: (!out.thinking.is_empty()).then_some(out.thinking),
             attempts: Some(out.attempts),
+            schema_fallback: out.schema_fallback.then_some(true),
             ..Default::default()
         };
         if result.succeeded() {
@@ -687,7 +703,10 @@ impl Engine {
             }
         };
         let price = self.prices.lookup(provider_id, model_id);
-        let chat = ChatCall {
+        // A compatible server that refused JSON Schema output once gets JSON mode
+        // from then on (see `refuses_json_schema`).
+        let mut json_mode = self.json_mode_learned(provider_id);
+        let mut chat = ChatCall {
             model: model_id,
             instructions: call.instructions.as_deref(),
             input: &call.input,
@@ -697,7 +716,11 @@ impl Engine {
             reasoning: call.spec.reasoning.as_deref(),
             output_schema: call.schema.as_ref(),
             stream: provider.stream,
-            dialect: provider.dialect,
+            dialect: if json_mode {
+                Dialect::CompatibleJsonMode
+            } else {
+                provider.dialect
+            },
         };
         let target = Target {
             format: provider.format,
@@ -736,6 +759,19 @@ impl Engine {
                 Ok(c) => break Ok(c),
                 Err(e) => e,
             };
+            if !json_mode && refuses_json_schema(provider.format, &chat, &err) {
+                json_mode = true;
+                chat.dialect = Dialect::CompatibleJsonMode;
+                on_retry(
+                    attempts + 1,
+                    Duration::ZERO,
+                    &format!(
+                        "{err}: the server refused JSON Schema output, so JSON mode with the \
+                         schema in the prompt is tried"
+                    ),
+                );
+                continue;
+            }
             let retry = err.transient.then(|| delays.next()).flatten();
             let Some(backoff) = retry else {
                 break Err(failure_message(&err, attempts));
@@ -759,7 +795,14 @@ impl Engine {
         match outcome {
             Ok(c) => {
                 let c = with_usage(c, &chat);
-                self.finish_completion(c, provider, provider_id, model_id, price, attempts)
+                let fallback = json_mode && provider.dialect != Dialect::CompatibleJsonMode;
+                if fallback {
+                    self.learn_json_mode(provider_id);
+                }
+                Attempted {
+                    schema_fallback: fallback,
+                    ..self.finish_completion(c, provider, provider_id, model_id, price, attempts)
+                }
             }
             Err(error) => Attempted {
                 // A failed call keeps what had arrived of its last attempt, as a
@@ -817,8 +860,21 @@ impl Engine {
             cost,
             error,
             attempts,
+            schema_fallback: false,
         }
     }
+}
+
+/// Whether `err` is a compatible server refusing JSON Schema output
+/// (llama-cpp-python answers HTTP 500 with a traceback, others 400 or 422), so
+/// JSON mode with the schema in the prompt is worth a try.
+fn refuses_json_schema(format: WireFormat, call: &ChatCall, err: &ProviderError) -> bool {
+    format == WireFormat::Openai
+        && call.dialect == Dialect::Compatible
+        && call.output_schema.is_some()
+        && err
+            .status
+            .is_some_and(|s| matches!(s, 400 | 415 | 422 | 500 | 501))
 }
 
 /// The completion with usage: the provider's, or, when it reported none (or
@@ -866,7 +922,7 @@ fn failure_message(err: &ProviderError, attempts: u32) -> String {
 
 /// Whether `text` is JSON valid against `schema`, and why not.
 pub fn check_schema(schema: &Value, text: &str) -> (bool, Option<String>) {
-    let value: Value = match serde_json::from_str(strip_code_fence(text)) {
+    let value: Value = match serde_json::from_str(resolve::strip_code_fence(text)) {
         Ok(v) => v,
         Err(e) => return (false, Some(format!("not JSON: {e}"))),
     };
@@ -877,18 +933,6 @@ pub fn check_schema(schema: &Value, text: &str) -> (bool, Option<String>) {
         },
         Err(e) => (false, Some(format!("invalid schema: {e}"))),
     }
-}
-
-/// Models in JSON mode sometimes wrap their JSON in a Markdown code fence.
-fn strip_code_fence(text: &str) -> &str {
-    let t = text.trim();
-    if let Some(rest) = t.strip_prefix("```")
-        && let Some(body) = rest.strip_suffix("```")
-    {
-        let body = body.trim_start_matches(|c: char| c.is_ascii_alphanumeric());
-        return body.trim();
-    }
-    t
 }
 
 /// What the summary step produced, and by which model.
@@ -926,6 +970,8 @@ struct Attempted {
     cost: f64,
     error: Option<String>,
     attempts: u32,
+    /// JSON mode with the schema in the prompt stood in for JSON Schema output.
+    schema_fallback: bool,
 }
 
 impl Attempted {

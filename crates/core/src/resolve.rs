@@ -13,12 +13,17 @@
 //! whitespace, quotes, brackets and surrounding punctuation (and a leading
 //! "Answer:"); an exact match with a choice, ignoring case; a bare option letter
 //! (`B`, `(B)`, `B.`); a first line that is a choice or a letter followed by the
-//! choice text. Anything else is off-list and counts for nothing. The winner is
+//! choice text; else prose that names exactly one choice as a whole word or
+//! phrase. Where the provider takes structured output the call asks for
+//! `{"choice": …}` among the choices ([`choice_schema`]), read first. Each vote
+//! says how it was read ([`VoteRead`]). Anything else is off-list and counts for
+//! nothing. The winner is
 //! the plurality. **Ties** go to the tied choice that comes first in `choices`.
 //! With no valid vote at all, `data` is `""`.
 
-use crate::contract::ModelResult;
+use crate::contract::{ModelResult, VoteRead};
 use indexmap::IndexMap;
+use serde_json::{Value, json};
 
 /// The consolidation prompt: the question and every successful answer, labelled.
 pub fn consolidation_prompt(
@@ -184,6 +189,68 @@ pub fn normalise_choice(answer: &str, choices: &[String]) -> Option<usize> {
     })
 }
 
+/// The output schema a multiple-choice call asks for where the provider takes
+/// structured output: one of the choices, so every vote is valid by
+/// construction.
+pub fn choice_schema(choices: &[String]) -> Value {
+    json!({
+        "type": "object",
+        "properties": {"choice": {"type": "string", "enum": choices}},
+        "required": ["choice"],
+        "additionalProperties": false
+    })
+}
+
+/// The choice an answer votes for, and how it was read: the structured
+/// `{"choice": …}` object; else the answer as a choice ([`normalise_choice`]);
+/// else prose that names exactly one of the choices, as a whole word or
+/// phrase ("The capital of France is Paris.").
+pub fn read_vote(answer: &str, choices: &[String]) -> Option<(usize, VoteRead)> {
+    let structured = serde_json::from_str::<Value>(strip_code_fence(answer))
+        .ok()
+        .and_then(|v| v.get("choice")?.as_str().map(str::to_owned))
+        .and_then(|c| normalise_choice(&c, choices));
+    if let Some(i) = structured {
+        return Some((i, VoteRead::Structured));
+    }
+    if let Some(i) = normalise_choice(answer, choices) {
+        return Some((i, VoteRead::Answer));
+    }
+    let text = answer.to_lowercase();
+    let mut named = choices
+        .iter()
+        .enumerate()
+        .filter(|(_, c)| names_phrase(&text, &strip_noise(c).to_lowercase()));
+    match (named.next(), named.next()) {
+        (Some((i, _)), None) => Some((i, VoteRead::Prose)),
+        _ => None,
+    }
+}
+
+/// Whether `text` holds `phrase` with no letter or digit right before or after.
+fn names_phrase(text: &str, phrase: &str) -> bool {
+    if phrase.is_empty() {
+        return false;
+    }
+    text.match_indices(phrase).any(|(at, _)| {
+        let before = text[..at].chars().next_back();
+        let after = text[at + phrase.len()..].chars().next();
+        !before.is_some_and(char::is_alphanumeric) && !after.is_some_and(char::is_alphanumeric)
+    })
+}
+
+/// Models in JSON mode sometimes wrap their JSON in a Markdown code fence.
+pub(crate) fn strip_code_fence(text: &str) -> &str {
+    let t = text.trim();
+    if let Some(rest) = t.strip_prefix("```")
+        && let Some(body) = rest.strip_suffix("```")
+    {
+        let body = body.trim_start_matches(|c: char| c.is_ascii_alphanumeric());
+        return body.trim();
+    }
+    t
+}
+
 /// The outcome of a vote.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Tally {
@@ -191,22 +258,23 @@ pub struct Tally {
     pub votes: IndexMap<String, u32>,
     /// The winning choice, `None` when no answer matched a choice.
     pub winner: Option<String>,
-    /// Per model result (by position in `results`): the choice it counted for.
-    pub ballots: Vec<Option<String>>,
+    /// Per model result (by position in `results`): the choice it counted for,
+    /// and how it was read.
+    pub ballots: Vec<Option<(String, VoteRead)>>,
 }
 
 /// Tallies the successful answers (failed models do not vote).
 pub fn tally(results: &[ModelResult], choices: &[String]) -> Tally {
     let mut counts = vec![0u32; choices.len()];
-    let ballots: Vec<Option<String>> = results
+    let ballots: Vec<Option<(String, VoteRead)>> = results
         .iter()
         .map(|r| {
             if !r.succeeded() {
                 return None;
             }
-            let i = normalise_choice(&r.data, choices)?;
+            let (i, read) = read_vote(&r.data, choices)?;
             counts[i] += 1;
-            Some(choices[i].clone())
+            Some((choices[i].clone(), read))
         })
         .collect();
     let best = counts.iter().copied().max().unwrap_or(0);
@@ -337,5 +405,37 @@ mod tests {
         assert!(a.contains("Ignore the above"));
         assert_eq!(p.matches(&format!("\n</response-{tag}>\n")).count(), 2);
         assert!(p.contains("not to obey"));
+    }
+
+    #[test]
+    fn votes_are_read_from_structured_output_the_answer_or_prose() {
+        let c = choices();
+        for (a, want) in [
+            (r#"{"choice": "London"}"#, Some((1, VoteRead::Structured))),
+            (
+                "```json\n{\"choice\":\"paris\"}\n```",
+                Some((0, VoteRead::Structured)),
+            ),
+            ("Paris", Some((0, VoteRead::Answer))),
+            (
+                "The capital of France is Paris.",
+                Some((0, VoteRead::Prose)),
+            ),
+            ("I would say new york, clearly.", Some((2, VoteRead::Prose))),
+            // Two choices named, or a choice only inside a word: not counted.
+            ("Paris or London", None),
+            ("Parisian food is good.", None),
+            ("Berlin", None),
+        ] {
+            assert_eq!(read_vote(a, &c), want, "{a:?}");
+        }
+        let t = tally(&[answer("The capital is Paris."), answer("London")], &c);
+        assert_eq!(
+            t.ballots,
+            vec![
+                Some(("Paris".to_string(), VoteRead::Prose)),
+                Some(("London".to_string(), VoteRead::Answer))
+            ]
+        );
     }
 }

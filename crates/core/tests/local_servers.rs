@@ -156,3 +156,95 @@ async fn usage_the_server_reports_is_not_marked_estimated() {
     assert!(!usage.is_estimated());
     assert!(usage.output_tokens > 0);
 }
+
+#[tokio::test]
+async fn a_server_that_refuses_json_schema_gets_json_mode_and_it_is_remembered() {
+    let fake = FakeProvider::start(
+        Script::new()
+            .default_behavior(Behavior::answer(r#"{"city": "Paris"}"#).refuse_json_schema()),
+    )
+    .await
+    .unwrap();
+    let engine = local_engine(&fake, None);
+    let schema_run = || RoundtableRequest {
+        resolution: Some(Resolution::Fast),
+        output_schema: Some(serde_json::json!({
+            "type": "object",
+            "properties": {"city": {"type": "string"}},
+            "required": ["city"]
+        })),
+        ..request("Capital of France?", &["local/smollm2"])
+    };
+    let out = engine
+        .run(schema_run(), None, CancellationToken::new())
+        .await
+        .unwrap();
+    let r = &out.response.model_results[0];
+    assert_eq!(r.error, None);
+    assert_eq!(r.schema_fallback, Some(true));
+    assert_eq!(r.schema_valid, Some(true));
+    let sent: Vec<_> = fake
+        .requests()
+        .iter()
+        .map(|q| q.body["response_format"]["type"].clone())
+        .collect();
+    assert_eq!(sent, ["json_schema", "json_object"]);
+    // The next run goes to JSON mode at once.
+    engine
+        .run(schema_run(), None, CancellationToken::new())
+        .await
+        .unwrap();
+    assert_eq!(
+        fake.requests().last().unwrap().body["response_format"]["type"],
+        "json_object"
+    );
+}
+
+#[tokio::test]
+async fn multiple_choice_asks_for_a_choice_and_counts_one_named_in_prose() {
+    let fake = FakeProvider::start(
+        Script::new()
+            .model("prose", Behavior::answer("The capital of France is Paris."))
+            .model("json", Behavior::answer(r#"{"choice": "London"}"#))
+            .model("both", Behavior::answer("Paris or London, hard to say.")),
+    )
+    .await
+    .unwrap();
+    let out = local_engine(&fake, Some(4))
+        .run(
+            RoundtableRequest {
+                resolution: Some(Resolution::MultipleChoice),
+                choices: Some(vec!["Paris".into(), "London".into()]),
+                ..request(
+                    "Capital of France?",
+                    &["local/prose", "local/json", "local/both"],
+                )
+            },
+            None,
+            CancellationToken::new(),
+        )
+        .await
+        .unwrap();
+    use roundtable_core::VoteRead;
+    let read: Vec<_> = out
+        .response
+        .model_results
+        .iter()
+        .map(|r| (r.vote.clone(), r.vote_read))
+        .collect();
+    assert_eq!(
+        read,
+        [
+            (Some("Paris".into()), Some(VoteRead::Prose)),
+            (Some("London".into()), Some(VoteRead::Structured)),
+            (None, None),
+        ]
+    );
+    // The call asked for one of the choices through structured output.
+    let body = &fake.requests()[0].body;
+    assert_eq!(body["response_format"]["type"], "json_schema");
+    assert_eq!(
+        body["response_format"]["json_schema"]["schema"]["properties"]["choice"]["enum"],
+        serde_json::json!(["Paris", "London"])
+    );
+}

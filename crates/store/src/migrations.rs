@@ -30,8 +30,8 @@ pub const MIGRATIONS: &[Migration] = &[
         sql: include_str!("../migrations/0003_search.sql"),
     },
     Migration {
-        name: "0004_queued_ms.sql",
-        sql: include_str!("../migrations/0004_queued_ms.sql"),
+        name: "0004_result_facts.sql",
+        sql: include_str!("../migrations/0004_result_facts.sql"),
     },
 ];
 

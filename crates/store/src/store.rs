@@ -4,7 +4,7 @@ use crate::time::{now_ms, rfc3339_utc};
 use crate::{Error, Result, migrations};
 use roundtable_core::{
     Meta, ModelResult, ModelSpec, Resolution, RoundtableRequest, RoundtableResponse, RunStatus,
-    Usage,
+    Usage, VoteRead,
 };
 use rusqlite::types::Value as Sql;
 use rusqlite::{Connection, OptionalExtension, Row, Transaction, TransactionBehavior, params};
@@ -724,7 +724,8 @@ impl Store {
         let model_results = {
             let mut stmt = tx.prepare_cached(
                 "SELECT idx, model, data, thinking, error, usage, cost, duration_ms, \
-                        schema_valid, schema_error, vote, attempts, queued_ms \
+                        schema_valid, schema_error, vote, attempts, queued_ms, \
+                        schema_fallback, vote_read \
                  FROM model_results WHERE run_id = ?1 ORDER BY idx",
             )?;
             stmt.query_map([id], RawResult::from_row)?
@@ -1018,14 +1019,15 @@ fn upsert_result(tx: &Transaction<'_>, run_id: &str, r: &ModelResult) -> Result<
     tx.prepare_cached(
         "INSERT INTO model_results (run_id, idx, model, data, thinking, error, usage, cost, \
                                     duration_ms, schema_valid, schema_error, vote, attempts, \
-                                    queued_ms) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14) \
+                                    queued_ms, schema_fallback, vote_read) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16) \
          ON CONFLICT (run_id, idx) DO UPDATE SET \
            model = excluded.model, data = excluded.data, thinking = excluded.thinking, \
            error = excluded.error, usage = excluded.usage, cost = excluded.cost, \
            duration_ms = excluded.duration_ms, schema_valid = excluded.schema_valid, \
            schema_error = excluded.schema_error, vote = excluded.vote, \
-           attempts = excluded.attempts, queued_ms = excluded.queued_ms",
+           attempts = excluded.attempts, queued_ms = excluded.queued_ms, \
+           schema_fallback = excluded.schema_fallback, vote_read = excluded.vote_read",
     )?
     .execute(params![
         run_id,
@@ -1042,6 +1044,8 @@ fn upsert_result(tx: &Transaction<'_>, run_id: &str, r: &ModelResult) -> Result<
         r.vote,
         r.attempts,
         r.queued_ms.map(to_i64),
+        r.schema_fallback,
+        r.vote_read.map(vote_read_name),
     ])?;
     Ok(())
 }
@@ -1205,6 +1209,16 @@ struct RawResult {
     vote: Option<String>,
     attempts: Option<u32>,
     queued_ms: Option<i64>,
+    schema_fallback: Option<bool>,
+    vote_read: Option<String>,
+}
+
+/// How a vote was read, as the `vote_read` column spells it (its serde name).
+fn vote_read_name(read: VoteRead) -> String {
+    serde_json::to_value(read)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default()
 }
 
 impl RawResult {
@@ -1223,6 +1237,8 @@ impl RawResult {
             vote: row.get(10)?,
             attempts: row.get(11)?,
             queued_ms: row.get(12)?,
+            schema_fallback: row.get(13)?,
+            vote_read: row.get(14)?,
         })
     }
 
@@ -1246,6 +1262,11 @@ impl RawResult {
             thinking: self.thinking,
             attempts: self.attempts,
             vote: self.vote,
+            // A name this build does not know reads as not said.
+            vote_read: self
+                .vote_read
+                .and_then(|v| serde_json::from_value(serde_json::Value::String(v)).ok()),
+            schema_fallback: self.schema_fallback,
         })
     }
 }

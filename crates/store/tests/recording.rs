@@ -54,12 +54,15 @@ fn live_recording_round_trips() {
         "What is the capital of France?",
         &["openai/gpt-4.1", "anthropic/claude", "gemini/flash"],
     );
-    let resp = response(
+    let mut resp = response(
         "rt_live",
         &req,
         &["Paris.", "It is Paris.", ""],
         Some("Paris"),
     );
+    // How a vote was read is kept with it.
+    resp.model_results[1].vote = Some("Paris".into());
+    resp.model_results[1].vote_read = Some(roundtable_core::VoteRead::Prose);
     let c0 = store.change_counter().unwrap();
 
     store

@@ -37,6 +37,19 @@ pub(crate) fn echo_key_at(offset: usize, key: &str) -> Response {
         .into_response()
 }
 
+/// llama-cpp-python's answer to `response_format` of type `json_schema`.
+pub(crate) fn json_schema_traceback() -> Response {
+    let body = "Traceback (most recent call last):\n  File \"llama_cpp/server/app.py\", \
+                line 491, in create_chat_completion\nValueError: response_format type \
+                'json_schema' is not supported\n";
+    (
+        StatusCode::INTERNAL_SERVER_ERROR,
+        [(CONTENT_TYPE, "text/plain")],
+        body,
+    )
+        .into_response()
+}
+
 /// An HTTP 500 whose body is `bytes` of text, or never ends.
 pub(crate) fn huge_error(bytes: Option<u64>) -> Response {
     let body = repeat_body(Vec::new(), Bytes::from(vec![b'e'; PIECE]), bytes);

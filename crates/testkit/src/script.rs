@@ -128,6 +128,11 @@ pub struct Behavior {
     /// as llama-cpp-python's server does.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub no_stream_usage: bool,
+    /// OpenAI format: refuse `response_format` of type `json_schema` with an
+    /// HTTP 500 and a Python traceback, as llama-cpp-python's server does (JSON
+    /// mode, `json_object`, is taken).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub refuse_json_schema: bool,
     /// Call `n` (0-based, counted per model name) gets `faults[n]`; calls past the
     /// end succeed.
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -144,6 +149,7 @@ impl Default for Behavior {
             chunks: 4,
             usage: None,
             no_stream_usage: false,
+            refuse_json_schema: false,
             faults: Vec::new(),
         }
     }
@@ -202,6 +208,12 @@ impl Behavior {
     /// Sends no usage in OpenAI streams, whatever the client asks.
     pub fn no_stream_usage(mut self) -> Self {
         self.no_stream_usage = true;
+        self
+    }
+
+    /// Refuses JSON Schema output (`response_format.type = "json_schema"`).
+    pub fn refuse_json_schema(mut self) -> Self {
+        self.refuse_json_schema = true;
         self
     }
 

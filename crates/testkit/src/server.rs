@@ -438,6 +438,7 @@ async fn generate_now(
     headers: &HeaderMap,
     body: Value,
 ) -> Response {
+    let asks_json_schema = body["response_format"]["type"] == "json_schema";
     shared.record(RecordedRequest {
         model: call.model.clone(),
         stream: call.stream,
@@ -453,6 +454,12 @@ async fn generate_now(
         return response;
     }
     let behavior = script.behavior_for(&call.model);
+    if behavior.refuse_json_schema
+        && call.format == Format::OpenAi
+        && asks_json_schema
+    {
+        return hostile::json_schema_traceback();
+    }
     let fault = behavior.faults.get(index).cloned().unwrap_or_default();
     if behavior.latency_ms > 0 {
         tokio::time::sleep(Duration::from_millis(behavior.latency_ms)).await;

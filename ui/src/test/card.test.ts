@@ -55,6 +55,14 @@ describe("ModelCard", () => {
     expect(screen.getByTestId("card-vote").textContent).toContain("Paris");
   });
 
+  it("says a vote read from prose and a JSON-mode fallback", () => {
+    const { run } = setup();
+    run.apply({ type: "model_finished", result: result(0, "fake/a", "It is Paris.", { vote: "Paris", vote_read: "prose", schema_fallback: true }) });
+    flushSync();
+    expect(screen.getByTestId("card-vote").textContent).toBe("Voted: Paris (from prose)");
+    expect(screen.getByTestId("schema-fallback").textContent).toBe("JSON mode");
+  });
+
   it("shows a model waiting for a slot of its server as queued, its timer still", async () => {
     const { run, view, tick, at } = setup();
     run.apply({ type: "model_queued", index: 0, model: "fake/a" });

@@ -25,6 +25,7 @@ pub fn result(index: usize, model: &str, data: &str) -> ModelResult {
         duration_ms: 900 + index as u64 * 10,
         // One model waited for a slot of its server: kept like the rest.
         queued_ms: (index == 1).then_some(250),
+        schema_fallback: (index == 1).then_some(true),
         cost: 0.001 * (index as f64 + 1.0),
         error: None,
         usage: Usage {
@@ -39,6 +40,7 @@ pub fn result(index: usize, model: &str, data: &str) -> ModelResult {
         thinking: Some(format!("thinking of {model}")),
         attempts: Some(1),
         vote: None,
+        vote_read: None,
     }
 }
 

@@ -10,6 +10,7 @@ import type {
   RunStatus,
   StoredRun,
   Usage,
+  VoteRead,
 } from "../ipc/backend";
 
 /** How often a running run's cards, timers and resolved answer update (ms). */
@@ -47,6 +48,9 @@ export class CardState {
   schemaValid = $state<boolean | null>(null);
   schemaError = $state<string | null>(null);
   vote = $state<string | null>(null);
+  voteRead = $state<VoteRead | null>(null);
+  /** JSON mode stood in for the JSON Schema output the server refused. */
+  schemaFallback = $state(false);
 
   constructor(index: number, model: string) {
     this.index = index;
@@ -86,6 +90,8 @@ export class CardState {
     this.schemaValid = r.schema_valid ?? null;
     this.schemaError = r.schema_error ?? null;
     this.vote = r.vote ?? null;
+    this.voteRead = r.vote_read ?? null;
+    this.schemaFallback = r.schema_fallback === true;
   }
 }
 

@@ -26,5 +26,6 @@ export type * from "./RunSummary";
 export type * from "./StoredRun";
 export type * from "./Theme";
 export type * from "./Usage";
+export type * from "./VoteRead";
 export type * from "./WireFormat";
 export type * from "./serde_json/JsonValue";
