@@ -240,11 +240,15 @@ impl Engine {
             }
             _ => req.instructions.clone(),
         };
-        let schema = match (req.resolution(), &req.choices) {
-            // One of the choices, by construction where the provider takes it.
-            (Resolution::MultipleChoice, Some(choices)) => Some(resolve::choice_schema(choices)),
-            (Resolution::MultipleChoice, None) => None,
-            _ => req.output_schema.clone(),
+        let (schema, native_only) = match (req.resolution(), &req.choices) {
+            // One of the choices, by construction, where the provider takes
+            // structured output; a compatible server (a small local model) is
+            // asked in prose, which reads better than JSON mode's guesses.
+            (Resolution::MultipleChoice, Some(choices)) => {
+                (Some(resolve::choice_schema(choices)), true)
+            }
+            (Resolution::MultipleChoice, None) => (None, false),
+            _ => (req.output_schema.clone(), false),
         };
         let tasks: Vec<_> = req
             .models
@@ -258,6 +262,7 @@ impl Engine {
                     instructions: instructions.clone(),
                     input: req.input.clone(),
                     schema: schema.clone(),
+                    schema_native_only: native_only,
                     max_retries: req.max_retries(),
                     timeout: Duration::from_millis(req.timeout_ms()),
                 };
@@ -514,6 +519,7 @@ impl Engine {
             instructions: None,
             input: prompt,
             schema: req.output_schema.clone(),
+            schema_native_only: false,
             max_retries: req.max_retries(),
             timeout: Duration::from_millis(req.timeout_ms()),
         };
@@ -714,7 +720,10 @@ impl Engine {
             temperature: call.spec.temperature,
             top_p: call.spec.top_p,
             reasoning: call.spec.reasoning.as_deref(),
-            output_schema: call.schema.as_ref(),
+            output_schema: call
+                .schema
+                .as_ref()
+                .filter(|_| !call.schema_native_only || provider.dialect == Dialect::Native),
             stream: provider.stream,
             dialect: if json_mode {
                 Dialect::CompatibleJsonMode
@@ -958,6 +967,8 @@ struct ModelCall {
     instructions: Option<String>,
     input: String,
     schema: Option<Value>,
+    /// Send `schema` only to a provider that speaks its format natively.
+    schema_native_only: bool,
     max_retries: u32,
     timeout: Duration,
 }
