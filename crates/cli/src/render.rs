@@ -11,7 +11,7 @@
 use console::{Style, style};
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use roundtable_app::core::{
-    ModelResult, ModelSpec, Resolution, RoundtableResponse, RunEvent, RunStatus,
+    ModelResult, ModelSpec, Resolution, RoundtableResponse, RunEvent, RunStatus, VoteRead,
 };
 use roundtable_app::store::StoredRun;
 use roundtable_app::store::export::{Label, model_labels};
@@ -276,7 +276,10 @@ pub fn response(r: &RoundtableResponse, panel: &[ModelSpec], status: RunStatus) 
             facts.push(format!("{a} attempts"));
         }
         if let Some(v) = &m.vote {
-            facts.push(format!("vote: {}", clean(v)));
+            match m.vote_read {
+                Some(VoteRead::Prose) => facts.push(format!("vote: {} (from prose)", clean(v))),
+                _ => facts.push(format!("vote: {}", clean(v))),
+            }
         }
         if let Some(valid) = m.schema_valid {
             facts.push(if valid {
@@ -284,6 +287,12 @@ pub fn response(r: &RoundtableResponse, panel: &[ModelSpec], status: RunStatus) 
             } else {
                 "schema ✗".into()
             });
+        }
+        if m.schema_fallback == Some(true) {
+            facts.push("JSON mode (the server refused JSON Schema)".into());
+        }
+        if let Some(q) = m.queued_ms {
+            facts.push(format!("waited {} for a slot", seconds(q)));
         }
         rule(
             &format!("{} · {}", clean(&label.full()), facts.join(" · ")),
@@ -338,19 +347,36 @@ pub fn response(r: &RoundtableResponse, panel: &[ModelSpec], status: RunStatus) 
                 println!("{} {}", style("Winner:").bold(), clean(d));
             }
         }
-        Resolution::Summary => {
-            let by = clean(r.meta.summary_model.as_deref().unwrap_or("—"));
-            rule(&format!("Resolved answer · summary by {by}"), &resolved);
-            if let Some(e) = &r.meta.summary_error {
-                println!(
-                    "{}",
-                    style(format!("the consolidation failed: {}", clean(e))).red()
+        Resolution::Summary => match (&r.meta.summary_model, r.data.as_deref()) {
+            (None, _) => {
+                let why = if status == RunStatus::Interrupted {
+                    "No resolved answer: the run was cancelled."
+                } else {
+                    "No resolved answer: no model answered, so there was nothing to consolidate."
+                };
+                println!("\n{}", style(why).yellow());
+            }
+            (Some(by), data) => {
+                rule(
+                    &format!("Resolved answer · summary by {}", clean(by)),
+                    &resolved,
                 );
+                let written = data.filter(|d| !d.is_empty());
+                if let Some(e) = &r.meta.summary_error {
+                    // Said as a note when another model wrote the summary.
+                    let e = clean(e);
+                    match written {
+                        Some(_) => println!("{}", style(format!("note: {e}")).yellow()),
+                        None => {
+                            println!("{}", style(format!("the consolidation failed: {e}")).red())
+                        }
+                    }
+                }
+                if let Some(d) = written {
+                    println!("{}", clean(d.trim_end()));
+                }
             }
-            if let Some(d) = r.data.as_deref().filter(|d| !d.is_empty()) {
-                println!("{}", clean(d.trim_end()));
-            }
-        }
+        },
     }
     let ok = r.meta.models_used.len();
     let n = r.model_results.len();

@@ -313,3 +313,52 @@ async fn terminal_escapes_from_a_model_never_reach_the_terminal() {
     let v: Value = serde_json::from_str(&out.stdout).expect("one JSON document");
     assert_eq!(v["model_results"][0]["data"], HOSTILE);
 }
+
+#[tokio::test]
+async fn a_run_where_every_model_failed_prints_no_empty_resolved_header() {
+    let fake = FakeProvider::start(script()).await.unwrap();
+    let home = Home::new(&fake);
+    let out = run(home.cmd(&["run", "Capital?", "-m", "fake/down", "--max-retries", "0"])).await;
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    assert!(!out.stdout.contains("summary by"), "{}", out.stdout);
+    assert!(
+        out.stdout.contains("No resolved answer: no model answered"),
+        "{}",
+        out.stdout
+    );
+}
+
+#[tokio::test]
+async fn a_summary_model_that_fails_is_a_note_beside_the_summary_another_wrote() {
+    let fake = FakeProvider::start(script().model(
+        "judge",
+        Behavior::new().fault(Fault::status(400, "no such model")),
+    ))
+    .await
+    .unwrap();
+    let home = Home::new(&fake);
+    let out = run(home.cmd(&[
+        "run",
+        "Capital?",
+        "-m",
+        "fake/a",
+        "-m",
+        "fake/b",
+        "--summary-model",
+        "fake/judge",
+    ]))
+    .await;
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(
+        out.stdout.contains("Resolved answer · summary by fake/a"),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        out.stdout
+            .contains("note: the summary by fake/judge failed, so fake/a wrote it"),
+        "{}",
+        out.stdout
+    );
+    assert!(!out.stdout.contains("the consolidation failed"));
+}
