@@ -24,6 +24,18 @@ describe("ResolvedPanel", () => {
     expect(screen.getByTestId("resolved-body").textContent).toContain("Both say yes.");
   });
 
+  it("notes a summary model that failed beside the summary the next one wrote", () => {
+    const run = new RunState("h", { input: "q", models: [{ name: "fake/a" }, { name: "fake/b" }] });
+    render(ResolvedPanel, { props: { run } });
+    const results = [result(0, "fake/a", "A"), result(1, "fake/b", "B")];
+    const meta = { resolution: "summary" as const, models_used: ["fake/a", "fake/b"], total_cost: 0, total_duration_ms: 10, summary_model: "fake/a", summary_error: "the summary by fake/judge failed, so fake/a wrote it: HTTP 400" };
+    run.finish({ response: response(results, { data: "Both.", meta }), status: "completed" });
+    flushSync();
+    expect(screen.getByTestId("summary-note").textContent).toContain("so fake/a wrote it");
+    expect(screen.getByTestId("resolved-body").textContent).toContain("Both.");
+    expect(screen.queryByRole("alert")).toBeNull();
+  });
+
   it("shows a bar per choice with the votes and who voted what", () => {
     const req = { input: "Capital?", models: [{ name: "fake/a" }, { name: "fake/b" }, { name: "fake/c" }], resolution: "multiple_choice" as const, choices: ["Sydney", "Canberra", "Melbourne"] };
     const run = new RunState("h", req);
