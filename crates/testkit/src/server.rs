@@ -454,10 +454,7 @@ async fn generate_now(
         return response;
     }
     let behavior = script.behavior_for(&call.model);
-    if behavior.refuse_json_schema
-        && call.format == Format::OpenAi
-        && asks_json_schema
-    {
+    if behavior.refuse_json_schema && call.format == Format::OpenAi && asks_json_schema {
         return hostile::json_schema_traceback();
     }
     let fault = behavior.faults.get(index).cloned().unwrap_or_default();
