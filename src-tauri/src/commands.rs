@@ -13,6 +13,7 @@ use crate::local_api::LocalApiStatus;
 use crate::state::{AppInfo, Desktop, HistoryQuery, ResolveArgs, RunResult};
 use roundtable_app::core::{RoundtableRequest, RunEvent};
 use roundtable_app::prefs::{CustomProvider, Prefs};
+use roundtable_app::provider_limits;
 use roundtable_app::store::{RunSummary, StoredRun};
 use roundtable_app::{App, AppError, ExportFormat, ProviderStatus};
 use tauri::ipc::Channel;
@@ -190,6 +191,22 @@ pub async fn list_providers(state: State<'_, Desktop>) -> Result<Vec<ProviderSta
 #[tracing::instrument(skip(state), err)]
 pub async fn save_provider(state: State<'_, Desktop>, provider: CustomProvider) -> Result<()> {
     off_main(&state, move |app| app.save_provider(&provider)).await
+}
+
+/// Sets a provider's calls at once (`[providers.ID] max_concurrency`) as typed
+/// in Settings, or clears it when `limit` is blank; applies to the next run.
+#[tauri::command]
+#[tracing::instrument(skip(state), err)]
+pub async fn set_max_concurrency(
+    state: State<'_, Desktop>,
+    id: String,
+    limit: String,
+) -> Result<()> {
+    off_main(&state, move |app| {
+        let limit = provider_limits::parse_max_concurrency(&id, &limit)?;
+        app.set_max_concurrency(&id, limit)
+    })
+    .await
 }
 
 /// Removes a provider of the user's own from config.toml.

@@ -99,6 +99,7 @@ pub fn invoke_handler<R: tauri::Runtime>()
         commands::list_providers,
         commands::save_provider,
         commands::remove_provider,
+        commands::set_max_concurrency,
         commands::set_key,
         commands::delete_key,
         commands::detect_local_servers,

@@ -36,6 +36,9 @@ use std::path::{Path, PathBuf};
 
 pub use crate::provider_id::{check_provider_id, is_valid_provider_id};
 
+/// The most calls at once `max_concurrency` may allow.
+pub const MAX_CONCURRENCY_LIMIT: usize = 1024;
+
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Config {
@@ -337,6 +340,11 @@ impl Config {
             if entry.max_concurrency == Some(0) {
                 return Err(format!(
                     "providers.{id}.max_concurrency: must be at least 1 (leave it out for the default)"
+                ));
+            }
+            if entry.max_concurrency > Some(MAX_CONCURRENCY_LIMIT) {
+                return Err(format!(
+                    "providers.{id}.max_concurrency: must be at most {MAX_CONCURRENCY_LIMIT}"
                 ));
             }
             if builtin(id).is_none() {

@@ -13,6 +13,7 @@ pub mod keys;
 pub mod local_servers;
 pub mod prefs;
 mod provider_id;
+pub mod provider_limits;
 mod recorder;
 
 use config::{Config, ResolvedProvider};

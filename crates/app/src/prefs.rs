@@ -120,7 +120,7 @@ pub fn write(path: &Path, prefs: &Prefs) -> Result<(), AppError> {
 /// Replaces the `config.toml` at `path` (created when missing) with what
 /// `change` makes of its text (see [`crate::config_file::replace`]: its mode
 /// and a symlink kept, a unique temp file, synced).
-fn rewrite(
+pub(crate) fn rewrite(
     path: &Path,
     change: impl FnOnce(&str) -> Result<String, String>,
 ) -> Result<(), AppError> {
@@ -217,7 +217,7 @@ pub fn edit_provider(
     Ok(out)
 }
 
-fn parse(text: &str) -> Result<DocumentMut, String> {
+pub(crate) fn parse(text: &str) -> Result<DocumentMut, String> {
     let mut doc: DocumentMut = text.parse().map_err(|e| format!("not valid TOML: {e}"))?;
     // A file of comments only: they are the document's trailing text, which is
     // written after everything; keep them on top instead.
@@ -232,7 +232,7 @@ fn parse(text: &str) -> Result<DocumentMut, String> {
 }
 
 /// The table `key` of `root`, created (as a `[key]` section) when missing.
-fn table<'a>(root: &'a mut Table, key: &str) -> Result<&'a mut Table, String> {
+pub(crate) fn table<'a>(root: &'a mut Table, key: &str) -> Result<&'a mut Table, String> {
     let item = root.entry(key).or_insert_with(|| {
         let mut t = Table::new();
         t.set_implicit(false);
@@ -286,7 +286,7 @@ fn remove(root: &mut Table, key: &str) {
 }
 
 /// Sets `key` to `value`, keeping the comments around a value already there.
-fn set(table: &mut Table, key: &str, mut value: Value) {
+pub(crate) fn set(table: &mut Table, key: &str, mut value: Value) {
     match table.get_mut(key).and_then(Item::as_value_mut) {
         Some(old) => {
             *value.decor_mut() = old.decor().clone();

@@ -52,6 +52,12 @@ export interface Backend {
   /** Adds a provider of the user's own to config.toml (or changes it); usable at once. */
   saveProvider(provider: CustomProvider): Promise<void>;
   removeProvider(id: string): Promise<void>;
+  /**
+   * Sets a provider's calls at once (`[providers.ID] max_concurrency`) as typed;
+   * blank clears it (the default). Refused naming the field when not a whole
+   * number of 1 or more. Applies to the next run.
+   */
+  setMaxConcurrency(id: string, limit: string): Promise<void>;
   detectLocalServers(): Promise<LocalServer[]>;
   /** The preferences in config.toml. */
   getPrefs(): Promise<Prefs>;

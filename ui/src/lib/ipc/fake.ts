@@ -1,6 +1,6 @@
 // A Backend for tests: scripted events, an in-memory history, calls recorded.
 import type { Backend, OnEvent } from "./backend";
-import type { CustomProvider, HistoryQuery, LocalApiStatus, Prefs, ProviderStatus, RoundtableRequest, RunEvent, RunResult, RunSummary, StoredRun } from "./types";
+import type { CustomProvider, HistoryQuery, LocalApiStatus, Prefs, ProviderStatus, RoundtableRequest, RunEvent, RunResult, RunSummary, StoredRun, TokenOrigin } from "./types";
 
 export class FakeBackend implements Backend {
   calls: { method: string; args: unknown[] }[] = [];
@@ -14,6 +14,9 @@ export class FakeBackend implements Backend {
   /** Ports another program holds. */
   takenPorts: number[] = [];
   apiRunning = false;
+  /** Where the local API's token comes from, once it is resolved (started, or asked for). */
+  tokenOrigin: TokenOrigin = { kind: "keychain" };
+  tokenResolved = false;
   opened: string[] = [];
 
   #record(method: string, ...args: unknown[]) {
@@ -95,6 +98,16 @@ export class FakeBackend implements Backend {
     this.#record("removeProvider", id);
     this.providerList = this.providerList.filter((x) => x.id !== id);
   }
+  async setMaxConcurrency(id: string, limit: string) {
+    this.#record("setMaxConcurrency", id, limit);
+    const p = this.providerList.find((x) => x.id === id);
+    if (!p) throw { code: "unknown_provider", message: `unknown provider '${id}'`, field: null };
+    const field = `providers.${id}.max_concurrency`;
+    const text = limit.trim();
+    if (text && !/^\d+$/.test(text)) throw { code: "invalid_request", message: `${field}: '${text}' is not a whole number: give the calls at once (1 or more), or leave it empty for the default`, field };
+    if (text && Number(text) === 0) throw { code: "invalid_request", message: `${field}: must be at least 1 (leave it empty for the default)`, field };
+    this.providerList = this.providerList.map((x) => (x.id === id ? { ...x, max_concurrency: text ? Number(text) : null } : x));
+  }
   async detectLocalServers() {
     return [];
   }
@@ -110,7 +123,7 @@ export class FakeBackend implements Backend {
     return structuredClone(prefs);
   }
   #apiStatus(port: number): LocalApiStatus {
-    return { running: this.apiRunning, port, url: `http://127.0.0.1:${port}`, token_source: this.apiRunning ? "keychain" : null, error: null };
+    return { running: this.apiRunning, port, url: `http://127.0.0.1:${port}`, token_origin: this.apiRunning || this.tokenResolved ? this.tokenOrigin : null, error: null };
   }
   async localApiStatus() {
     return this.#apiStatus(this.prefs.local_api_port);
@@ -130,6 +143,7 @@ export class FakeBackend implements Backend {
   }
   async localApiToken() {
     this.#record("localApiToken");
+    this.tokenResolved = true;
     return "tok-0123456789abcdef";
   }
   async openUrl(url: string) {

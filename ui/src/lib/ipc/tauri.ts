@@ -31,6 +31,7 @@ export const tauriBackend: Backend = {
   setKey: (provider, key) => invoke("set_key", { provider, key }),
   saveProvider: (provider) => invoke("save_provider", { provider }),
   removeProvider: (id) => invoke("remove_provider", { id }),
+  setMaxConcurrency: (id, limit) => invoke("set_max_concurrency", { id, limit }),
   deleteKey: (provider) => invoke("delete_key", { provider }),
   detectLocalServers: () => invoke("detect_local_servers"),
   getPrefs: () => invoke("get_prefs"),
