@@ -4,7 +4,7 @@
 //! Whether it runs, and its port, are kept in `config.toml` (`[desktop]
 //! local_api`, `[server] port`) and applied at start-up.
 
-use roundtable_app::api_token::TokenSource;
+use roundtable_app::api_token::TokenOrigin;
 use roundtable_app::{App, AppError};
 use roundtable_server::{ServeError, ServeOptions, ServerHandle};
 use serde::Serialize;
@@ -22,9 +22,10 @@ pub struct LocalApiStatus {
     pub port: u16,
     /// `http://127.0.0.1:PORT`.
     pub url: String,
-    /// Where the token comes from: `environment` (`ROUNDTABLE_API_TOKEN`),
-    /// `keychain`, or `ephemeral` (this process only: the keychain could not keep it).
-    pub token_source: Option<String>,
+    /// Where the token comes from (`ROUNDTABLE_API_TOKEN`, the keychain, the
+    /// file that keeps it and its path, or this process only and why); `None`
+    /// until the token is first needed (the server started, or it was asked for).
+    pub token_origin: Option<TokenOrigin>,
     /// Why it is not running though it should (the port is taken…).
     pub error: Option<AppError>,
 }
@@ -43,15 +44,6 @@ struct Inner {
 
 fn url(port: u16) -> String {
     format!("http://127.0.0.1:{port}")
-}
-
-fn token_source(source: &TokenSource) -> &'static str {
-    match source {
-        TokenSource::Environment => "environment",
-        TokenSource::Keychain | TokenSource::Generated => "keychain",
-        TokenSource::Ephemeral { .. } => "ephemeral",
-        TokenSource::Given => "given",
-    }
 }
 
 /// A start's failure, for people: a taken port says so and what to do.
@@ -91,7 +83,7 @@ impl LocalApi {
         if let Some(server) = &inner.server
             && server.addr().port() == port
         {
-            return Ok(Self::status_of(&inner, port));
+            return Ok(Self::status_of(app, &inner, port));
         }
         if let Some(old) = inner.server.take() {
             old.shutdown().await;
@@ -106,7 +98,7 @@ impl LocalApi {
                 inner.server = Some(server);
                 inner.error = None;
                 save_choice(app, true, port)?;
-                Ok(Self::status_of(&inner, port))
+                Ok(Self::status_of(app, &inner, port))
             }
             Err(e) => {
                 let error = start_error(port, e);
@@ -131,7 +123,7 @@ impl LocalApi {
         };
         inner.error = None;
         save_choice(app, false, port)?;
-        Ok(Self::status_of(&inner, port))
+        Ok(Self::status_of(app, &inner, port))
     }
 
     /// Starts the server when `config.toml` says so (at start-up); a failure is
@@ -151,7 +143,7 @@ impl LocalApi {
             Some(s) => s.addr().port(),
             None => app.prefs()?.local_api_port,
         };
-        Ok(Self::status_of(&inner, port))
+        Ok(Self::status_of(app, &inner, port))
     }
 
     /// The bearer token requests must carry: the running server's, else the one
@@ -164,15 +156,16 @@ impl LocalApi {
         }
     }
 
-    fn status_of(inner: &Inner, port: u16) -> LocalApiStatus {
+    fn status_of(app: &App, inner: &Inner, port: u16) -> LocalApiStatus {
+        let token_origin = match &inner.server {
+            Some(s) => Some(s.token().origin().clone()),
+            None => app.local_api_token_origin(),
+        };
         LocalApiStatus {
             running: inner.server.is_some(),
             port,
             url: url(port),
-            token_source: inner
-                .server
-                .as_ref()
-                .map(|s| token_source(s.token().source()).to_string()),
+            token_origin,
             error: inner.error.clone(),
         }
     }
@@ -223,7 +216,7 @@ mod tests {
         let on = api.start(&app, port).await.unwrap();
         assert!(on.running);
         assert_eq!(on.url, format!("http://127.0.0.1:{port}"));
-        assert_eq!(on.token_source.as_deref(), Some("keychain"));
+        assert_eq!(on.token_origin, Some(TokenOrigin::Keychain));
         let health = reqwest::get(format!("{}/healthz", on.url)).await.unwrap();
         assert_eq!(health.status(), 200);
         let token = api.token(&app).await;
@@ -253,5 +246,43 @@ mod tests {
         assert_eq!(prefs.local_api_port, port);
         let text = std::fs::read_to_string(home.path().join("config.toml")).unwrap();
         assert!(text.starts_with("# mine\n"), "{text}");
+    }
+
+    #[tokio::test]
+    async fn says_where_the_token_comes_from_without_making_one() {
+        if std::env::var_os(roundtable_app::api_token::ENV_VAR).is_some() {
+            eprintln!("skipped: ROUNDTABLE_API_TOKEN is set, so the token comes from there");
+            return;
+        }
+        // No keychain: the token is kept in a file of the home, and Settings names it.
+        let home = tempfile::tempdir().unwrap();
+        let app = Arc::new(
+            App::open(AppOptions {
+                home: Some(home.path().to_path_buf()),
+                keychain: Some(Arc::new(roundtable_app::keys::NoKeychain)),
+            })
+            .unwrap(),
+        );
+        let api = LocalApi::default();
+        let off = api.status(&app).await.unwrap();
+        assert_eq!(
+            off.token_origin, None,
+            "asking for the status makes no token"
+        );
+        let file = home.path().join(roundtable_app::api_token::TOKEN_FILE);
+        assert!(!file.exists());
+        let token = api.token(&app).await;
+        let origin = api.status(&app).await.unwrap().token_origin;
+        assert_eq!(
+            origin,
+            Some(TokenOrigin::File {
+                path: file.display().to_string()
+            })
+        );
+        assert_eq!(std::fs::read_to_string(&file).unwrap().trim(), token);
+        // As the window gets it: tagged by kind.
+        let json = serde_json::to_value(api.status(&app).await.unwrap()).unwrap();
+        assert_eq!(json["token_origin"]["kind"], "file");
+        assert_eq!(json["token_origin"]["path"], file.display().to_string());
     }
 }

@@ -237,6 +237,12 @@ impl App {
             })
             .clone()
     }
+
+    /// Where the local API's token comes from, once it has been resolved (by
+    /// [`App::local_api_token`]); `None` before, so asking never creates one.
+    pub fn local_api_token_origin(&self) -> Option<TokenOrigin> {
+        self.api_token.get().map(|t| t.origin().clone())
+    }
 }
 
 #[cfg(test)]

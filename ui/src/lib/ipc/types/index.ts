@@ -25,6 +25,7 @@ export type * from "./RunStatus";
 export type * from "./RunSummary";
 export type * from "./StoredRun";
 export type * from "./Theme";
+export type * from "./TokenOrigin";
 export type * from "./Usage";
 export type * from "./VoteRead";
 export type * from "./WireFormat";
