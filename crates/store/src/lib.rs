@@ -32,19 +32,43 @@
 //! milliseconds on a history of 100,000 runs while a specific search (fewer
 //! matches than a tier) is ranked purely by bm25.
 //!
+//! # Layout
+//!
+//! [`Store`] is one type whose methods are written in one `impl Store` block per
+//! concern, each in a module of its own under `src/store/`:
+//!
+//! - `mod.rs`: the struct, the one write transaction (`write`: `BEGIN IMMEDIATE`
+//!   and the change counter), the small accessors;
+//! - `open.rs`: opening a file or memory, pragmas, migrations, the owner lock;
+//! - `record.rs`: live recording (begin, each result, finish, a batch, status);
+//! - `recover.rs`: marking the runs of dead owners `interrupted`;
+//! - `query.rs`: list, get and delete, the filters, mapping rows to types;
+//! - `stars_tags.rs`: starring and tagging;
+//! - `import.rs`: finished runs from elsewhere.
+//!
+//! Beside them: `search.rs` (the FTS5 index: [`fts_query`], `reindex`,
+//! [`Store::search`]), `migrations.rs`, `time.rs` and [`export`] (pure functions
+//! of stored runs, no SQL).
+//!
 //! # Extending the schema
 //!
 //! Migrations are append-only SQL files in `crates/store/migrations/`, numbered
 //! `NNNN_what.sql`, embedded with `include_str!` in the ordered list
-//! [`migrations::MIGRATIONS`]. To change the schema:
+//! [`migrations::MIGRATIONS`]. To change the schema (a new table, say `notes`):
 //!
-//! 1. add the next file (e.g. `0004_notes.sql`) — never edit a released one;
+//! 1. add the next file (e.g. `0005_notes.sql`) — never edit a released one;
 //! 2. append it to `MIGRATIONS` (the schema version is its position, stored in
 //!    `PRAGMA user_version`; each file is applied in its own transaction);
-//! 3. if it adds searchable text, rebuild `runs_fts` rows in the same file and
-//!    extend `Store::reindex` (`store.rs`);
-//! 4. extend the "every earlier schema" test in `tests/migrations.rs` with data
-//!    written against the new schema.
+//! 3. write what reads and writes it as one `impl Store` block in a module of its
+//!    own (`src/store/notes.rs`, its public types beside it, re-exported here);
+//!    every write goes through `write`, so it is one short transaction that bumps
+//!    the change counter;
+//! 4. if it adds searchable text, rebuild `runs_fts` rows in the same SQL file
+//!    and extend `reindex` (`search.rs`);
+//! 5. test it against a database made by the previous schema: extend the "every
+//!    earlier schema" test in `tests/migrations.rs` with data written the way the
+//!    new schema stores it, and check that an older database opens, migrates and
+//!    keeps its data.
 //!
 //! A database with a newer schema than this build knows is refused
 //! ([`Error::SchemaTooNew`]) rather than misread.
@@ -59,9 +83,9 @@ pub use roundtable_core::{
     Meta, ModelResult, ModelSpec, Resolution, RoundtableRequest, RoundtableResponse, RunStatus,
     Usage,
 };
-pub use search::fts_query;
+pub use search::{SEARCH_TIER, fts_query};
 pub use store::{
-    ImportedRun, ListQuery, NewRun, ParentKind, RunSummary, RunWrite, SEARCH_TIER, Store, StoredRun,
+    ImportedRun, ListQuery, NewRun, ParentKind, RunSummary, RunWrite, Store, StoredRun,
 };
 pub use time::rfc3339_utc;
 

@@ -1,4 +1,12 @@
-//! Turning what a person types into a safe FTS5 query.
+//! Full-text search: turning what a person types into a safe FTS5 query
+//! ([`fts_query`]), keeping each run's row of the index (`runs_fts`) in step with
+//! its text ([`reindex`]), and ranking matches ([`Store::search`]).
+
+use crate::store::{SUMMARY_COLS, filter_sql, to_i64};
+use crate::{ListQuery, Result, RunSummary, Store};
+use rusqlite::OptionalExtension;
+use rusqlite::Transaction;
+use rusqlite::types::Value as Sql;
 
 /// The FTS5 `MATCH` expression for a user's search text, or `None` when it has no
 /// searchable term.
@@ -149,6 +157,125 @@ pub(crate) fn parse(text: &str) -> Option<Search> {
     } else {
         None
     }
+}
+
+/// How many of the newest matching runs [`Store::search`] ranks first.
+pub const SEARCH_TIER: usize = 1000;
+
+impl Store {
+    /// Full-text search over prompts, instructions, answers and resolved answers,
+    /// with `q`'s filters and page. See [`crate::fts_query`] for the accepted
+    /// syntax; text with no searchable term finds nothing.
+    ///
+    /// Ranking: bm25 (a hit in the prompt weighs most, then the resolved answer),
+    /// over the newest [`SEARCH_TIER`] matching runs first, then over the next
+    /// 2×, 4×, … older ones: a search that matches up to 1,000 runs is ranked
+    /// purely by bm25, and one that matches most of a large history stays fast and
+    /// favours recent runs. Text made only of stop words lists its runs newest
+    /// first.
+    pub fn search(&self, query: &str, q: &ListQuery) -> Result<Vec<RunSummary>> {
+        let Some(parsed) = parse(query) else {
+            return Ok(Vec::new());
+        };
+        let limit = q.limit() as usize;
+        let need = q.offset.saturating_add(limit);
+        let mut filter_args: Vec<Sql> = Vec::new();
+        let filter = filter_sql(q, &mut filter_args);
+
+        if !parsed.ranked {
+            let mut args = vec![Sql::Text(parsed.expr)];
+            args.extend(filter_args);
+            args.push(Sql::Integer(q.limit()));
+            args.push(Sql::Integer(to_i64(q.offset as u64)));
+            let sql = format!(
+                "SELECT {SUMMARY_COLS} FROM runs_fts f JOIN runs r ON r.seq = f.rowid \
+                 WHERE runs_fts MATCH ? AND {filter} ORDER BY f.rowid DESC LIMIT ? OFFSET ?"
+            );
+            return self.summaries(&sql, args);
+        }
+
+        // Tiers of the match stream, newest first: [lower, upper) in rowids.
+        let mut out: Vec<RunSummary> = Vec::new();
+        let mut seen = 0usize;
+        let mut upper: Option<i64> = None;
+        let mut tier = SEARCH_TIER;
+        loop {
+            let lower: Option<i64> = {
+                let sql = format!(
+                    "SELECT rowid FROM runs_fts WHERE runs_fts MATCH ?1 {} \
+                     ORDER BY rowid DESC LIMIT 1 OFFSET ?2",
+                    if upper.is_some() {
+                        "AND rowid < ?3"
+                    } else {
+                        ""
+                    }
+                );
+                let mut stmt = self.conn.prepare_cached(&sql)?;
+                let mut args = vec![
+                    Sql::Text(parsed.expr.clone()),
+                    Sql::Integer(to_i64(tier as u64 - 1)),
+                ];
+                args.extend(upper.map(Sql::Integer));
+                stmt.query_row(rusqlite::params_from_iter(args), |r| r.get(0))
+                    .optional()?
+            };
+            let mut bounds = String::new();
+            let mut args = vec![Sql::Text(parsed.expr.clone())];
+            if let Some(l) = lower {
+                bounds.push_str(" AND rowid >= ?");
+                args.push(Sql::Integer(l));
+            }
+            if let Some(u) = upper {
+                bounds.push_str(" AND rowid < ?");
+                args.push(Sql::Integer(u));
+            }
+            let wanted = need - seen;
+            let inner_limit = if filter_args.is_empty() {
+                args.push(Sql::Integer(to_i64(wanted as u64)));
+                " LIMIT ?"
+            } else {
+                ""
+            };
+            args.extend(filter_args.iter().cloned());
+            args.push(Sql::Integer(to_i64(wanted as u64)));
+            let sql = format!(
+                "SELECT {SUMMARY_COLS} FROM \
+                   (SELECT rowid AS seq, rank FROM runs_fts \
+                     WHERE runs_fts MATCH ?{bounds} ORDER BY rank{inner_limit}) h \
+                 JOIN runs r ON r.seq = h.seq WHERE {filter} \
+                 ORDER BY h.rank, r.seq LIMIT ?"
+            );
+            for s in self.summaries(&sql, args)? {
+                if seen >= q.offset {
+                    out.push(s);
+                }
+                seen += 1;
+            }
+            if seen >= need {
+                break;
+            }
+            match lower {
+                Some(l) => upper = Some(l),
+                None => break,
+            }
+            tier = tier.saturating_mul(2);
+        }
+        Ok(out)
+    }
+}
+
+/// Rewrite a run's full-text row from its current text (same transaction).
+pub(crate) fn reindex(tx: &Transaction<'_>, run_id: &str) -> Result<()> {
+    tx.prepare_cached(
+        "INSERT OR REPLACE INTO runs_fts (rowid, input, instructions, answers, resolved) \
+         SELECT r.seq, r.input, r.instructions, \
+                (SELECT group_concat(m.data, char(10)) FROM model_results m \
+                  WHERE m.run_id = r.id), \
+                r.data \
+         FROM runs r WHERE r.id = ?1",
+    )?
+    .execute([run_id])?;
+    Ok(())
 }
 
 #[cfg(test)]

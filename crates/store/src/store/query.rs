@@ -1,0 +1,404 @@
+//! Reading the history: a page of runs ([`Store::list_runs`]) with its filters,
+//! a whole run ([`Store::get_run`]), deleting one, and mapping rows to types.
+
+use super::{ParentKind, Store};
+use crate::time::rfc3339_utc;
+use crate::{Error, Result};
+use roundtable_core::{
+    Meta, ModelResult, Resolution, RoundtableRequest, RoundtableResponse, RunStatus, Usage,
+};
+use rusqlite::types::Value as Sql;
+use rusqlite::{OptionalExtension, Row, Transaction, TransactionBehavior};
+use serde::{Deserialize, Serialize};
+
+/// Characters of the resolved answer kept in [`RunSummary::data_preview`].
+const PREVIEW_CHARS: usize = 200;
+
+/// Filters and page of [`Store::list_runs`] and [`Store::search`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ListQuery {
+    /// Page size; `0` means the default, 50.
+    pub limit: usize,
+    pub offset: usize,
+    pub status: Option<RunStatus>,
+    pub starred: Option<bool>,
+    /// Runs whose panel has a model whose name contains this (case-insensitive).
+    pub model: Option<String>,
+    /// Created at or after (unix ms).
+    pub since_ms: Option<i64>,
+    /// Created before (unix ms, exclusive).
+    pub until_ms: Option<i64>,
+    pub tag: Option<String>,
+}
+
+impl ListQuery {
+    pub const DEFAULT_LIMIT: usize = 50;
+
+    pub(crate) fn limit(&self) -> i64 {
+        if self.limit == 0 {
+            Self::DEFAULT_LIMIT as i64
+        } else {
+            self.limit.min(i64::MAX as usize) as i64
+        }
+    }
+}
+
+impl Default for ListQuery {
+    fn default() -> Self {
+        ListQuery {
+            limit: Self::DEFAULT_LIMIT,
+            offset: 0,
+            status: None,
+            starred: None,
+            model: None,
+            since_ms: None,
+            until_ms: None,
+            tag: None,
+        }
+    }
+}
+
+/// One line of the history.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct RunSummary {
+    pub id: String,
+    /// RFC 3339, UTC.
+    pub created_at: String,
+    pub created_at_ms: i64,
+    pub status: RunStatus,
+    pub input: String,
+    pub resolution: Resolution,
+    /// The panel, in request order.
+    pub models: Vec<String>,
+    pub total_cost: f64,
+    pub duration_ms: Option<u64>,
+    pub starred: bool,
+    /// Sorted.
+    pub tags: Vec<String>,
+    pub parent_id: Option<String>,
+    pub parent_kind: Option<ParentKind>,
+    /// The first ~200 characters of the resolved answer (of the first answer when
+    /// there is no resolved one, as in `fast` mode), `…` when cut.
+    pub data_preview: Option<String>,
+}
+
+/// A whole run as recorded.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct StoredRun {
+    pub summary: RunSummary,
+    pub request: RoundtableRequest,
+    /// Rebuilt from the rows. For a run that is still running (or was interrupted),
+    /// the results that arrived, and a `meta` made from them when none was recorded.
+    pub response: RoundtableResponse,
+}
+
+impl Store {
+    /// The runs matching `q`, newest first.
+    pub fn list_runs(&self, q: &ListQuery) -> Result<Vec<RunSummary>> {
+        let mut args: Vec<Sql> = Vec::new();
+        let filter = filter_sql(q, &mut args);
+        args.push(Sql::Integer(q.limit()));
+        args.push(Sql::Integer(q.offset as i64));
+        let sql = format!(
+            "SELECT {SUMMARY_COLS} FROM runs r WHERE {filter} \
+             ORDER BY r.created_at DESC, r.seq DESC LIMIT ? OFFSET ?"
+        );
+        self.summaries(&sql, args)
+    }
+
+    pub(crate) fn summaries(&self, sql: &str, args: Vec<Sql>) -> Result<Vec<RunSummary>> {
+        let mut stmt = self.conn.prepare_cached(sql)?;
+        let raws = stmt
+            .query_map(rusqlite::params_from_iter(args), RawSummary::from_row)?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        raws.into_iter().map(RawSummary::into_summary).collect()
+    }
+
+    /// A whole run, or `None` when there is no such id.
+    pub fn get_run(&self, id: &str) -> Result<Option<StoredRun>> {
+        // One read transaction: the run and its results from the same snapshot.
+        let tx = Transaction::new_unchecked(&self.conn, TransactionBehavior::Deferred)?;
+        let row = tx
+            .prepare_cached(&format!(
+                "SELECT {SUMMARY_COLS}, r.request, r.data, r.meta FROM runs r WHERE r.id = ?1"
+            ))?
+            .query_row([id], |row| {
+                Ok((
+                    RawSummary::from_row(row)?,
+                    row.get::<_, String>(SUMMARY_COL_COUNT)?,
+                    row.get::<_, Option<String>>(SUMMARY_COL_COUNT + 1)?,
+                    row.get::<_, Option<String>>(SUMMARY_COL_COUNT + 2)?,
+                ))
+            })
+            .optional()?;
+        let Some((raw, request, data, meta)) = row else {
+            return Ok(None);
+        };
+        let model_results = {
+            let mut stmt = tx.prepare_cached(
+                "SELECT idx, model, data, thinking, error, usage, cost, duration_ms, \
+                        schema_valid, schema_error, vote, attempts, queued_ms, \
+                        schema_fallback, vote_read \
+                 FROM model_results WHERE run_id = ?1 ORDER BY idx",
+            )?;
+            stmt.query_map([id], RawResult::from_row)?
+                .collect::<rusqlite::Result<Vec<_>>>()?
+        };
+        tx.commit()?;
+
+        let summary = raw.into_summary()?;
+        let request: RoundtableRequest =
+            serde_json::from_str(&request).map_err(|source| Error::Corrupt {
+                id: id.to_string(),
+                what: "request",
+                source,
+            })?;
+        let model_results = model_results
+            .into_iter()
+            .map(|r| r.into_result(id))
+            .collect::<Result<Vec<_>>>()?;
+        let meta = match meta {
+            Some(m) => serde_json::from_str(&m).map_err(|source| Error::Corrupt {
+                id: id.to_string(),
+                what: "meta",
+                source,
+            })?,
+            None => Meta {
+                resolution: summary.resolution,
+                models_used: model_results
+                    .iter()
+                    .filter(|r| r.succeeded())
+                    .map(|r| r.model.clone())
+                    .collect(),
+                total_cost: summary.total_cost,
+                total_duration_ms: summary.duration_ms.unwrap_or(0),
+                ..Meta::default()
+            },
+        };
+        Ok(Some(StoredRun {
+            response: RoundtableResponse {
+                id: summary.id.clone(),
+                data,
+                meta,
+                model_results,
+            },
+            request,
+            summary,
+        }))
+    }
+
+    /// Delete a run with its results and tags (runs derived from it keep their
+    /// place, without a parent). `false` when there was no such run.
+    pub fn delete_run(&self, id: &str) -> Result<bool> {
+        self.write(|tx| {
+            let seq: Option<i64> = tx
+                .query_row("SELECT seq FROM runs WHERE id = ?1", [id], |r| r.get(0))
+                .optional()?;
+            let Some(seq) = seq else { return Ok(false) };
+            tx.execute("DELETE FROM runs_fts WHERE rowid = ?1", [seq])?;
+            tx.execute("DELETE FROM runs WHERE seq = ?1", [seq])?;
+            Ok(true)
+        })
+    }
+}
+
+/// `WHERE` clause of `q`'s filters over `runs r`, pushing its arguments.
+pub(crate) fn filter_sql(q: &ListQuery, args: &mut Vec<Sql>) -> String {
+    let mut clauses: Vec<&str> = vec!["1"];
+    if let Some(s) = q.status {
+        clauses.push("r.status = ?");
+        args.push(Sql::Text(s.as_str().to_string()));
+    }
+    match q.starred {
+        // Literals, so the partial index on starred runs applies.
+        Some(true) => clauses.push("r.starred = 1"),
+        Some(false) => clauses.push("r.starred = 0"),
+        None => {}
+    }
+    if let Some(m) = &q.model {
+        let escaped = m
+            .replace('\\', "\\\\")
+            .replace('%', "\\%")
+            .replace('_', "\\_");
+        let pattern = format!("%{escaped}%");
+        let exact = "EXISTS (SELECT 1 FROM json_each(r.models) j WHERE j.value LIKE ? ESCAPE '\\')";
+        // A LIKE on the JSON text is a cheap first cut (exact unless the name has
+        // characters that JSON escapes); json_each then checks each name.
+        if m.chars().any(|c| c == '"' || c == '\\' || c.is_control()) {
+            clauses.push(exact);
+        } else {
+            clauses.push("r.models LIKE ? ESCAPE '\\'");
+            args.push(Sql::Text(pattern.clone()));
+            clauses.push(exact);
+        }
+        args.push(Sql::Text(pattern));
+    }
+    if let Some(t) = q.since_ms {
+        clauses.push("r.created_at >= ?");
+        args.push(Sql::Integer(t));
+    }
+    if let Some(t) = q.until_ms {
+        clauses.push("r.created_at < ?");
+        args.push(Sql::Integer(t));
+    }
+    if let Some(tag) = &q.tag {
+        clauses.push("EXISTS (SELECT 1 FROM tags t WHERE t.run_id = r.id AND t.tag = ?)");
+        args.push(Sql::Text(tag.trim().to_string()));
+    }
+    clauses.join(" AND ")
+}
+
+pub(crate) const SUMMARY_COLS: &str = "r.id, r.created_at, r.status, r.input, r.resolution, r.models, \
+     r.total_cost, r.duration_ms, r.starred, \
+     (SELECT json_group_array(t.tag) FROM tags t WHERE t.run_id = r.id), \
+     r.parent_id, r.parent_kind, \
+     coalesce(substr(r.data, 1, 201), \
+              (SELECT substr(m.data, 1, 201) FROM model_results m \
+                WHERE m.run_id = r.id AND m.error IS NULL AND m.data <> '' \
+                ORDER BY m.idx LIMIT 1))";
+const SUMMARY_COL_COUNT: usize = 13;
+
+struct RawSummary {
+    id: String,
+    created_at_ms: i64,
+    status: String,
+    input: String,
+    resolution: String,
+    models: String,
+    total_cost: f64,
+    duration_ms: Option<i64>,
+    starred: bool,
+    tags: Option<String>,
+    parent_id: Option<String>,
+    parent_kind: Option<String>,
+    preview: Option<String>,
+}
+
+impl RawSummary {
+    fn from_row(row: &Row<'_>) -> rusqlite::Result<Self> {
+        Ok(RawSummary {
+            id: row.get(0)?,
+            created_at_ms: row.get(1)?,
+            status: row.get(2)?,
+            input: row.get(3)?,
+            resolution: row.get(4)?,
+            models: row.get(5)?,
+            total_cost: row.get(6)?,
+            duration_ms: row.get(7)?,
+            starred: row.get(8)?,
+            tags: row.get(9)?,
+            parent_id: row.get(10)?,
+            parent_kind: row.get(11)?,
+            preview: row.get(12)?,
+        })
+    }
+
+    fn into_summary(self) -> Result<RunSummary> {
+        // The CHECK constraints keep these valid; a hand-edited value reads as the
+        // most cautious one rather than hiding the whole history.
+        let status = self.status.parse().unwrap_or(RunStatus::Interrupted);
+        let resolution = self.resolution.parse().unwrap_or_default();
+        let models: Vec<String> = serde_json::from_str(&self.models).unwrap_or_default();
+        let mut tags: Vec<String> = self
+            .tags
+            .as_deref()
+            .and_then(|t| serde_json::from_str(t).ok())
+            .unwrap_or_default();
+        tags.sort();
+        let data_preview = self.preview.map(|p| {
+            if p.chars().count() > PREVIEW_CHARS {
+                let mut cut: String = p.chars().take(PREVIEW_CHARS).collect();
+                cut.push('…');
+                cut
+            } else {
+                p
+            }
+        });
+        Ok(RunSummary {
+            created_at: rfc3339_utc(self.created_at_ms),
+            id: self.id,
+            created_at_ms: self.created_at_ms,
+            status,
+            input: self.input,
+            resolution,
+            models,
+            total_cost: self.total_cost,
+            duration_ms: self.duration_ms.map(|d| d.max(0) as u64),
+            starred: self.starred,
+            tags,
+            parent_id: self.parent_id,
+            parent_kind: self.parent_kind.and_then(|k| k.parse().ok()),
+            data_preview,
+        })
+    }
+}
+
+struct RawResult {
+    idx: i64,
+    model: String,
+    data: String,
+    thinking: Option<String>,
+    error: Option<String>,
+    usage: String,
+    cost: f64,
+    duration_ms: i64,
+    schema_valid: Option<bool>,
+    schema_error: Option<String>,
+    vote: Option<String>,
+    attempts: Option<u32>,
+    queued_ms: Option<i64>,
+    schema_fallback: Option<bool>,
+    vote_read: Option<String>,
+}
+
+impl RawResult {
+    fn from_row(row: &Row<'_>) -> rusqlite::Result<Self> {
+        Ok(RawResult {
+            idx: row.get(0)?,
+            model: row.get(1)?,
+            data: row.get(2)?,
+            thinking: row.get(3)?,
+            error: row.get(4)?,
+            usage: row.get(5)?,
+            cost: row.get(6)?,
+            duration_ms: row.get(7)?,
+            schema_valid: row.get(8)?,
+            schema_error: row.get(9)?,
+            vote: row.get(10)?,
+            attempts: row.get(11)?,
+            queued_ms: row.get(12)?,
+            schema_fallback: row.get(13)?,
+            vote_read: row.get(14)?,
+        })
+    }
+
+    fn into_result(self, run_id: &str) -> Result<ModelResult> {
+        let usage: Usage = serde_json::from_str(&self.usage).map_err(|source| Error::Corrupt {
+            id: run_id.to_string(),
+            what: "usage",
+            source,
+        })?;
+        Ok(ModelResult {
+            index: self.idx.max(0) as usize,
+            model: self.model,
+            data: self.data,
+            duration_ms: self.duration_ms.max(0) as u64,
+            queued_ms: self.queued_ms.map(|q| q.max(0) as u64),
+            cost: self.cost,
+            error: self.error,
+            usage,
+            schema_valid: self.schema_valid,
+            schema_error: self.schema_error,
+            thinking: self.thinking,
+            attempts: self.attempts,
+            vote: self.vote,
+            // A name this build does not know reads as not said.
+            vote_read: self
+                .vote_read
+                .and_then(|v| serde_json::from_value(serde_json::Value::String(v)).ok()),
+            schema_fallback: self.schema_fallback,
+        })
+    }
+}
