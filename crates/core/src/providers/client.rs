@@ -6,7 +6,8 @@
 //! without them, and a 3xx is the model's error), and an error body has the key
 //! masked before anything is cut from it.
 
-use super::{ChatCall, Completion, Delta, ProviderError, WireFormat, body_excerpt};
+use super::shared::body_excerpt;
+use super::{ChatCall, Completion, Delta, ProviderError, WireFormat};
 use crate::secret::ApiKey;
 use eventsource_stream::{EventStreamError, Eventsource};
 use futures_util::{Stream, StreamExt};

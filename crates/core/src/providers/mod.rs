@@ -1,15 +1,35 @@
-//! Provider adapters: one module per wire format, each a pair of pure functions
+//! Provider adapters: one folder per wire format, each a set of pure functions
 //! (build the HTTP request body; parse a response or a stream event) dispatched on
 //! [`WireFormat`], plus the thin client in [`client`] that sends them.
 //!
-//! To add a wire format: a module with `build_body`, `endpoint`, `parse_response`,
-//! a `StreamState` implementing [`StreamParser`], and `parse_error`; a variant of
-//! [`WireFormat`]; and the arms in the `match`es below.
+//! Every format's folder is laid out the same way, its files private and its API
+//! re-exported by its `mod.rs` (whose `//!` says what the format sends and reads):
+//!
+//! - `profile.rs`: what a model accepts, read from its id (version, reasoning
+//!   form and budgets, sampling, output limit);
+//! - `request.rs`: `endpoint` and `build_body`;
+//! - `response.rs`: the wire types, usage in the contract's convention,
+//!   `parse_response` and `parse_error`;
+//! - `stream.rs`: `StreamState`, the format's [`StreamParser`];
+//! - `tests.rs`: its unit tests.
+//!
+//! What the formats do alike lives once in `shared.rs`: the schema instruction
+//! for servers that take no schema ([`openai::schema_instruction`]), opening a
+//! response body or a stream chunk, and turning an HTTP, body or stream error into
+//! a [`ProviderError`].
+//!
+//! To add a wire format: a folder laid out as above, whose `mod.rs` exports
+//! `build_body`, `endpoint`, `parse_response`, a `StreamState` implementing
+//! [`StreamParser`], and `parse_error`; a variant of [`WireFormat`]; and the arms
+//! in the `match`es below (auth and fixed headers included).
 
 pub mod anthropic;
 pub mod client;
 pub mod gemini;
 pub mod openai;
+mod shared;
+
+use shared::delay_from_secs;
 
 use crate::contract::Usage;
 use crate::secret::ApiKey;
@@ -175,50 +195,6 @@ pub fn retry_after_from_headers(headers: &HeaderMap) -> Option<Duration> {
     )
 }
 
-/// A delay in seconds as a provider wrote it, which may be anything a float
-/// parses to: negative or NaN is no delay asked for; infinite or past what a
-/// `Duration` holds is the longest one (the engine caps it at its own limit).
-pub(crate) fn delay_from_secs(secs: f64) -> Option<Duration> {
-    if secs.is_nan() || secs < 0.0 {
-        return None;
-    }
-    Some(Duration::try_from_secs_f64(secs).unwrap_or(Duration::MAX))
-}
-
-/// The common part of every format's error parsing: status, headers
-/// (`Retry-After`, `x-should-retry`), and the message the format's body carries.
-pub(crate) fn http_error(status: u16, headers: &HeaderMap, message: String) -> ProviderError {
-    let mut transient = is_transient_status(status);
-    if let Some(v) = headers.get("x-should-retry").and_then(|v| v.to_str().ok()) {
-        match v.trim() {
-            "true" => transient = true,
-            "false" => transient = false,
-            _ => {}
-        }
-    }
-    ProviderError {
-        status: Some(status),
-        message,
-        transient,
-        retry_after: retry_after_from_headers(headers),
-    }
-}
-
-/// The body as text, cut to a readable length, for when a body is not the
-/// expected JSON.
-pub(crate) fn body_excerpt(body: &[u8]) -> String {
-    let text = String::from_utf8_lossy(body);
-    let text = text.trim();
-    if text.is_empty() {
-        return "(empty body)".into();
-    }
-    let mut out: String = text.chars().take(300).collect();
-    if text.chars().count() > 300 {
-        out.push('…');
-    }
-    out
-}
-
 impl WireFormat {
     /// Its name in `config.toml` and on the wire of the IPC (`openai`, …).
     pub fn as_str(self) -> &'static str {
@@ -266,7 +242,7 @@ impl WireFormat {
     /// Headers every call of the format carries, besides auth.
     pub fn fixed_headers(self) -> &'static [(&'static str, &'static str)] {
         match self {
-            WireFormat::Anthropic => &[("anthropic-version", "2023-06-01")],
+            WireFormat::Anthropic => &[("anthropic-version", anthropic::API_VERSION)],
             _ => &[],
         }
     }
