@@ -1,0 +1,432 @@
+//! One model's call: its place among its provider's slots, its attempts with
+//! retries inside its timeout, the JSON-mode fallback, and its usage and cost.
+
+use super::ProviderKey;
+use super::{Engine, Events, MAX_RETRY_AFTER, ProviderConfig, emit, ms};
+use crate::contract::{ModelResult, ModelSpec, Usage};
+use crate::events::RunEvent;
+use crate::providers::client::{self, Target};
+use crate::providers::{ChatCall, Completion, Delta, Dialect, ProviderError, WireFormat};
+use crate::slots::Slot;
+use crate::validate::split_model_name;
+use backon::BackoffBuilder;
+use serde_json::Value;
+use std::time::{Duration, Instant};
+use tokio_util::sync::CancellationToken;
+
+impl Engine {
+    pub(super) async fn call_model(
+        &self,
+        call: ModelCall,
+        events: &Events,
+        cancel: &CancellationToken,
+    ) -> ModelResult {
+        let index = call.index;
+        let model = call.spec.name.clone();
+        let queued_at = Instant::now();
+        let slot = self
+            .slot(&model, cancel, || {
+                emit(
+                    events,
+                    RunEvent::ModelQueued {
+                        index,
+                        model: model.clone(),
+                    },
+                )
+            })
+            .await;
+        let queued_ms = slot
+            .as_ref()
+            .is_none_or(|s| s.waited)
+            .then(|| ms(queued_at.elapsed()));
+        let started = Instant::now();
+        let out = match slot {
+            // Cancelled while it waited for a slot.
+            None => Attempted::failed("cancelled".into(), 0),
+            Some(_slot) => {
+                emit(
+                    events,
+                    RunEvent::ModelStarted {
+                        index,
+                        model: model.clone(),
+                    },
+                );
+                self.call_in_slot(&call, events, cancel).await
+            }
+        };
+        let result = ModelResult {
+            index,
+            model,
+            data: out.text,
+            duration_ms: ms(started.elapsed()),
+            queued_ms,
+            cost: out.cost,
+            error: out.error,
+            usage: out.usage,
+            thinking: (!out.thinking.is_empty()).then_some(out.thinking),
+            attempts: Some(out.attempts),
+            schema_fallback: out.schema_fallback.then_some(true),
+            ..Default::default()
+        };
+        if result.succeeded() {
+            emit(
+                events,
+                RunEvent::ModelFinished {
+                    result: result.clone(),
+                },
+            );
+        } else {
+            emit(
+                events,
+                RunEvent::ModelFailed {
+                    result: result.clone(),
+                },
+            );
+        }
+        result
+    }
+
+    /// A place among the calls `model`'s provider takes at once (see
+    /// [`crate::slots`]); `None` when cancelled while waiting for it.
+    pub(super) async fn slot(
+        &self,
+        model: &str,
+        cancel: &CancellationToken,
+        on_queued: impl FnOnce(),
+    ) -> Option<Slot> {
+        match split_model_name(model).and_then(|(p, _)| self.providers.get(p)) {
+            Some(provider) => {
+                self.slots
+                    .acquire(&self.http, provider, cancel, on_queued)
+                    .await
+            }
+            None => Some(Slot::free()),
+        }
+    }
+
+    /// One panel model's call, once it has its slot, forwarding its deltas and
+    /// retries as events.
+    async fn call_in_slot(
+        &self,
+        call: &ModelCall,
+        events: &Events,
+        cancel: &CancellationToken,
+    ) -> Attempted {
+        let index = call.index;
+        let model = &call.spec.name;
+        self.attempt_call(
+            call,
+            cancel,
+            &mut |d| {
+                let event = match d {
+                    Delta::Text(delta) => RunEvent::TextDelta {
+                        index,
+                        model: model.clone(),
+                        delta,
+                    },
+                    Delta::Thinking(delta) => RunEvent::ThinkingDelta {
+                        index,
+                        model: model.clone(),
+                        delta,
+                    },
+                    Delta::Usage(usage) => RunEvent::ModelUsage {
+                        index,
+                        model: model.clone(),
+                        usage,
+                    },
+                };
+                emit(events, event);
+            },
+            &mut |attempt, delay, reason| {
+                emit(
+                    events,
+                    RunEvent::ModelRetrying {
+                        index,
+                        model: model.clone(),
+                        attempt,
+                        delay_ms: ms(delay),
+                        reason: reason.to_string(),
+                    },
+                )
+            },
+        )
+        .await
+    }
+
+    /// One model's call with its retries, inside its timeout, until cancelled.
+    pub(super) async fn attempt_call(
+        &self,
+        call: &ModelCall,
+        cancel: &CancellationToken,
+        on_delta: &mut (dyn FnMut(Delta) + Send),
+        on_retry: &mut (dyn FnMut(u32, Duration, &str) + Send),
+    ) -> Attempted {
+        let (provider_id, model_id) =
+            split_model_name(&call.spec.name).expect("validated model name");
+        let Some(provider) = self.providers.get(provider_id) else {
+            return Attempted::failed(format!("unknown provider '{provider_id}'"), 0);
+        };
+        let key = match &provider.key {
+            ProviderKey::Key(k) => Some(k),
+            ProviderKey::NotNeeded => None,
+            ProviderKey::Missing { hint } => {
+                return Attempted::failed(
+                    format!("no API key for provider '{provider_id}': {hint}"),
+                    0,
+                );
+            }
+        };
+        let price = self.prices.lookup(provider_id, model_id);
+        // A compatible server that refused JSON Schema output once gets JSON mode
+        // from then on (see `refuses_json_schema`).
+        let mut json_mode = self.json_mode_learned(provider_id);
+        let mut chat = ChatCall {
+            model: model_id,
+            instructions: call.instructions.as_deref(),
+            input: &call.input,
+            max_tokens: call.spec.max_tokens,
+            temperature: call.spec.temperature,
+            top_p: call.spec.top_p,
+            reasoning: call.spec.reasoning.as_deref(),
+            output_schema: call
+                .schema
+                .as_ref()
+                .filter(|_| !call.schema_native_only || provider.dialect == Dialect::Native),
+            stream: provider.stream,
+            dialect: if json_mode {
+                Dialect::CompatibleJsonMode
+            } else {
+                provider.dialect
+            },
+        };
+        let target = Target {
+            format: provider.format,
+            base_url: &provider.base_url,
+            key,
+            headers: &provider.headers,
+            limits: self.limits,
+        };
+
+        let deadline = tokio::time::Instant::now() + call.timeout;
+        let mut delays = backon::ExponentialBuilder::default()
+            .with_min_delay(Duration::from_millis(500))
+            .with_max_delay(Duration::from_secs(8))
+            .with_jitter()
+            .with_max_times(call.max_retries as usize)
+            .build();
+        let mut attempts = 0u32;
+        let mut partial = String::new();
+        let outcome: Result<Completion, String> = loop {
+            attempts += 1;
+            partial.clear();
+            let mut forward = |d: Delta| {
+                if let Delta::Text(t) = &d {
+                    partial.push_str(t);
+                }
+                on_delta(d)
+            };
+            let sent = client::send(&self.http, target, &chat, &mut forward);
+            let result = tokio::select! {
+                biased;
+                _ = cancel.cancelled() => break Err("cancelled".into()),
+                _ = tokio::time::sleep_until(deadline) => break Err(timeout_message(call.timeout, attempts)),
+                r = sent => r,
+            };
+            let err = match result {
+                Ok(c) => break Ok(c),
+                Err(e) => e,
+            };
+            if !json_mode && refuses_json_schema(provider.format, &chat, &err) {
+                json_mode = true;
+                chat.dialect = Dialect::CompatibleJsonMode;
+                on_retry(
+                    attempts + 1,
+                    Duration::ZERO,
+                    &format!(
+                        "{err}: the server refused JSON Schema output, so JSON mode with the \
+                         schema in the prompt is tried"
+                    ),
+                );
+                continue;
+            }
+            let retry = err.transient.then(|| delays.next()).flatten();
+            let Some(backoff) = retry else {
+                break Err(failure_message(&err, attempts));
+            };
+            let delay = err.retry_after.map_or(backoff, |d| d.min(MAX_RETRY_AFTER));
+            if tokio::time::Instant::now() + delay >= deadline {
+                break Err(format!(
+                    "{} (not retried: the wait of {} ms would pass the {} ms timeout)",
+                    failure_message(&err, attempts),
+                    ms(delay),
+                    ms(call.timeout)
+                ));
+            }
+            on_retry(attempts + 1, delay, &err.to_string());
+            tokio::select! {
+                biased;
+                _ = cancel.cancelled() => break Err("cancelled".into()),
+                _ = tokio::time::sleep(delay) => {}
+            }
+        };
+        match outcome {
+            Ok(c) => {
+                let c = with_usage(c, &chat);
+                let fallback = json_mode && provider.dialect != Dialect::CompatibleJsonMode;
+                if fallback {
+                    self.learn_json_mode(provider_id);
+                }
+                Attempted {
+                    schema_fallback: fallback,
+                    ..self.finish_completion(c, provider, provider_id, model_id, price, attempts)
+                }
+            }
+            Err(error) => Attempted {
+                // A failed call keeps what had arrived of its last attempt, as a
+                // cancelled one does: a server that died mid-answer, or an answer
+                // stopped at a limit, still shows what it said.
+                text: partial,
+                error: Some(error),
+                attempts,
+                ..Default::default()
+            },
+        }
+    }
+
+    fn finish_completion(
+        &self,
+        c: Completion,
+        provider: &ProviderConfig,
+        provider_id: &str,
+        model_id: &str,
+        price: Option<crate::prices::ModelPrice>,
+        attempts: u32,
+    ) -> Attempted {
+        let mut usage = c.usage.unwrap_or_default();
+        let cost = match price {
+            Some(p) => p.cost(&usage),
+            None if provider.local => 0.0,
+            None => {
+                usage.extra.insert(
+                    "pricing".into(),
+                    Value::String(format!(
+                        "no known price for {provider_id}/{model_id}: cost counted as 0"
+                    )),
+                );
+                0.0
+            }
+        };
+        let error = if let Some(refusal) = &c.refusal {
+            Some(format!("the model refused: {refusal}"))
+        } else if c.text.trim().is_empty() {
+            Some(format!(
+                "the model returned an empty answer (finish reason: {})",
+                c.finish_reason.as_deref().unwrap_or("none")
+            ))
+        } else {
+            None
+        };
+        Attempted {
+            text: if error.is_some() {
+                String::new()
+            } else {
+                c.text
+            },
+            thinking: c.thinking,
+            usage,
+            cost,
+            error,
+            attempts,
+            schema_fallback: false,
+        }
+    }
+}
+
+/// Whether `err` is a compatible server refusing JSON Schema output
+/// (llama-cpp-python answers HTTP 500 with a traceback, others 400 or 422), so
+/// JSON mode with the schema in the prompt is worth a try.
+fn refuses_json_schema(format: WireFormat, call: &ChatCall, err: &ProviderError) -> bool {
+    format == WireFormat::Openai
+        && call.dialect == Dialect::Compatible
+        && call.output_schema.is_some()
+        && err
+            .status
+            .is_some_and(|s| matches!(s, 400 | 415 | 422 | 500 | 501))
+}
+
+/// The completion with usage: the provider's, or, when it reported none (or
+/// no output for an answer it gave), an estimate marked as one. Never a false 0.
+fn with_usage(mut c: Completion, call: &ChatCall) -> Completion {
+    let reported = c
+        .usage
+        .as_ref()
+        .is_some_and(|u| u.output_tokens > 0 || (c.text.is_empty() && c.thinking.is_empty()));
+    if !reported {
+        let input = [call.instructions.unwrap_or_default(), call.input];
+        let estimate = Usage::estimated(&input, &[&c.text, &c.thinking]);
+        c.usage = Some(match c.usage.take() {
+            // Keep what the provider did say (its input count, cache reads).
+            Some(mut u) => {
+                u.output_tokens = estimate.output_tokens;
+                if u.input_tokens == 0 {
+                    u.input_tokens = estimate.input_tokens;
+                }
+                u.extra.extend(estimate.extra);
+                u
+            }
+            None => estimate,
+        });
+    }
+    c
+}
+
+fn timeout_message(timeout: Duration, attempts: u32) -> String {
+    format!(
+        "timed out after {} ms ({} attempt{})",
+        ms(timeout),
+        attempts,
+        if attempts == 1 { "" } else { "s" }
+    )
+}
+
+fn failure_message(err: &ProviderError, attempts: u32) -> String {
+    format!(
+        "{err} ({} attempt{})",
+        attempts,
+        if attempts == 1 { "" } else { "s" }
+    )
+}
+
+pub(super) struct ModelCall {
+    pub(super) index: usize,
+    pub(super) spec: ModelSpec,
+    pub(super) instructions: Option<String>,
+    pub(super) input: String,
+    pub(super) schema: Option<Value>,
+    /// Send `schema` only to a provider that speaks its format natively.
+    pub(super) schema_native_only: bool,
+    pub(super) max_retries: u32,
+    pub(super) timeout: Duration,
+}
+
+#[derive(Debug, Default)]
+pub(super) struct Attempted {
+    pub(super) text: String,
+    pub(super) thinking: String,
+    pub(super) usage: Usage,
+    pub(super) cost: f64,
+    pub(super) error: Option<String>,
+    pub(super) attempts: u32,
+    /// JSON mode with the schema in the prompt stood in for JSON Schema output.
+    pub(super) schema_fallback: bool,
+}
+
+impl Attempted {
+    pub(super) fn failed(error: String, attempts: u32) -> Self {
+        Attempted {
+            error: Some(error),
+            attempts,
+            ..Default::default()
+        }
+    }
+}

@@ -1,0 +1,290 @@
+//! The ensemble engine: one task per model, all at once, each with its own
+//! timeout covering its retries; then the resolution. Emits [`RunEvent`]s as it
+//! goes and can be cancelled, keeping what had arrived.
+//!
+//! **Default summary model**: the request's `summary_model`; else the engine's
+//! configured default ([`Engine::with_default_summary_model`]); else the first
+//! model of the panel, in request order, that answered.
+//!
+//! **Retries**: connect errors, timeouts, a stream that broke off, HTTP 408, 409,
+//! 429 and 5xx (unless the provider says `x-should-retry: false`, or the 429 is
+//! `insufficient_quota`), up to `max_retries` times, with jittered exponential
+//! backoff (0.5 s doubling, at most 8 s) or the provider's `Retry-After` /
+//! `retry-after-ms` when it gives one (at most 60 s), all inside `timeout_ms`.
+//!
+//! Layout: this file holds the engine and the fan-out ([`Engine::execute`]);
+//! `call.rs` one model's call (its slot, attempts, fallback, usage and cost);
+//! `resolution.rs` the step after the panel (the vote, the consolidation and its
+//! fallback, the panic guard). A new resolution is a variant of `Resolution`, an
+//! arm in `resolution.rs`, and its logic in `crate::resolve`.
+
+use crate::contract::{ModelResult, Resolution, RoundtableRequest, RoundtableResponse, RunStatus};
+use crate::events::RunEvent;
+use crate::prices::PriceTable;
+use crate::providers::client::Limits;
+use crate::providers::{Dialect, WireFormat};
+use crate::resolve;
+use crate::secret::ApiKey;
+use crate::slots::Slots;
+use crate::validate::{ValidationError, validate_request};
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio::sync::mpsc::UnboundedSender;
+use tokio_util::sync::CancellationToken;
+
+mod call;
+mod resolution;
+
+use call::ModelCall;
+pub use resolution::check_schema;
+
+/// The longest wait a provider's `Retry-After` is honoured for.
+pub const MAX_RETRY_AFTER: Duration = Duration::from_secs(60);
+
+/// How a provider's key stands.
+#[derive(Debug, Clone)]
+pub enum ProviderKey {
+    Key(ApiKey),
+    /// A local server that needs none.
+    NotNeeded,
+    /// No key; `hint` tells the user how to set one.
+    Missing {
+        hint: String,
+    },
+}
+
+/// A provider as the engine sees it: where to send calls, in which format, with
+/// which key.
+#[derive(Debug, Clone)]
+pub struct ProviderConfig {
+    pub id: String,
+    pub format: WireFormat,
+    pub base_url: String,
+    pub dialect: Dialect,
+    pub key: ProviderKey,
+    /// Extra headers sent with every call (e.g. OpenRouter's `HTTP-Referer`).
+    pub headers: Vec<(String, String)>,
+    /// Whether to stream answers (some servers cannot).
+    pub stream: bool,
+    /// A server on this machine: its models cost nothing.
+    pub local: bool,
+    /// How many calls it takes at once; `None`: see [`crate::slots`].
+    pub max_concurrency: Option<usize>,
+}
+
+/// The run's outcome: the contract response, and where the run stands.
+#[derive(Debug, Clone)]
+pub struct RunOutcome {
+    pub response: RoundtableResponse,
+    pub status: RunStatus,
+}
+
+/// A validated request with its id, ready to execute.
+#[derive(Debug, Clone)]
+pub struct PreparedRun {
+    pub id: String,
+    pub trace_uuid: String,
+    pub request: RoundtableRequest,
+}
+
+#[derive(Clone)]
+pub struct Engine {
+    http: reqwest::Client,
+    providers: Arc<HashMap<String, ProviderConfig>>,
+    prices: Arc<PriceTable>,
+    default_summary_model: Option<String>,
+    limits: Limits,
+    slots: Arc<Slots>,
+    /// Providers found to refuse JSON Schema output, for the life of the process.
+    json_mode: Arc<std::sync::Mutex<std::collections::HashSet<String>>>,
+}
+
+type Events = Option<UnboundedSender<RunEvent>>;
+
+fn emit(events: &Events, event: RunEvent) {
+    if let Some(tx) = events {
+        let _ = tx.send(event);
+    }
+}
+
+fn ms(d: Duration) -> u64 {
+    d.as_millis().min(u64::MAX as u128) as u64
+}
+
+impl Engine {
+    pub fn new(providers: Vec<ProviderConfig>, prices: PriceTable) -> Self {
+        let http = reqwest::Client::builder()
+            .connect_timeout(Duration::from_secs(10))
+            .pool_max_idle_per_host(256)
+            .user_agent(concat!("roundtable/", env!("CARGO_PKG_VERSION")))
+            // A provider is an API: a redirect is its error, never followed, so a
+            // key goes nowhere but the provider's base URL.
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .expect("an HTTP client with rustls builds");
+        let providers: HashMap<_, _> = providers.into_iter().map(|p| (p.id.clone(), p)).collect();
+        Engine {
+            http,
+            slots: Arc::new(Slots::new(providers.values())),
+            providers: Arc::new(providers),
+            prices: Arc::new(prices),
+            default_summary_model: None,
+            limits: Limits::default(),
+            json_mode: Arc::default(),
+        }
+    }
+
+    /// The same engine (HTTP client, prices) over another set of providers.
+    pub fn with_providers(&self, providers: Vec<ProviderConfig>) -> Engine {
+        let providers: HashMap<_, _> = providers.into_iter().map(|p| (p.id.clone(), p)).collect();
+        Engine {
+            slots: Arc::new(Slots::new(providers.values())),
+            providers: Arc::new(providers),
+            ..self.clone()
+        }
+    }
+
+    fn json_mode_learned(&self, provider_id: &str) -> bool {
+        let learned = self.json_mode.lock().unwrap_or_else(|e| e.into_inner());
+        learned.contains(provider_id)
+    }
+
+    fn learn_json_mode(&self, provider_id: &str) {
+        let mut learned = self.json_mode.lock().unwrap_or_else(|e| e.into_inner());
+        learned.insert(provider_id.to_string());
+    }
+
+    /// How much of each provider's answer is read (`max_answer_bytes`).
+    pub fn with_limits(mut self, limits: Limits) -> Self {
+        self.limits = limits;
+        self
+    }
+
+    pub fn with_default_summary_model(mut self, model: Option<String>) -> Self {
+        self.default_summary_model = model;
+        self
+    }
+
+    /// The same engine with some providers' keys replaced (keys are looked up per
+    /// run by the host, for the providers the run uses).
+    pub fn with_keys(&self, keys: impl IntoIterator<Item = (String, ProviderKey)>) -> Engine {
+        let mut providers = (*self.providers).clone();
+        for (id, key) in keys {
+            if let Some(p) = providers.get_mut(&id) {
+                p.key = key;
+            }
+        }
+        Engine {
+            providers: Arc::new(providers),
+            ..self.clone()
+        }
+    }
+
+    pub fn provider(&self, id: &str) -> Option<&ProviderConfig> {
+        self.providers.get(id)
+    }
+
+    pub fn providers(&self) -> impl Iterator<Item = &ProviderConfig> {
+        self.providers.values()
+    }
+
+    pub fn prices(&self) -> &PriceTable {
+        &self.prices
+    }
+
+    pub fn validate(&self, req: &RoundtableRequest) -> Result<(), ValidationError> {
+        validate_request(req, &|p| self.providers.contains_key(p))
+    }
+
+    /// Validates `request` and gives it an id and a trace id.
+    pub fn prepare(&self, request: RoundtableRequest) -> Result<PreparedRun, ValidationError> {
+        self.validate(&request)?;
+        Ok(PreparedRun {
+            id: crate::new_run_id(),
+            trace_uuid: uuid::Uuid::new_v4().to_string(),
+            request,
+        })
+    }
+
+    /// Validates and runs `request` in one go.
+    pub async fn run(
+        &self,
+        request: RoundtableRequest,
+        events: Option<UnboundedSender<RunEvent>>,
+        cancel: CancellationToken,
+    ) -> Result<RunOutcome, ValidationError> {
+        let prepared = self.prepare(request)?;
+        Ok(self.execute(prepared, events, cancel).await)
+    }
+
+    /// Runs a prepared request: the panel, then the resolution.
+    pub async fn execute(
+        &self,
+        run: PreparedRun,
+        events: Option<UnboundedSender<RunEvent>>,
+        cancel: CancellationToken,
+    ) -> RunOutcome {
+        let started = Instant::now();
+        let req = &run.request;
+        emit(
+            &events,
+            RunEvent::RunStarted {
+                id: run.id.clone(),
+                trace_uuid: run.trace_uuid.clone(),
+                models: req.models.iter().map(|m| m.name.clone()).collect(),
+            },
+        );
+        let instructions = match (req.resolution(), &req.choices) {
+            (Resolution::MultipleChoice, Some(choices)) => {
+                let c = resolve::choice_instructions(choices);
+                Some(match &req.instructions {
+                    Some(i) if !i.trim().is_empty() => format!("{i}\n\n{c}"),
+                    _ => c,
+                })
+            }
+            _ => req.instructions.clone(),
+        };
+        let (schema, native_only) = match (req.resolution(), &req.choices) {
+            // One of the choices, by construction, where the provider takes
+            // structured output; a compatible server (a small local model) is
+            // asked in prose, which reads better than JSON mode's guesses.
+            (Resolution::MultipleChoice, Some(choices)) => {
+                (Some(resolve::choice_schema(choices)), true)
+            }
+            (Resolution::MultipleChoice, None) => (None, false),
+            _ => (req.output_schema.clone(), false),
+        };
+        let tasks: Vec<_> = req
+            .models
+            .iter()
+            .enumerate()
+            .map(|(index, spec)| {
+                let engine = self.clone();
+                let call = ModelCall {
+                    index,
+                    spec: spec.clone(),
+                    instructions: instructions.clone(),
+                    input: req.input.clone(),
+                    schema: schema.clone(),
+                    schema_native_only: native_only,
+                    max_retries: req.max_retries(),
+                    timeout: Duration::from_millis(req.timeout_ms()),
+                };
+                let events = events.clone();
+                let cancel = cancel.clone();
+                tokio::spawn(async move { engine.call_model(call, &events, &cancel).await })
+            })
+            .collect();
+        let mut results = Vec::with_capacity(tasks.len());
+        for (index, task) in tasks.into_iter().enumerate() {
+            results.push(task.await.unwrap_or_else(|e| ModelResult {
+                index,
+                model: req.models[index].name.clone(),
+                error: Some(format!("internal error: {e}")),
+                ..Default::default()
+            }));
+        }
+        self.resolve(run, results, started, events, cancel).await
+    }
+}
