@@ -135,7 +135,11 @@ fn strip_noise(s: &str) -> &str {
     };
     let mut s = s.trim_matches(noise);
     for prefix in ["answer:", "the answer is", "final answer:", "option"] {
-        if s.len() > prefix.len() && s[..prefix.len()].eq_ignore_ascii_case(prefix) {
+        // `get`: the prefix's length may fall inside a character of the answer.
+        if s.len() > prefix.len()
+            && s.get(..prefix.len())
+                .is_some_and(|p| p.eq_ignore_ascii_case(prefix))
+        {
             s = s[prefix.len()..].trim_matches(noise);
         }
     }
@@ -437,5 +441,18 @@ mod tests {
                 Some(("London".to_string(), VoteRead::Answer))
             ]
         );
+    }
+
+    #[test]
+    fn answers_with_characters_of_several_bytes_are_read_without_panic() {
+        // "answer:" is 7 bytes: the 7th byte of this answer is inside 'û'.
+        let c = vec!["Paris".to_string(), "London".into(), "Berlin".into()];
+        assert_eq!(
+            read_vote("Bien sûr. The answer is C) Berlin.", &c),
+            Some((2, VoteRead::Prose))
+        );
+        for a in ["ééééééé", "Optiön", "答案：巴黎", "the answer i€"] {
+            let _ = read_vote(a, &c);
+        }
     }
 }

@@ -246,3 +246,19 @@ fn arbitrary_bytes_never_panic_a_parser() {
         shaped_ran.get()
     );
 }
+
+#[test]
+fn arbitrary_answers_never_panic_the_vote_reader() {
+    // A real model's "Bien sûr. The answer is C) Berlin." once cut a character
+    // in two while the answer's prefix was checked: any text must be read.
+    let choices = vec!["Paris".to_string(), "New York".into(), "é".into()];
+    let ran = std::cell::Cell::new(0u32);
+    runner()
+        .run(&any::<String>(), |answer| {
+            let _ = roundtable_core::resolve::read_vote(&answer, &choices);
+            ran.set(ran.get() + 1);
+            Ok(())
+        })
+        .unwrap();
+    println!("{} arbitrary answers read, no panic", ran.get());
+}
