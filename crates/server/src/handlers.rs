@@ -4,9 +4,8 @@
 use crate::Shared;
 use crate::error::ApiError;
 use crate::guard::authorize;
-use crate::limits;
+use crate::spawn::spawn_run;
 use crate::stream;
-use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -242,59 +241,6 @@ async fn run(shared: Arc<Shared>, request: RoundtableRequest) -> Result<Response
         )
         .details(serde_json::to_value(&outcome.response).unwrap_or(Value::Null))),
     }
-}
-
-pub(crate) type RunTask =
-    tokio::task::JoinHandle<Result<roundtable_app::core::RunOutcome, roundtable_app::AppError>>;
-
-/// Starts a run in its own task (tracked, so stopping waits until it is
-/// recorded), with a token that is a child of the server's.
-pub(crate) fn spawn_run(
-    shared: &Shared,
-    request: RoundtableRequest,
-    events: Option<tokio::sync::mpsc::UnboundedSender<roundtable_app::core::RunEvent>>,
-) -> Result<(tokio_util::sync::CancellationToken, RunTask), ApiError> {
-    if shared.shutdown.is_cancelled() {
-        return Err(ApiError::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "shutting_down",
-            "the server is shutting down",
-        ));
-    }
-    let slot = Arc::clone(&shared.run_slots)
-        .try_acquire_owned()
-        .map_err(|_| {
-            limits::busy(
-                "runs are in flight",
-                limits::MAX_CONCURRENT_RUNS,
-                "MAX_CONCURRENT_RUNS",
-            )
-        })?;
-    let cancel = shared.shutdown.child_token();
-    let app = Arc::clone(&shared.app);
-    let token = cancel.clone();
-    let task = shared.runs.spawn(async move {
-        // Held until the run is recorded.
-        let _slot = slot;
-        app.run(request, events, token).await
-    });
-    Ok((cancel, task))
-}
-
-/// A body of SSE bytes, for [`stream::run`].
-pub(crate) fn sse_response(body: Body) -> Response {
-    let mut response = Response::new(body);
-    let headers = response.headers_mut();
-    headers.insert(
-        header::CONTENT_TYPE,
-        header::HeaderValue::from_static("text/event-stream"),
-    );
-    headers.insert(
-        header::CACHE_CONTROL,
-        header::HeaderValue::from_static("no-cache"),
-    );
-    headers.insert("x-accel-buffering", header::HeaderValue::from_static("no"));
-    response
 }
 
 #[cfg(test)]

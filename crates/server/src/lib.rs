@@ -4,6 +4,11 @@
 //! unchanged against this machine, with this machine's keys, and every call lands
 //! in the same history as the CLI's. Only this crate knows axum.
 //!
+//! Extending it: a route is a handler in `handlers.rs` added to the router in
+//! [`serve`]; a handler that starts a run goes through `spawn.rs` (its slot,
+//! its cancel token, the task the server waits for), as the plain call and the
+//! stream (`stream.rs`) both do.
+//!
 //! # Endpoints
 //!
 //! | method and path | auth | what |
@@ -82,6 +87,7 @@ mod error;
 mod guard;
 mod handlers;
 mod limits;
+mod spawn;
 mod stream;
 
 use axum::Router;

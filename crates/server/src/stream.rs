@@ -3,9 +3,9 @@
 
 use crate::Shared;
 use crate::error::{ApiError, no_model_answered_message};
-use crate::handlers::{RunTask, spawn_run, sse_response};
+use crate::spawn::{RunTask, spawn_run};
 use axum::body::{Body, Bytes};
-use axum::http::StatusCode;
+use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use roundtable_app::core::{RoundtableRequest, RunEvent, RunStatus, StreamChunk};
 use std::collections::VecDeque;
@@ -72,6 +72,22 @@ pub(crate) async fn run(shared: Arc<Shared>, request: RoundtableRequest) -> Resp
         }
     });
     sse_response(Body::from_stream(body))
+}
+
+/// A body of SSE bytes, for [`run`].
+fn sse_response(body: Body) -> Response {
+    let mut response = Response::new(body);
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        header::HeaderValue::from_static("text/event-stream"),
+    );
+    headers.insert(
+        header::CACHE_CONTROL,
+        header::HeaderValue::from_static("no-cache"),
+    );
+    headers.insert("x-accel-buffering", header::HeaderValue::from_static("no"));
+    response
 }
 
 /// Takes the run's events as they come (the engine never waits for a client)
