@@ -12,10 +12,10 @@ use crate::local::{self, LocalServer};
 use crate::local_api::LocalApiStatus;
 use crate::state::{AppInfo, Desktop, HistoryQuery, ResolveArgs, RunResult};
 use roundtable_app::core::{RoundtableRequest, RunEvent};
-use roundtable_app::prefs::{CustomProvider, Prefs};
+use roundtable_app::prefs::Prefs;
 use roundtable_app::provider_limits;
 use roundtable_app::store::{RunSummary, StoredRun};
-use roundtable_app::{App, AppError, ExportFormat, ProviderStatus};
+use roundtable_app::{App, AppError, CustomProvider, ExportFormat, ProviderStatus};
 use tauri::ipc::Channel;
 use tauri::{AppHandle, Runtime, State};
 

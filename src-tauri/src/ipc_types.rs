@@ -36,7 +36,7 @@ fn generate() -> BTreeMap<String, String> {
         crate::local::LocalServer,
         crate::local_api::LocalApiStatus,
         roundtable_app::prefs::Prefs,
-        roundtable_app::prefs::CustomProvider,
+        roundtable_app::CustomProvider,
     );
     let mut files = read_tree(tmp.path());
     for text in files.values_mut() {

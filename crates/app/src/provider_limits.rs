@@ -1,7 +1,8 @@
 //! A provider's concurrency limit as Settings changes it: `max_concurrency`
 //! under `[providers.ID]` in `config.toml`, for a built-in and a provider of
-//! the user's own alike. Written with the same `toml_edit` writer as the other
-//! preferences ([`crate::prefs`]): comments and every other entry are kept.
+//! the user's own alike. Written with the `toml_edit` writer
+//! (`config/edit.rs`) as the other preferences ([`crate::prefs`]):
+//! comments and every other entry are kept.
 //!
 //! A change applies to the next run: the app's providers and engine are
 //! swapped (see [`App::save_provider`]), and the new engine settles each
@@ -9,8 +10,8 @@
 
 use crate::App;
 use crate::AppError;
+use crate::config::edit::{parse, rewrite, set, table};
 use crate::config::{MAX_CONCURRENCY_LIMIT, builtin};
-use crate::prefs::{parse, rewrite, set, table};
 use roundtable_core::ValidationError;
 use toml_edit::Item;
 
@@ -238,7 +239,7 @@ port = 9000
         };
         // Four at once on a one-slot server: calls break off.
         let out = run().await.unwrap();
-        let failed = |o: &crate::RunOutcome| {
+        let failed = |o: &roundtable_core::RunOutcome| {
             o.response
                 .model_results
                 .iter()

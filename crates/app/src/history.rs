@@ -1,0 +1,116 @@
+//! The history: listing, searching and reading runs, deleting, starring and
+//! tagging them, exporting them as one document, importing a JSON export.
+//! The runs themselves are recorded by [`crate::runs`].
+
+use crate::{App, AppError};
+use roundtable_store::{ListQuery, RunSummary, StoredRun};
+use serde::Serialize;
+
+/// Everything a history export can be.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[serde(rename_all = "lowercase")]
+pub enum ExportFormat {
+    Md,
+    Json,
+    Csv,
+    Html,
+}
+
+impl std::str::FromStr for ExportFormat {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "md" | "markdown" => Ok(ExportFormat::Md),
+            "json" => Ok(ExportFormat::Json),
+            "csv" => Ok(ExportFormat::Csv),
+            "html" => Ok(ExportFormat::Html),
+            other => Err(format!(
+                "unknown format '{other}': expected md, json, csv or html"
+            )),
+        }
+    }
+}
+
+impl App {
+    pub fn list_runs(&self, query: &ListQuery) -> Result<Vec<RunSummary>, AppError> {
+        Ok(self.store().list_runs(query)?)
+    }
+
+    pub fn search_runs(&self, text: &str, query: &ListQuery) -> Result<Vec<RunSummary>, AppError> {
+        Ok(self.store().search(text, query)?)
+    }
+
+    pub fn get_run(&self, id: &str) -> Result<StoredRun, AppError> {
+        self.store()
+            .get_run(id)?
+            .ok_or_else(|| AppError::not_found(id))
+    }
+
+    pub fn delete_run(&self, id: &str) -> Result<(), AppError> {
+        if self.store().delete_run(id)? {
+            Ok(())
+        } else {
+            Err(AppError::not_found(id))
+        }
+    }
+
+    pub fn set_starred(&self, id: &str, starred: bool) -> Result<(), AppError> {
+        if self.store().set_starred(id, starred)? {
+            Ok(())
+        } else {
+            Err(AppError::not_found(id))
+        }
+    }
+
+    pub fn add_tag(&self, id: &str, tag: &str) -> Result<(), AppError> {
+        let tag = tag.trim();
+        if tag.is_empty() {
+            return Err(AppError::new("invalid_request", "tag: must not be empty"));
+        }
+        self.get_run(id)?;
+        self.store().add_tag(id, tag)?;
+        Ok(())
+    }
+
+    pub fn remove_tag(&self, id: &str, tag: &str) -> Result<(), AppError> {
+        self.get_run(id)?;
+        self.store().remove_tag(id, tag)?;
+        Ok(())
+    }
+
+    /// A number that changes whenever any process wrote the history.
+    pub fn history_version(&self) -> Result<i64, AppError> {
+        Ok(self.store().change_counter()?)
+    }
+
+    /// Runs exported as one comparison document.
+    pub fn export(&self, ids: &[String], format: ExportFormat) -> Result<String, AppError> {
+        if ids.is_empty() {
+            return Err(AppError::new(
+                "invalid_request",
+                "give at least one run id to export",
+            ));
+        }
+        let runs = ids
+            .iter()
+            .map(|id| self.get_run(id))
+            .collect::<Result<Vec<_>, _>>()?;
+        use roundtable_store::export;
+        Ok(match format {
+            ExportFormat::Md => export::to_markdown(&runs),
+            ExportFormat::Json => export::to_json(&runs),
+            ExportFormat::Csv => export::to_csv(&runs),
+            ExportFormat::Html => export::to_html(&runs),
+        })
+    }
+
+    /// Loads runs from a JSON export; returns their ids.
+    pub fn import(&self, json: &str) -> Result<Vec<String>, AppError> {
+        let runs = roundtable_store::export::import_runs_json(json)
+            .map_err(|e| AppError::new("invalid_request", e.to_string()))?;
+        let ids = runs.iter().map(|r| r.response.id.clone()).collect();
+        self.store().bulk_import(&runs)?;
+        Ok(ids)
+    }
+}

@@ -1,0 +1,102 @@
+//! The providers `config.toml` describes, and the engine over them: which
+//! provider ids are known, the engine a run gets (with the keys of the
+//! providers it uses, looked up then), and swapping both when Settings changes
+//! the file, so the next run sees the change and a run keeps the set it
+//! started with.
+
+use crate::config::{Config, ResolvedProvider};
+use crate::{App, AppError};
+use roundtable_core::validate::split_model_name;
+use roundtable_core::{Engine, ProviderConfig, ProviderKey, RoundtableRequest};
+use std::sync::Arc;
+
+/// The providers as `config.toml` last described them, and an engine over them.
+pub(crate) struct Providers {
+    pub(crate) list: Vec<ResolvedProvider>,
+    pub(crate) engine: Engine,
+}
+
+impl Providers {
+    pub(crate) fn find(&self, id: &str) -> Option<&ResolvedProvider> {
+        self.list.iter().find(|p| p.id == id)
+    }
+}
+
+/// What the engine needs of each provider; keys are looked up per run (see
+/// `App::engine_for`).
+pub(crate) fn engine_providers(list: &[ResolvedProvider]) -> Vec<ProviderConfig> {
+    list.iter()
+        .map(|p| ProviderConfig {
+            id: p.id.clone(),
+            format: p.format,
+            base_url: p.base_url.clone(),
+            dialect: p.dialect,
+            key: ProviderKey::NotNeeded,
+            headers: p.headers.clone().into_iter().collect(),
+            stream: p.stream,
+            local: p.local,
+            max_concurrency: p.max_concurrency,
+        })
+        .collect()
+}
+
+impl App {
+    pub(crate) fn providers_now(&self) -> Arc<Providers> {
+        self.providers
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    /// Reads the providers of `config.toml` again: those added or removed since
+    /// serve the next run.
+    pub(crate) fn reload_providers(&self) -> Result<(), AppError> {
+        let list = Config::load(&self.home.join("config.toml"))?.providers();
+        let mut providers = self.providers.write().unwrap_or_else(|e| e.into_inner());
+        let engine = providers.engine.with_providers(engine_providers(&list));
+        *providers = Arc::new(Providers { list, engine });
+        Ok(())
+    }
+
+    /// Whether `id` is a configured provider; the error lists the known ones.
+    pub fn check_provider(&self, id: &str) -> Result<(), AppError> {
+        let providers = self.providers_now();
+        if providers.find(id).is_some() {
+            return Ok(());
+        }
+        let known: Vec<&str> = providers.list.iter().map(|p| p.id.as_str()).collect();
+        Err(AppError::new(
+            "unknown_provider",
+            format!(
+                "unknown provider '{id}': known providers are {} (add others under [providers.ID] in config.toml)",
+                known.join(", ")
+            ),
+        ))
+    }
+
+    /// The engine with the keys of the providers `request` uses, and the
+    /// current default summary model.
+    pub(crate) fn engine_for(&self, request: &RoundtableRequest) -> Engine {
+        let default_summary_model = self.default_summary_model();
+        let mut ids: Vec<&str> = request
+            .models
+            .iter()
+            .map(|m| m.name.as_str())
+            .chain(request.summary_model.as_deref())
+            .chain(default_summary_model.as_deref())
+            .filter_map(|name| split_model_name(name).map(|(p, _)| p))
+            .collect();
+        ids.sort_unstable();
+        ids.dedup();
+        let providers = self.providers_now();
+        let keys: Vec<(String, ProviderKey)> = ids
+            .into_iter()
+            .filter_map(|id| providers.find(id))
+            .map(|p| (p.id.clone(), self.lookup_key(p).0))
+            .collect();
+        providers
+            .engine
+            .with_keys(keys)
+            .with_default_summary_model(default_summary_model)
+    }
+}

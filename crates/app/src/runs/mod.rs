@@ -1,0 +1,54 @@
+//! Runs: a roundtable run and recorded ([`App::run`]), the same request again
+//! ([`App::rerun`], `rerun.rs`), a stored run resolved again from its stored
+//! answers ([`App::resolve`], `reresolve.rs`). Each is validated before any
+//! provider is called, recorded as running, recorded answer by answer as the
+//! answers arrive and finished (`record.rs`), by a writer of its own
+//! (`recorder.rs`) so the history's lock never holds up a run.
+//!
+//! Extending it: a new kind of run is a file here that prepares the run with
+//! [`App::engine_for`], writes its beginning ([`App::begin`]) and drives the
+//! engine through [`App::record_while`].
+
+mod record;
+pub(crate) mod recorder;
+mod reresolve;
+mod rerun;
+
+pub use reresolve::Reresolve;
+
+use crate::{App, AppError};
+use roundtable_core::{RoundtableRequest, RunEvent, RunOutcome};
+use roundtable_store::ParentKind;
+use tokio::sync::mpsc::UnboundedSender;
+use tokio_util::sync::CancellationToken;
+
+impl App {
+    /// Runs a roundtable: validates it before any provider is called, records it
+    /// as running, runs the panel and the resolution, recording each answer as it
+    /// arrives, and sends the events to `events` as they happen.
+    pub async fn run(
+        &self,
+        request: RoundtableRequest,
+        events: Option<UnboundedSender<RunEvent>>,
+        cancel: CancellationToken,
+    ) -> Result<RunOutcome, AppError> {
+        self.run_with_parent(request, None, events, cancel).await
+    }
+
+    pub(crate) async fn run_with_parent(
+        &self,
+        request: RoundtableRequest,
+        parent: Option<(String, ParentKind)>,
+        events: Option<UnboundedSender<RunEvent>>,
+        cancel: CancellationToken,
+    ) -> Result<RunOutcome, AppError> {
+        let engine = self.engine_for(&request);
+        let prepared = engine.prepare(request)?;
+        self.recorder
+            .write(vec![Self::begin(&prepared, parent)])
+            .await?;
+        let id = prepared.id.clone();
+        self.record_while(&id, events, |tx| engine.execute(prepared, Some(tx), cancel))
+            .await
+    }
+}

@@ -1,0 +1,67 @@
+//! Re-resolving: a stored run resolved again (another resolution, summary
+//! model or choices) from its stored answers, without calling the panel again;
+//! recorded as a new run linked to the first, the answers carried over.
+
+use crate::{App, AppError};
+use roundtable_core::{Resolution, RunEvent, RunOutcome};
+use roundtable_store::{ParentKind, RunWrite};
+use std::time::Instant;
+use tokio::sync::mpsc::UnboundedSender;
+use tokio_util::sync::CancellationToken;
+
+/// What `resolve` changes about a stored run.
+#[derive(Debug, Clone, Default)]
+pub struct Reresolve {
+    pub resolution: Resolution,
+    pub summary_model: Option<String>,
+    pub choices: Option<Vec<String>>,
+}
+
+impl App {
+    /// Resolves a stored run again from its stored answers, without calling the
+    /// panel again; stored as a new run linked to the first.
+    pub async fn resolve(
+        &self,
+        id: &str,
+        how: Reresolve,
+        events: Option<UnboundedSender<RunEvent>>,
+        cancel: CancellationToken,
+    ) -> Result<RunOutcome, AppError> {
+        let stored = self.get_run(id)?;
+        let mut request = stored.request;
+        request.resolution = Some(how.resolution);
+        if how.summary_model.is_some() {
+            request.summary_model = how.summary_model;
+        }
+        if how.choices.is_some() {
+            request.choices = how.choices;
+        }
+        let engine = self.engine_for(&request);
+        let prepared = engine.prepare(request)?;
+        // Only what the panel answered is carried over; resolution marks are redone.
+        let results: Vec<_> = stored
+            .response
+            .model_results
+            .into_iter()
+            .map(|mut r| {
+                r.vote = None;
+                r.schema_valid = None;
+                r.schema_error = None;
+                r
+            })
+            .collect();
+        let begin = Self::begin(&prepared, Some((id.to_string(), ParentKind::Resolve)));
+        let carried = results.iter().map(|r| RunWrite::Result {
+            run_id: prepared.id.clone(),
+            result: r.clone(),
+        });
+        self.recorder
+            .write(std::iter::once(begin).chain(carried).collect())
+            .await?;
+        let new_id = prepared.id.clone();
+        self.record_while(&new_id, events, |tx| {
+            engine.resolve(prepared, results, Instant::now(), Some(tx), cancel)
+        })
+        .await
+    }
+}
