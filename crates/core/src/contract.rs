@@ -139,6 +139,10 @@ pub struct Usage {
     pub output_audio_tokens: u64,
     #[serde(default, skip_serializing_if = "is_zero")]
     pub web_search_requests: u64,
+    /// Web fetches a server tool made (Anthropic's `server_tool_use`); 0 from
+    /// providers that report none. Always sent, as the contract lists it.
+    #[serde(default)]
+    pub web_fetch_requests: u64,
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub extra: BTreeMap<String, Value>,
 }
@@ -185,6 +189,7 @@ impl Usage {
         self.input_audio_tokens += other.input_audio_tokens;
         self.output_audio_tokens += other.output_audio_tokens;
         self.web_search_requests += other.web_search_requests;
+        self.web_fetch_requests += other.web_fetch_requests;
     }
 }
 
@@ -231,6 +236,10 @@ pub struct ModelResult {
     /// when the answer matched no choice (an off-list answer counts for nothing).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub vote: Option<String>,
+    /// Extension: how the call ended (answered, failed, cancelled, timed out,
+    /// missing key, refused); absent in runs stored before it was recorded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub outcome: Option<ModelOutcome>,
     /// Extension (multiple_choice): how `vote` was read from the answer.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub vote_read: Option<VoteRead>,
@@ -263,6 +272,36 @@ impl ModelResult {
     pub fn succeeded(&self) -> bool {
         self.error.is_none()
     }
+
+    /// How the call ended: `outcome` when recorded, else read from `error` (a
+    /// run stored before outcomes were typed).
+    pub fn ended(&self) -> ModelOutcome {
+        match (self.outcome, self.error.as_deref()) {
+            (Some(o), _) => o,
+            (None, None) => ModelOutcome::Answered,
+            (None, Some("cancelled")) => ModelOutcome::Cancelled,
+            (None, Some(_)) => ModelOutcome::Failed,
+        }
+    }
+}
+
+/// How a model's call ended, for hosts to branch on (the `error` says why in
+/// words).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[serde(rename_all = "snake_case")]
+pub enum ModelOutcome {
+    Answered,
+    /// The provider's error, a broken stream, a limit passed, an empty answer.
+    Failed,
+    /// The run was cancelled; what had arrived is kept.
+    Cancelled,
+    /// The model's `timeout_ms` passed, its retries included.
+    TimedOut,
+    /// The provider needs a key and has none: set one in Settings or the keychain.
+    MissingKey,
+    /// The model declined to answer.
+    Refused,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]

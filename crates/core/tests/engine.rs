@@ -446,3 +446,43 @@ async fn output_schema_is_checked_on_every_answer() {
         assert_eq!(q.body["response_format"]["type"], "json_schema");
     }
 }
+
+#[tokio::test]
+async fn each_result_says_how_its_call_ended_as_a_type() {
+    use roundtable_core::ModelOutcome;
+    let fake = FakeProvider::start(
+        Script::new()
+            .model("ok", Behavior::answer("Paris"))
+            .model("slow", Behavior::new().fault(Fault::Hang))
+            .model("bad", Behavior::new().fault(Fault::status(400, "no"))),
+    )
+    .await
+    .unwrap();
+    let out = engine(&fake)
+        .run(
+            roundtable_core::RoundtableRequest {
+                resolution: Some(Resolution::Fast),
+                timeout_ms: Some(300),
+                ..request("Q?", &["fake/ok", "fake/slow", "fake/bad", "nokey/x"])
+            },
+            None,
+            CancellationToken::new(),
+        )
+        .await
+        .unwrap();
+    let ended: Vec<_> = out
+        .response
+        .model_results
+        .iter()
+        .map(|r| r.outcome)
+        .collect();
+    assert_eq!(
+        ended,
+        [
+            Some(ModelOutcome::Answered),
+            Some(ModelOutcome::TimedOut),
+            Some(ModelOutcome::Failed),
+            Some(ModelOutcome::MissingKey),
+        ]
+    );
+}

@@ -7,3 +7,6 @@ ALTER TABLE model_results ADD COLUMN queued_ms INTEGER;
 ALTER TABLE model_results ADD COLUMN schema_fallback INTEGER;
 -- How a multiple-choice vote was read (`ModelResult.vote_read`).
 ALTER TABLE model_results ADD COLUMN vote_read TEXT;
+-- How the call ended (`ModelResult.outcome`: answered, failed, cancelled,
+-- timed_out, missing_key, refused); NULL for runs recorded before.
+ALTER TABLE model_results ADD COLUMN outcome TEXT;

@@ -80,8 +80,8 @@ mod store;
 mod time;
 
 pub use roundtable_core::{
-    Meta, ModelResult, ModelSpec, Resolution, RoundtableRequest, RoundtableResponse, RunStatus,
-    Usage,
+    Meta, ModelOutcome, ModelResult, ModelSpec, Resolution, RoundtableRequest, RoundtableResponse,
+    RunStatus, Usage,
 };
 pub use search::{SEARCH_TIER, fts_query};
 pub use store::{

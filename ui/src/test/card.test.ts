@@ -79,6 +79,18 @@ describe("ModelCard", () => {
     expect(screen.getByTestId("card-queued").textContent).toBe("waited 3.0 s");
   });
 
+  it("branches on the typed outcome, not on the error's words", () => {
+    const { run } = setup();
+    run.apply({ type: "model_failed", result: result(0, "fake/a", "", { error: "cancelled by the provider", outcome: "failed" }) });
+    flushSync();
+    expect(screen.getByTestId("card-status").textContent).toContain("Failed");
+    run.apply({ type: "model_failed", result: result(1, "fake/b", "", { error: "no API key for provider 'fake'", outcome: "missing_key" }) });
+    run.apply({ type: "model_failed", result: result(0, "fake/a", "half", { error: "stopped", outcome: "cancelled" }) });
+    flushSync();
+    expect(screen.getByTestId("card-status").textContent).toContain("Cancelled");
+    expect(run.cards[1].outcome).toBe("missing_key");
+  });
+
   it("keeps what streamed before a failure, with the error", () => {
     const { run } = setup();
     run.apply({ type: "model_started", index: 0, model: "fake/a" });
@@ -90,7 +102,7 @@ describe("ModelCard", () => {
 
   it("marks tokens the server did not report as estimates", () => {
     const { run } = setup();
-    const usage = { input_tokens: 5, output_tokens: 142, extra: { estimated: true } };
+    const usage = { input_tokens: 5, output_tokens: 142, web_fetch_requests: 0, extra: { estimated: true } };
     run.apply({ type: "model_finished", result: result(0, "fake/a", "Blue.", { usage }) });
     flushSync();
     expect(screen.getByTestId("card-tokens").textContent).toBe("~5 in · ~142 out");

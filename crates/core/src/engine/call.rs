@@ -3,7 +3,7 @@
 
 use super::ProviderKey;
 use super::{Engine, Events, MAX_RETRY_AFTER, ProviderConfig, emit, ms};
-use crate::contract::{ModelResult, ModelSpec, Usage};
+use crate::contract::{ModelOutcome, ModelResult, ModelSpec, Usage};
 use crate::events::RunEvent;
 use crate::providers::client::{self, Target};
 use crate::providers::{ChatCall, Completion, Delta, Dialect, ProviderError, WireFormat};
@@ -42,7 +42,7 @@ impl Engine {
         let started = Instant::now();
         let out = match slot {
             // Cancelled while it waited for a slot.
-            None => Attempted::failed("cancelled".into(), 0),
+            None => Attempted::failed(ModelOutcome::Cancelled, "cancelled".into(), 0),
             Some(_slot) => {
                 emit(
                     events,
@@ -66,6 +66,7 @@ impl Engine {
             thinking: (!out.thinking.is_empty()).then_some(out.thinking),
             attempts: Some(out.attempts),
             schema_fallback: out.schema_fallback.then_some(true),
+            outcome: Some(out.ended),
             ..Default::default()
         };
         if result.succeeded() {
@@ -164,13 +165,18 @@ impl Engine {
         let (provider_id, model_id) =
             split_model_name(&call.spec.name).expect("validated model name");
         let Some(provider) = self.providers.get(provider_id) else {
-            return Attempted::failed(format!("unknown provider '{provider_id}'"), 0);
+            return Attempted::failed(
+                ModelOutcome::Failed,
+                format!("unknown provider '{provider_id}'"),
+                0,
+            );
         };
         let key = match &provider.key {
             ProviderKey::Key(k) => Some(k),
             ProviderKey::NotNeeded => None,
             ProviderKey::Missing { hint } => {
                 return Attempted::failed(
+                    ModelOutcome::MissingKey,
                     format!("no API key for provider '{provider_id}': {hint}"),
                     0,
                 );
@@ -216,7 +222,7 @@ impl Engine {
             .build();
         let mut attempts = 0u32;
         let mut partial = String::new();
-        let outcome: Result<Completion, String> = loop {
+        let outcome: Result<Completion, (ModelOutcome, String)> = loop {
             attempts += 1;
             partial.clear();
             let mut forward = |d: Delta| {
@@ -228,8 +234,10 @@ impl Engine {
             let sent = client::send(&self.http, target, &chat, &mut forward);
             let result = tokio::select! {
                 biased;
-                _ = cancel.cancelled() => break Err("cancelled".into()),
-                _ = tokio::time::sleep_until(deadline) => break Err(timeout_message(call.timeout, attempts)),
+                _ = cancel.cancelled() => break Err((ModelOutcome::Cancelled, "cancelled".into())),
+                _ = tokio::time::sleep_until(deadline) => {
+                    break Err((ModelOutcome::TimedOut, timeout_message(call.timeout, attempts)))
+                }
                 r = sent => r,
             };
             let err = match result {
@@ -251,21 +259,24 @@ impl Engine {
             }
             let retry = err.transient.then(|| delays.next()).flatten();
             let Some(backoff) = retry else {
-                break Err(failure_message(&err, attempts));
+                break Err((ModelOutcome::Failed, failure_message(&err, attempts)));
             };
             let delay = err.retry_after.map_or(backoff, |d| d.min(MAX_RETRY_AFTER));
             if tokio::time::Instant::now() + delay >= deadline {
-                break Err(format!(
-                    "{} (not retried: the wait of {} ms would pass the {} ms timeout)",
-                    failure_message(&err, attempts),
-                    ms(delay),
-                    ms(call.timeout)
+                break Err((
+                    ModelOutcome::Failed,
+                    format!(
+                        "{} (not retried: the wait of {} ms would pass the {} ms timeout)",
+                        failure_message(&err, attempts),
+                        ms(delay),
+                        ms(call.timeout)
+                    ),
                 ));
             }
             on_retry(attempts + 1, delay, &err.to_string());
             tokio::select! {
                 biased;
-                _ = cancel.cancelled() => break Err("cancelled".into()),
+                _ = cancel.cancelled() => break Err((ModelOutcome::Cancelled, "cancelled".into())),
                 _ = tokio::time::sleep(delay) => {}
             }
         };
@@ -281,12 +292,13 @@ impl Engine {
                     ..self.finish_completion(c, provider, provider_id, model_id, price, attempts)
                 }
             }
-            Err(error) => Attempted {
+            Err((ended, error)) => Attempted {
                 // A failed call keeps what had arrived of its last attempt, as a
                 // cancelled one does: a server that died mid-answer, or an answer
                 // stopped at a limit, still shows what it said.
                 text: partial,
                 error: Some(error),
+                ended,
                 attempts,
                 ..Default::default()
             },
@@ -316,15 +328,21 @@ impl Engine {
                 0.0
             }
         };
-        let error = if let Some(refusal) = &c.refusal {
-            Some(format!("the model refused: {refusal}"))
+        let (ended, error) = if let Some(refusal) = &c.refusal {
+            (
+                ModelOutcome::Refused,
+                Some(format!("the model refused: {refusal}")),
+            )
         } else if c.text.trim().is_empty() {
-            Some(format!(
-                "the model returned an empty answer (finish reason: {})",
-                c.finish_reason.as_deref().unwrap_or("none")
-            ))
+            (
+                ModelOutcome::Failed,
+                Some(format!(
+                    "the model returned an empty answer (finish reason: {})",
+                    c.finish_reason.as_deref().unwrap_or("none")
+                )),
+            )
         } else {
-            None
+            (ModelOutcome::Answered, None)
         };
         Attempted {
             text: if error.is_some() {
@@ -336,6 +354,7 @@ impl Engine {
             usage,
             cost,
             error,
+            ended,
             attempts,
             schema_fallback: false,
         }
@@ -409,22 +428,40 @@ pub(super) struct ModelCall {
     pub(super) timeout: Duration,
 }
 
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub(super) struct Attempted {
     pub(super) text: String,
     pub(super) thinking: String,
     pub(super) usage: Usage,
     pub(super) cost: f64,
     pub(super) error: Option<String>,
+    /// How it ended; `error` says why in words.
+    pub(super) ended: ModelOutcome,
     pub(super) attempts: u32,
     /// JSON mode with the schema in the prompt stood in for JSON Schema output.
     pub(super) schema_fallback: bool,
 }
 
+impl Default for Attempted {
+    fn default() -> Self {
+        Attempted {
+            text: String::new(),
+            thinking: String::new(),
+            usage: Usage::default(),
+            cost: 0.0,
+            error: None,
+            ended: ModelOutcome::Answered,
+            attempts: 0,
+            schema_fallback: false,
+        }
+    }
+}
+
 impl Attempted {
-    pub(super) fn failed(error: String, attempts: u32) -> Self {
+    pub(super) fn failed(ended: ModelOutcome, error: String, attempts: u32) -> Self {
         Attempted {
             error: Some(error),
+            ended,
             attempts,
             ..Default::default()
         }

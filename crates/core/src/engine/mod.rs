@@ -282,6 +282,7 @@ impl Engine {
                 index,
                 model: req.models[index].name.clone(),
                 error: Some(format!("internal error: {e}")),
+                outcome: Some(crate::contract::ModelOutcome::Failed),
                 ..Default::default()
             }));
         }

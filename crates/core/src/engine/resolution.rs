@@ -5,7 +5,8 @@
 use super::call::{Attempted, ModelCall};
 use super::{Engine, Events, PreparedRun, RunOutcome, emit, ms};
 use crate::contract::{
-    Meta, ModelResult, ModelSpec, Resolution, RoundtableRequest, RoundtableResponse, RunStatus,
+    Meta, ModelOutcome, ModelResult, ModelSpec, Resolution, RoundtableRequest, RoundtableResponse,
+    RunStatus,
 };
 use crate::events::RunEvent;
 use crate::providers::Delta;
@@ -191,7 +192,11 @@ impl Engine {
                 .catch_unwind()
                 .await
                 .unwrap_or_else(|panic| {
-                    Attempted::failed(format!("internal error: {}", panic_message(&*panic)), 0)
+                    Attempted::failed(
+                        ModelOutcome::Failed,
+                        format!("internal error: {}", panic_message(&*panic)),
+                        0,
+                    )
                 });
             cost += outcome.cost;
             match &outcome.error {
@@ -262,7 +267,7 @@ impl Engine {
         let name = model.to_string();
         let events = events.clone();
         let Some(_slot) = self.slot(model, cancel, || {}).await else {
-            return Attempted::failed("cancelled".into(), 0);
+            return Attempted::failed(ModelOutcome::Cancelled, "cancelled".into(), 0);
         };
         self.attempt_call(
             &call,

@@ -8,7 +8,7 @@
 
 use super::{fmt_cost, fmt_duration};
 use crate::StoredRun;
-use crate::{ModelResult, ModelSpec, Resolution, RunStatus, Usage};
+use crate::{ModelOutcome, ModelResult, ModelSpec, Resolution, RunStatus, Usage};
 
 /// How the window names a model of the panel (the CLI too, through
 /// [`model_labels`]).
@@ -162,7 +162,7 @@ pub(crate) fn ending(m: &ModelResult) -> Ending {
 
 /// The short status of a model: `ok`, `failed`, `partial`, `cancelled`.
 pub(crate) fn status_word(m: &ModelResult) -> &'static str {
-    let cancelled = m.error.as_deref() == Some("cancelled");
+    let cancelled = m.ended() == ModelOutcome::Cancelled;
     match ending(m) {
         Ending::Answered => "ok",
         Ending::Partial if cancelled => "cancelled, partial",
@@ -174,7 +174,7 @@ pub(crate) fn status_word(m: &ModelResult) -> &'static str {
 
 /// The note above a partial answer.
 pub(crate) fn partial_note(m: &ModelResult) -> &'static str {
-    if m.error.as_deref() == Some("cancelled") {
+    if m.ended() == ModelOutcome::Cancelled {
         "Partial answer: what had arrived when it was cancelled."
     } else {
         "Partial answer: what had arrived before it failed."

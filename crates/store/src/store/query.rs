@@ -140,7 +140,7 @@ impl Store {
             let mut stmt = tx.prepare_cached(
                 "SELECT idx, model, data, thinking, error, usage, cost, duration_ms, \
                         schema_valid, schema_error, vote, attempts, queued_ms, \
-                        schema_fallback, vote_read \
+                        schema_fallback, vote_read, outcome \
                  FROM model_results WHERE run_id = ?1 ORDER BY idx",
             )?;
             stmt.query_map([id], RawResult::from_row)?
@@ -351,6 +351,7 @@ struct RawResult {
     queued_ms: Option<i64>,
     schema_fallback: Option<bool>,
     vote_read: Option<String>,
+    outcome: Option<String>,
 }
 
 impl RawResult {
@@ -371,6 +372,7 @@ impl RawResult {
             queued_ms: row.get(12)?,
             schema_fallback: row.get(13)?,
             vote_read: row.get(14)?,
+            outcome: row.get(15)?,
         })
     }
 
@@ -395,10 +397,15 @@ impl RawResult {
             attempts: self.attempts,
             vote: self.vote,
             // A name this build does not know reads as not said.
-            vote_read: self
-                .vote_read
-                .and_then(|v| serde_json::from_value(serde_json::Value::String(v)).ok()),
+            vote_read: self.vote_read.and_then(from_name),
+            outcome: self.outcome.and_then(from_name),
             schema_fallback: self.schema_fallback,
         })
     }
+}
+
+/// A unit enum from its column's name; a name this build does not know reads
+/// as not said.
+fn from_name<T: serde::de::DeserializeOwned>(name: String) -> Option<T> {
+    serde_json::from_value(serde_json::Value::String(name)).ok()
 }

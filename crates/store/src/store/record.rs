@@ -6,7 +6,7 @@ use crate::search::reindex;
 use crate::time::now_ms;
 use crate::{Error, Result};
 use roundtable_core::{
-    Meta, ModelResult, Resolution, RoundtableRequest, RoundtableResponse, RunStatus, VoteRead,
+    Meta, ModelResult, Resolution, RoundtableRequest, RoundtableResponse, RunStatus,
 };
 use rusqlite::{Transaction, params};
 use serde::{Deserialize, Serialize};
@@ -269,15 +269,16 @@ pub(super) fn upsert_result(tx: &Transaction<'_>, run_id: &str, r: &ModelResult)
     tx.prepare_cached(
         "INSERT INTO model_results (run_id, idx, model, data, thinking, error, usage, cost, \
                                     duration_ms, schema_valid, schema_error, vote, attempts, \
-                                    queued_ms, schema_fallback, vote_read) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16) \
+                                    queued_ms, schema_fallback, vote_read, outcome) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17) \
          ON CONFLICT (run_id, idx) DO UPDATE SET \
            model = excluded.model, data = excluded.data, thinking = excluded.thinking, \
            error = excluded.error, usage = excluded.usage, cost = excluded.cost, \
            duration_ms = excluded.duration_ms, schema_valid = excluded.schema_valid, \
            schema_error = excluded.schema_error, vote = excluded.vote, \
            attempts = excluded.attempts, queued_ms = excluded.queued_ms, \
-           schema_fallback = excluded.schema_fallback, vote_read = excluded.vote_read",
+           schema_fallback = excluded.schema_fallback, vote_read = excluded.vote_read, \
+           outcome = excluded.outcome",
     )?
     .execute(params![
         run_id,
@@ -295,14 +296,16 @@ pub(super) fn upsert_result(tx: &Transaction<'_>, run_id: &str, r: &ModelResult)
         r.attempts,
         r.queued_ms.map(to_i64),
         r.schema_fallback,
-        r.vote_read.map(vote_read_name),
+        r.vote_read.map(serde_name),
+        r.outcome.map(serde_name),
     ])?;
     Ok(())
 }
 
-/// How a vote was read, as the `vote_read` column spells it (its serde name).
-fn vote_read_name(read: VoteRead) -> String {
-    serde_json::to_value(read)
+/// A unit enum as its column spells it: its serde name (`vote_read`,
+/// `outcome`).
+fn serde_name(value: impl serde::Serialize) -> String {
+    serde_json::to_value(value)
         .ok()
         .and_then(|v| v.as_str().map(str::to_owned))
         .unwrap_or_default()

@@ -2,7 +2,8 @@
 #![allow(dead_code)]
 
 use roundtable_store::{
-    Meta, ModelResult, ModelSpec, NewRun, Resolution, RoundtableRequest, RoundtableResponse, Usage,
+    Meta, ModelOutcome, ModelResult, ModelSpec, NewRun, Resolution, RoundtableRequest,
+    RoundtableResponse, Usage,
 };
 
 pub fn request(input: &str, models: &[&str]) -> RoundtableRequest {
@@ -41,6 +42,7 @@ pub fn result(index: usize, model: &str, data: &str) -> ModelResult {
         attempts: Some(1),
         vote: None,
         vote_read: None,
+        outcome: Some(ModelOutcome::Answered),
     }
 }
 
@@ -54,6 +56,7 @@ pub fn failed(index: usize, model: &str, error: &str) -> ModelResult {
         error: Some(error.to_string()),
         usage: Usage::default(),
         attempts: Some(2),
+        outcome: Some(ModelOutcome::TimedOut),
         ..ModelResult::default()
     }
 }

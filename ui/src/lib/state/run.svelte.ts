@@ -2,6 +2,7 @@
 // events as they stream in, and the resolved answer.
 import type {
   AppError,
+  ModelOutcome,
   ModelResult,
   RoundtableRequest,
   RoundtableResponse,
@@ -48,6 +49,8 @@ export class CardState {
   schemaValid = $state<boolean | null>(null);
   schemaError = $state<string | null>(null);
   vote = $state<string | null>(null);
+  /** How its call ended, once it did. */
+  outcome = $state<ModelOutcome | null>(null);
   voteRead = $state<VoteRead | null>(null);
   /** JSON mode stood in for the JSON Schema output the server refused. */
   schemaFallback = $state(false);
@@ -83,9 +86,11 @@ export class CardState {
     this.cost = r.cost ?? null;
     this.attempts = r.attempts ?? this.attempts;
     this.error = r.error ?? null;
-    // The engine's own word for a call it stopped; a provider's error that
-    // mentions cancelling is a failure like any other.
-    this.status = r.error ? (r.error === "cancelled" ? "cancelled" : "failed") : "done";
+    // The engine's typed outcome (a run stored before it had one: its own word
+    // for a call it stopped); a provider's error that mentions cancelling is a
+    // failure like any other.
+    this.outcome = r.outcome ?? (r.error ? (r.error === "cancelled" ? "cancelled" : "failed") : "answered");
+    this.status = this.outcome === "answered" ? "done" : this.outcome === "cancelled" ? "cancelled" : "failed";
     this.retry = null;
     this.schemaValid = r.schema_valid ?? null;
     this.schemaError = r.schema_error ?? null;

@@ -41,6 +41,8 @@ struct CacheCreation {
 struct ServerToolUse {
     #[serde(default)]
     web_search_requests: Option<u64>,
+    #[serde(default)]
+    web_fetch_requests: Option<u64>,
 }
 
 #[derive(Debug, Deserialize, Default, Clone)]
@@ -99,6 +101,11 @@ impl WireUsage {
                 .server_tool_use
                 .as_ref()
                 .and_then(|s| s.web_search_requests)
+                .unwrap_or(0),
+            web_fetch_requests: self
+                .server_tool_use
+                .as_ref()
+                .and_then(|s| s.web_fetch_requests)
                 .unwrap_or(0),
             ..Default::default()
         }

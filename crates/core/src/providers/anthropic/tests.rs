@@ -196,7 +196,7 @@ fn parses_a_response_with_thinking_tool_output_and_cache_usage() {
         "stop_reason":"tool_use","stop_sequence":null,
         "usage":{"input_tokens":10,"cache_read_input_tokens":200,"cache_creation_input_tokens":50,
                  "cache_creation":{"ephemeral_5m_input_tokens":30,"ephemeral_1h_input_tokens":20},
-                 "output_tokens":40,"server_tool_use":{"web_search_requests":2}}}"#;
+                 "output_tokens":40,"server_tool_use":{"web_search_requests":2,"web_fetch_requests":3}}}"#;
     let c = parse_response(body).unwrap();
     assert_eq!(c.text, r#"{"city":"Paris"}"#);
     assert_eq!(c.thinking, "Let me see.");
@@ -210,6 +210,7 @@ fn parses_a_response_with_thinking_tool_output_and_cache_usage() {
     );
     assert_eq!(u.output_tokens, 40);
     assert_eq!(u.web_search_requests, 2);
+    assert_eq!(u.web_fetch_requests, 3);
 }
 
 #[test]

@@ -11,4 +11,9 @@ export type Usage = { input_tokens: number, output_tokens: number, cache_read_to
 /**
  * Cache writes at the default (5-minute) lifetime.
  */
-cache_creation_tokens?: number, cache_creation_1h_tokens?: number, reasoning_tokens?: number, input_audio_tokens?: number, output_audio_tokens?: number, web_search_requests?: number, extra?: { [key in string]: JsonValue }, };
+cache_creation_tokens?: number, cache_creation_1h_tokens?: number, reasoning_tokens?: number, input_audio_tokens?: number, output_audio_tokens?: number, web_search_requests?: number, 
+/**
+ * Web fetches a server tool made (Anthropic's `server_tool_use`); 0 from
+ * providers that report none. Always sent, as the contract lists it.
+ */
+web_fetch_requests: number, extra?: { [key in string]: JsonValue }, };

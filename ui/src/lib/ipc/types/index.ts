@@ -10,6 +10,7 @@ export type * from "./KeySource";
 export type * from "./LocalApiStatus";
 export type * from "./LocalServer";
 export type * from "./Meta";
+export type * from "./ModelOutcome";
 export type * from "./ModelResult";
 export type * from "./ModelSpec";
 export type * from "./ParentKind";
