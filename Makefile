@@ -1,5 +1,5 @@
 # The README's two commands: `make run` and `make test`.
-.PHONY: setup run desktop demo test bench types
+.PHONY: setup run desktop demo test check bench types
 
 setup:
 	scripts/setup.sh
@@ -22,6 +22,15 @@ types:
 
 test:
 	scripts/test.sh
+
+# The inner loop: formatting, lints, unit tests (no integration tests, no
+# setup, no end to end) and the UI's type check and component tests.
+check:
+	cargo fmt --all --check
+	cargo clippy --workspace --all-targets -- -D warnings
+	cargo test --workspace --lib --bins -q
+	npm --prefix ui run check
+	npm --prefix ui test
 
 bench:
 	scripts/bench.sh
