@@ -37,7 +37,9 @@ fn main() {
                 headers: vec![],
                 stream: true,
                 local: true,
-                max_concurrency: None,
+                // The fake serves any number at once; a loopback server's
+                // default would be one.
+                max_concurrency: Some(1024),
             }],
             PriceTable::builtin(),
         );

@@ -32,7 +32,10 @@ impl Server {
         std::fs::write(
             home.path().join("config.toml"),
             format!(
-                "[providers.fake]\nformat = \"openai\"\nbase_url = \"{}\"\n",
+                // A loopback server takes one call at a time unless it says
+                // otherwise; the fake serves any number (and the load bench
+                // shares this set-up).
+                "[providers.fake]\nformat = \"openai\"\nbase_url = \"{}\"\nmax_concurrency = 1024\n",
                 fake.openai_base_url()
             ),
         )
