@@ -14,7 +14,7 @@ desktop:
 
 # The CLI demo: a roundtable against a local server, or the bundled fake one.
 demo:
-	scripts/run.sh
+	scripts/demo.sh
 
 # Regenerates the UI's IPC types (ui/src/lib/ipc/types) from the Rust types.
 types:

@@ -8,10 +8,11 @@
 //! a busy database or a large export never freezes the window.
 
 use crate::export::{self, ExportDone};
-use crate::local::{self, LocalServer};
+use crate::ipc::{AppInfo, HistoryQuery, ResolveArgs, RunResult};
 use crate::local_api::LocalApiStatus;
-use crate::state::{AppInfo, Desktop, HistoryQuery, ResolveArgs, RunResult};
+use crate::state::Desktop;
 use roundtable_app::core::{RoundtableRequest, RunEvent};
+use roundtable_app::local_servers::{self, LocalServer};
 use roundtable_app::prefs::Prefs;
 use roundtable_app::provider_limits;
 use roundtable_app::store::{RunSummary, StoredRun};
@@ -93,7 +94,7 @@ pub async fn resolve_run(
     let app = state.app()?.clone();
     state
         .track(handle, on_event, |tx, cancel| async move {
-            app.resolve(&id, how.into(), Some(tx), cancel).await
+            app.reresolve(&id, how.into(), Some(tx), cancel).await
         })
         .await
 }
@@ -236,7 +237,7 @@ pub async fn delete_key(state: State<'_, Desktop>, provider: String) -> Result<b
 #[tracing::instrument(skip(state), err)]
 pub async fn detect_local_servers(state: State<'_, Desktop>) -> Result<Vec<LocalServer>> {
     let providers = off_main(&state, |app| Ok(app.providers())).await?;
-    Ok(local::detect(&providers).await)
+    Ok(local_servers::detect(&providers).await)
 }
 
 /// The preferences in config.toml (default panel and summary model, theme, local API).

@@ -18,13 +18,14 @@ pub mod commands;
 #[cfg(test)]
 mod commands_tests;
 mod export;
+mod ipc;
 #[cfg(test)]
 mod ipc_types;
-pub mod local;
 pub mod local_api;
 mod state;
 
-pub use state::{AppInfo, Desktop, HistoryQuery, ResolveArgs, RunResult};
+pub use ipc::{AppInfo, HistoryQuery, ResolveArgs, RunResult};
+pub use state::Desktop;
 
 use std::sync::Arc;
 use std::time::Duration;

@@ -14,7 +14,7 @@
 //! 5. when neither can keep it, it lasts for this process
 //!    ([`TokenOrigin::Process`] says why).
 //!
-//! An [`App`] resolves it once and keeps it: the token Settings shows, its
+//! An [`App`] loads it once and keeps it: the token Settings shows, its
 //! `curl` example and the server's check agree for the life of the process.
 //!
 //! Unlike a provider key, the token is shown to the user (it is printed at start-up
@@ -181,7 +181,7 @@ fn write_file(path: &Path, token: &str) -> std::io::Result<String> {
 
 /// The token, given the value of `ROUNDTABLE_API_TOKEN` (if any), the keychain
 /// and `ROUNDTABLE_HOME` (for [`TOKEN_FILE`]).
-pub fn resolve(from_env: Option<&str>, store: &dyn SecretStore, home: Option<&Path>) -> ApiToken {
+pub fn load(from_env: Option<&str>, store: &dyn SecretStore, home: Option<&Path>) -> ApiToken {
     if let Some(v) = from_env.map(str::trim).filter(|v| !v.is_empty()) {
         return ApiToken::kept(v.to_string(), TokenOrigin::Environment, false);
     }
@@ -233,12 +233,12 @@ impl App {
         self.api_token
             .get_or_init(|| {
                 let env = std::env::var(ENV_VAR).ok();
-                resolve(env.as_deref(), &*self.keychain, Some(&self.home))
+                load(env.as_deref(), &*self.keychain, Some(&self.home))
             })
             .clone()
     }
 
-    /// Where the local API's token comes from, once it has been resolved (by
+    /// Where the local API's token comes from, once it has been loaded (by
     /// [`App::local_api_token`]); `None` before, so asking never creates one.
     pub fn local_api_token_origin(&self) -> Option<TokenOrigin> {
         self.api_token.get().map(|t| t.origin().clone())
@@ -262,11 +262,11 @@ mod tests {
     fn the_environment_wins() {
         let store = MemoryKeychain::default();
         store.set(KEYCHAIN_ENTRY, "kept").unwrap();
-        let t = resolve(Some(" from-env "), &store, None);
+        let t = load(Some(" from-env "), &store, None);
         assert_eq!(t.expose(), "from-env");
         assert_eq!(t.source(), &TokenSource::Environment);
         assert_eq!(
-            resolve(Some("  "), &store, None).source(),
+            load(Some("  "), &store, None).source(),
             &TokenSource::Keychain
         );
     }
@@ -274,9 +274,9 @@ mod tests {
     #[test]
     fn generated_once_then_kept_in_the_keychain() {
         let store = MemoryKeychain::default();
-        let first = resolve(None, &store, None);
+        let first = load(None, &store, None);
         assert_eq!(first.source(), &TokenSource::Generated);
-        let again = resolve(None, &store, None);
+        let again = load(None, &store, None);
         assert_eq!(again.source(), &TokenSource::Keychain);
         assert_eq!(first.expose(), again.expose());
         assert!(store.get_app_secret(KEYCHAIN_ENTRY).unwrap().is_some());
@@ -284,7 +284,7 @@ mod tests {
 
     #[test]
     fn without_a_home_or_a_keychain_the_token_is_for_this_process_and_says_why() {
-        let t = resolve(None, &NoKeychain, None);
+        let t = load(None, &NoKeychain, None);
         assert_eq!(t.expose().len(), 64);
         match t.origin() {
             // Why, without the advice about provider keys, which does not
@@ -302,7 +302,7 @@ mod tests {
     #[test]
     fn without_a_keychain_the_token_is_kept_in_an_owner_only_file() {
         let home = tempfile::tempdir().unwrap();
-        let first = resolve(None, &NoKeychain, Some(home.path()));
+        let first = load(None, &NoKeychain, Some(home.path()));
         let path = home.path().join(TOKEN_FILE);
         let origin = TokenOrigin::File {
             path: path.display().to_string(),
@@ -317,7 +317,7 @@ mod tests {
             assert_eq!(mode & 0o777, 0o600);
         }
         // The next start reads it back.
-        let next = resolve(None, &NoKeychain, Some(home.path()));
+        let next = load(None, &NoKeychain, Some(home.path()));
         assert_eq!((next.expose(), next.origin()), (first.expose(), &origin));
         assert_eq!(next.source(), &TokenSource::Keychain);
         // What Settings is given to show.
@@ -327,11 +327,11 @@ mod tests {
         // A keychain that works keeps new tokens; the file's stays in use.
         let store = MemoryKeychain::default();
         assert_eq!(
-            resolve(None, &store, Some(home.path())).expose(),
+            load(None, &store, Some(home.path())).expose(),
             first.expose()
         );
         let elsewhere = tempfile::tempdir().unwrap();
-        let t = resolve(None, &store, Some(elsewhere.path()));
+        let t = load(None, &store, Some(elsewhere.path()));
         assert_eq!(t.origin(), &TokenOrigin::Keychain);
         assert!(!elsewhere.path().join(TOKEN_FILE).exists());
     }

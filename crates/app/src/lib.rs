@@ -81,7 +81,7 @@ pub struct App {
     store: Arc<Mutex<Store>>,
     /// Records runs as they happen; see `runs/recorder.rs`.
     recorder: Recorder,
-    /// The local API's token, resolved once (see [`api_token`]).
+    /// The local API's token, loaded once (see [`api_token`]).
     api_token: std::sync::OnceLock<api_token::ApiToken>,
 }
 

@@ -189,7 +189,7 @@ pub struct ResolveArgs {
     json: bool,
 }
 
-pub async fn resolve(app: &App, args: ResolveArgs) -> Result<(), Failure> {
+pub async fn reresolve(app: &App, args: ResolveArgs) -> Result<(), Failure> {
     let how = Reresolve {
         resolution: args.resolution.parse::<Resolution>().map_err(|m| Failure {
             code: 2,
@@ -200,7 +200,7 @@ pub async fn resolve(app: &App, args: ResolveArgs) -> Result<(), Failure> {
     };
     let panel = panel_of(app, &args.id);
     drive(args.json, panel, |tx, cancel| {
-        app.resolve(&args.id, how, Some(tx), cancel)
+        app.reresolve(&args.id, how, Some(tx), cancel)
     })
     .await
 }

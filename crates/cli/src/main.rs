@@ -125,7 +125,7 @@ async fn dispatch(cli: Cli) -> Result<(), Failure> {
         Command::Run(args) => run::run(app, *args).await,
         Command::History(cmd) => history::history(&app, cmd),
         Command::Rerun { id, json } => history::rerun(&app, id, json).await,
-        Command::Resolve(args) => history::resolve(&app, args).await,
+        Command::Resolve(args) => history::reresolve(&app, args).await,
         Command::Export(args) => history::export(&app, args),
         Command::Import { file } => history::import(&app, file),
         Command::Keys(cmd) => keys::keys(&app, cmd),

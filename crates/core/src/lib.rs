@@ -7,7 +7,7 @@
 //! Extending it:
 //! - a new wire format is a module in [`providers`] with a pure request builder and
 //!   pure response/stream parsers, plus a variant of [`providers::WireFormat`];
-//! - a new resolution is a variant of [`Resolution`] and a function in [`resolve`];
+//! - a new resolution is a variant of [`Resolution`] and a module in [`resolution`];
 //! - a new event for hosts is a variant of [`RunEvent`].
 
 pub mod contract;
@@ -15,7 +15,7 @@ pub mod engine;
 pub mod events;
 pub mod prices;
 pub mod providers;
-pub mod resolve;
+pub mod resolution;
 pub mod secret;
 pub mod slots;
 pub mod validate;

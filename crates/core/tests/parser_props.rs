@@ -255,7 +255,7 @@ fn arbitrary_answers_never_panic_the_vote_reader() {
     let ran = std::cell::Cell::new(0u32);
     runner()
         .run(&any::<String>(), |answer| {
-            let _ = roundtable_core::resolve::read_vote(&answer, &choices);
+            let _ = roundtable_core::resolution::vote::read_vote(&answer, &choices);
             ran.set(ran.get() + 1);
             Ok(())
         })

@@ -14,7 +14,7 @@ pub const MAX_SYMLINK_HOPS: usize = 40;
 
 /// The file `path` names, following symlinks (a relative link is relative to
 /// its own directory); `path` itself when it is not a link or does not exist.
-pub fn resolve_links(path: &Path) -> std::io::Result<PathBuf> {
+pub fn follow_links(path: &Path) -> std::io::Result<PathBuf> {
     let mut at = path.to_path_buf();
     for _ in 0..MAX_SYMLINK_HOPS {
         match std::fs::symlink_metadata(&at) {
@@ -38,7 +38,7 @@ pub fn resolve_links(path: &Path) -> std::io::Result<PathBuf> {
 /// keeping its permissions; a new file is readable by its owner only, as a
 /// config that can hold a gateway's credentials in its headers should be.
 pub fn replace(path: &Path, contents: &str) -> std::io::Result<()> {
-    let target = resolve_links(path)?;
+    let target = follow_links(path)?;
     let dir = match target.parent() {
         Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
         _ => PathBuf::from("."),

@@ -1,6 +1,6 @@
 //! Runs: a roundtable run and recorded ([`App::run`]), the same request again
 //! ([`App::rerun`], `rerun.rs`), a stored run resolved again from its stored
-//! answers ([`App::resolve`], `reresolve.rs`). Each is validated before any
+//! answers ([`App::reresolve`], `reresolve.rs`). Each is validated before any
 //! provider is called, recorded as running, recorded answer by answer as the
 //! answers arrive and finished (`record.rs`), by a writer of its own
 //! (`recorder.rs`) so the history's lock never holds up a run.

@@ -9,7 +9,7 @@ use std::time::Instant;
 use tokio::sync::mpsc::UnboundedSender;
 use tokio_util::sync::CancellationToken;
 
-/// What `resolve` changes about a stored run.
+/// What [`App::reresolve`] changes about a stored run.
 #[derive(Debug, Clone, Default)]
 pub struct Reresolve {
     pub resolution: Resolution,
@@ -20,7 +20,7 @@ pub struct Reresolve {
 impl App {
     /// Resolves a stored run again from its stored answers, without calling the
     /// panel again; stored as a new run linked to the first.
-    pub async fn resolve(
+    pub async fn reresolve(
         &self,
         id: &str,
         how: Reresolve,

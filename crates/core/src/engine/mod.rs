@@ -16,14 +16,14 @@
 //! `call.rs` one model's call (its slot, attempts, fallback, usage and cost);
 //! `resolution.rs` the step after the panel (the vote, the consolidation and its
 //! fallback, the panic guard). A new resolution is a variant of `Resolution`, an
-//! arm in `resolution.rs`, and its logic in `crate::resolve`.
+//! arm in `resolution.rs`, and its logic in `crate::resolution`.
 
 use crate::contract::{ModelResult, Resolution, RoundtableRequest, RoundtableResponse, RunStatus};
 use crate::events::RunEvent;
 use crate::prices::PriceTable;
 use crate::providers::client::Limits;
 use crate::providers::{Dialect, WireFormat};
-use crate::resolve;
+use crate::resolution::vote;
 use crate::secret::ApiKey;
 use crate::slots::Slots;
 use crate::validate::{ValidationError, validate_request};
@@ -237,7 +237,7 @@ impl Engine {
         );
         let instructions = match (req.resolution(), &req.choices) {
             (Resolution::MultipleChoice, Some(choices)) => {
-                let c = resolve::choice_instructions(choices);
+                let c = vote::choice_instructions(choices);
                 Some(match &req.instructions {
                     Some(i) if !i.trim().is_empty() => format!("{i}\n\n{c}"),
                     _ => c,
@@ -250,7 +250,7 @@ impl Engine {
             // structured output; a compatible server (a small local model) is
             // asked in prose, which reads better than JSON mode's guesses.
             (Resolution::MultipleChoice, Some(choices)) => {
-                (Some(resolve::choice_schema(choices)), true)
+                (Some(vote::choice_schema(choices)), true)
             }
             (Resolution::MultipleChoice, None) => (None, false),
             _ => (req.output_schema.clone(), false),

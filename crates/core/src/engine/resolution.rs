@@ -10,7 +10,7 @@ use crate::contract::{
 };
 use crate::events::RunEvent;
 use crate::providers::Delta;
-use crate::resolve;
+use crate::resolution::{self, consolidation, vote};
 use crate::validate::split_model_name;
 use futures_util::FutureExt;
 use serde_json::Value;
@@ -109,7 +109,7 @@ impl Engine {
             Resolution::Fast => {}
             Resolution::MultipleChoice => {
                 let choices = req.choices.clone().unwrap_or_default();
-                let tally = resolve::tally(&results, &choices);
+                let tally = vote::tally(&results, &choices);
                 for (r, ballot) in results.iter_mut().zip(tally.ballots) {
                     (r.vote, r.vote_read) = ballot.unzip();
                 }
@@ -251,8 +251,7 @@ impl Engine {
                 model: model.to_string(),
             },
         );
-        let prompt =
-            resolve::consolidation_prompt(&req.input, req.instructions.as_deref(), results);
+        let prompt = consolidation::prompt(&req.input, req.instructions.as_deref(), results);
         let spec = ModelSpec::named(model);
         let call = ModelCall {
             index: usize::MAX,
@@ -291,7 +290,7 @@ impl Engine {
 
 /// Whether `text` is JSON valid against `schema`, and why not.
 pub fn check_schema(schema: &Value, text: &str) -> (bool, Option<String>) {
-    let value: Value = match serde_json::from_str(resolve::strip_code_fence(text)) {
+    let value: Value = match serde_json::from_str(resolution::strip_code_fence(text)) {
         Ok(v) => v,
         Err(e) => return (false, Some(format!("not JSON: {e}"))),
     };

@@ -2,7 +2,7 @@
 # Builds Roundtable and runs a roundtable from the CLI against a local
 # OpenAI-compatible server: Ollama (11434) or LM Studio (1234) when one is
 # running, otherwise the bundled fake provider as a demo server.
-#   make run PROMPT="Why is the sky blue?" MODELS="ollama/llama3.2 ollama/qwen3"
+#   make demo PROMPT="Why is the sky blue?" MODELS="ollama/llama3.2 ollama/qwen3"
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh >/dev/null
