@@ -2,7 +2,6 @@
 //! filters, how to resolve a stored run again, what the UI learns at start.
 //! Each derives `ts_rs::TS` in tests and is listed in `ipc_types.rs`.
 
-use crate::state::Desktop;
 use roundtable_app::AppError;
 use roundtable_app::core::{Resolution, RoundtableResponse, RunStatus};
 use serde::{Deserialize, Serialize};
@@ -85,21 +84,4 @@ pub struct AppInfo {
     pub server_port: u16,
     pub default_models: Vec<String>,
     pub default_summary_model: Option<String>,
-}
-
-impl AppInfo {
-    pub fn of(desktop: &Desktop) -> AppInfo {
-        let app = desktop.app().ok();
-        let config = app.map(|a| a.config());
-        AppInfo {
-            version: env!("CARGO_PKG_VERSION").to_string(),
-            home: app
-                .map(|a| a.home().display().to_string())
-                .unwrap_or_else(|| roundtable_app::config::default_home().display().to_string()),
-            open_error: desktop.open_error(),
-            server_port: config.map(|c| c.server.port).unwrap_or(8787),
-            default_models: config.map(|c| c.default_models.clone()).unwrap_or_default(),
-            default_summary_model: app.and_then(|a| a.default_summary_model()),
-        }
-    }
 }

@@ -2,7 +2,7 @@
 //! not open), the runs in flight, the local API. The types that cross IPC
 //! besides the app's own are in `ipc.rs`.
 
-use crate::ipc::RunResult;
+use crate::ipc::{AppInfo, RunResult};
 use crate::local_api::LocalApi;
 use roundtable_app::core::RunEvent;
 use roundtable_app::{App, AppError, AppOptions};
@@ -146,6 +146,24 @@ impl Desktop {
                 true
             }
             None => false,
+        }
+    }
+}
+
+/// What the UI learns at start, from this state (see [`AppInfo`]).
+impl AppInfo {
+    pub fn of(desktop: &Desktop) -> AppInfo {
+        let app = desktop.app().ok();
+        let config = app.map(|a| a.config());
+        AppInfo {
+            version: env!("CARGO_PKG_VERSION").to_string(),
+            home: app
+                .map(|a| a.home().display().to_string())
+                .unwrap_or_else(|| roundtable_app::config::default_home().display().to_string()),
+            open_error: desktop.open_error(),
+            server_port: config.map(|c| c.server.port).unwrap_or(8787),
+            default_models: config.map(|c| c.default_models.clone()).unwrap_or_default(),
+            default_summary_model: app.and_then(|a| a.default_summary_model()),
         }
     }
 }
