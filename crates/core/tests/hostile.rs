@@ -2,11 +2,12 @@
 //! fake provider's scripted faults. Nothing may panic, allocate without bound,
 //! follow a redirect with the key, or lose what arrived.
 
-use roundtable_core::providers::Dialect;
+mod common;
+
 use roundtable_core::providers::client::{Limits, MAX_ERROR_BODY_BYTES};
 use roundtable_core::{
-    ApiKey, Engine, ModelResult, ModelSpec, PriceTable, ProviderConfig, ProviderKey, Resolution,
-    RoundtableRequest, RunOutcome, RunStatus, WireFormat,
+    Engine, ModelResult, ModelSpec, PriceTable, ProviderConfig, Resolution, RoundtableRequest,
+    RunOutcome, RunStatus, WireFormat,
 };
 use roundtable_testkit::{Behavior, FakeProvider, Fault, Script};
 use tokio_util::sync::CancellationToken;
@@ -16,17 +17,7 @@ const KEY: &str = "sk-hostile-key-0123456789abcdef";
 const LIMIT: usize = 256 * 1024;
 
 fn provider(id: &str, format: WireFormat, base_url: String, stream: bool) -> ProviderConfig {
-    ProviderConfig {
-        id: id.into(),
-        format,
-        base_url,
-        dialect: Dialect::Native,
-        key: ProviderKey::Key(ApiKey::new(KEY)),
-        headers: vec![],
-        stream,
-        local: false,
-        max_concurrency: None,
-    }
+    common::native_provider(id, format, base_url, KEY, stream)
 }
 
 /// `openai`, `anthropic`, `gemini` stream; `*-unary` do not.

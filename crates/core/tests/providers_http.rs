@@ -5,10 +5,9 @@
 mod common;
 
 use common::{drain, request};
-use roundtable_core::providers::Dialect;
 use roundtable_core::{
-    ApiKey, Engine, ModelResult, PriceTable, ProviderConfig, ProviderKey, Resolution,
-    RoundtableRequest, RunEvent, WireFormat,
+    Engine, ModelResult, PriceTable, ProviderConfig, Resolution, RoundtableRequest, RunEvent,
+    WireFormat,
 };
 use roundtable_testkit::{Behavior, FakeProvider, FakeUsage, Fault, RecordedRequest, Script};
 use serde_json::{Value, json};
@@ -17,17 +16,7 @@ use tokio_util::sync::CancellationToken;
 const KEY: &str = "sk-test-key-0123456789";
 
 fn provider(id: &str, format: WireFormat, base_url: String, stream: bool) -> ProviderConfig {
-    ProviderConfig {
-        id: id.into(),
-        format,
-        base_url,
-        dialect: Dialect::Native,
-        key: ProviderKey::Key(ApiKey::new(KEY)),
-        headers: vec![],
-        stream,
-        local: false,
-        max_concurrency: None,
-    }
+    common::native_provider(id, format, base_url, KEY, stream)
 }
 
 /// `anthropic` and `gemini` stream; `anthropic-unary` and `gemini-unary` do not.

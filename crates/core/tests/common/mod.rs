@@ -21,6 +21,27 @@ pub fn provider(id: &str, base_url: String, key: ProviderKey) -> ProviderConfig 
     }
 }
 
+/// A provider speaking `format` natively at `base_url`, with `key`.
+pub fn native_provider(
+    id: &str,
+    format: WireFormat,
+    base_url: String,
+    key: &str,
+    stream: bool,
+) -> ProviderConfig {
+    ProviderConfig {
+        id: id.into(),
+        format,
+        base_url,
+        dialect: Dialect::Native,
+        key: ProviderKey::Key(ApiKey::new(key)),
+        headers: vec![],
+        stream,
+        local: false,
+        max_concurrency: None,
+    }
+}
+
 /// An engine with `fake` (no key), `keyed` (key `sk-test-key-0123456789`), and
 /// `nokey` (missing key) providers, all pointing at the fake provider.
 pub fn engine(fake: &FakeProvider) -> Engine {
