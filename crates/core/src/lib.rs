@@ -14,6 +14,7 @@ pub mod contract;
 pub mod engine;
 pub mod events;
 pub mod prices;
+pub mod provider;
 pub mod providers;
 pub mod resolution;
 pub mod secret;

@@ -10,7 +10,7 @@
 //! none. It is settled at a provider's first call and shared by every run of
 //! the engine.
 
-use crate::engine::ProviderConfig;
+use crate::provider::ProviderConfig;
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;

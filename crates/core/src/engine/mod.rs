@@ -22,9 +22,7 @@ use crate::contract::{ModelResult, Resolution, RoundtableRequest, RoundtableResp
 use crate::events::RunEvent;
 use crate::prices::PriceTable;
 use crate::providers::client::Limits;
-use crate::providers::{Dialect, WireFormat};
 use crate::resolution::vote;
-use crate::secret::ApiKey;
 use crate::slots::Slots;
 use crate::validate::{ValidationError, validate_request};
 use std::collections::HashMap;
@@ -36,42 +34,12 @@ use tokio_util::sync::CancellationToken;
 mod call;
 mod resolution;
 
+pub use crate::provider::{ProviderConfig, ProviderKey};
 use call::ModelCall;
 pub use resolution::check_schema;
 
 /// The longest wait a provider's `Retry-After` is honoured for.
 pub const MAX_RETRY_AFTER: Duration = Duration::from_secs(60);
-
-/// How a provider's key stands.
-#[derive(Debug, Clone)]
-pub enum ProviderKey {
-    Key(ApiKey),
-    /// A local server that needs none.
-    NotNeeded,
-    /// No key; `hint` tells the user how to set one.
-    Missing {
-        hint: String,
-    },
-}
-
-/// A provider as the engine sees it: where to send calls, in which format, with
-/// which key.
-#[derive(Debug, Clone)]
-pub struct ProviderConfig {
-    pub id: String,
-    pub format: WireFormat,
-    pub base_url: String,
-    pub dialect: Dialect,
-    pub key: ProviderKey,
-    /// Extra headers sent with every call (e.g. OpenRouter's `HTTP-Referer`).
-    pub headers: Vec<(String, String)>,
-    /// Whether to stream answers (some servers cannot).
-    pub stream: bool,
-    /// A server on this machine: its models cost nothing.
-    pub local: bool,
-    /// How many calls it takes at once; `None`: see [`crate::slots`].
-    pub max_concurrency: Option<usize>,
-}
 
 /// The run's outcome: the contract response, and where the run stands.
 #[derive(Debug, Clone)]
