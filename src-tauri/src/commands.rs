@@ -11,6 +11,7 @@ use crate::export::{self, ExportDone};
 use crate::ipc::{AppInfo, HistoryQuery, ResolveArgs, RunResult};
 use crate::local_api::LocalApiStatus;
 use crate::state::Desktop;
+use roundtable_app::Code;
 use roundtable_app::core::{RoundtableRequest, RunEvent};
 use roundtable_app::local_servers::{self, LocalServer};
 use roundtable_app::prefs::Prefs;
@@ -31,7 +32,7 @@ where
     let app = state.app()?.clone();
     tauri::async_runtime::spawn_blocking(move || work(&app))
         .await
-        .map_err(|e| AppError::new("internal", format!("the command broke off: {e}")))?
+        .map_err(|e| AppError::new(Code::Internal, format!("the command broke off: {e}")))?
 }
 
 #[tauri::command]

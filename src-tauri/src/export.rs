@@ -7,6 +7,7 @@
 //! the name the shell proposes (the page still names no path). Never set it
 //! outside the end-to-end suite.
 
+use roundtable_app::Code;
 use roundtable_app::{App, AppError, ExportFormat};
 use serde::Serialize;
 use std::path::{Path, PathBuf};
@@ -84,10 +85,12 @@ pub async fn choose_path<R: Runtime>(
         let _ = tx.send(path);
     });
     match rx.await {
-        Ok(Some(path)) => path
-            .into_path()
-            .map(Some)
-            .map_err(|e| AppError::new("io", format!("the save dialog gave no usable path: {e}"))),
+        Ok(Some(path)) => path.into_path().map(Some).map_err(|e| {
+            AppError::new(
+                Code::Io,
+                format!("the save dialog gave no usable path: {e}"),
+            )
+        }),
         _ => Ok(None),
     }
 }
@@ -110,7 +113,7 @@ pub fn write(
     let path = target(path, format);
     let text = app.export(ids, format)?;
     std::fs::write(&path, &text)
-        .map_err(|e| AppError::new("io", format!("cannot write {}: {e}", path.display())))?;
+        .map_err(|e| AppError::new(Code::Io, format!("cannot write {}: {e}", path.display())))?;
     Ok(ExportDone {
         path: path.display().to_string(),
         bytes: text.len() as u64,
@@ -175,7 +178,7 @@ mod tests {
         })
         .unwrap();
         let err = write(&app, &["rt_nope".into()], ExportFormat::Md, &d.join("x.md"));
-        assert_eq!(err.unwrap_err().code, "not_found");
+        assert_eq!(err.unwrap_err().code, Code::NotFound);
         assert!(!d.join("x.md").exists());
     }
 }

@@ -4,6 +4,7 @@
 //! Whether it runs, and its port, are kept in `config.toml` (`[desktop]
 //! local_api`, `[server] port`) and applied at start-up.
 
+use roundtable_app::Code;
 use roundtable_app::api_token::TokenOrigin;
 use roundtable_app::{App, AppError};
 use roundtable_server::{ServeError, ServeOptions, ServerHandle};
@@ -51,7 +52,7 @@ fn start_error(port: u16, e: ServeError) -> AppError {
     match e {
         ServeError::Bind { source, .. } if source.kind() == std::io::ErrorKind::AddrInUse => {
             AppError::new(
-                "port_in_use",
+                Code::PortInUse,
                 format!(
                     "port {port} is already in use on 127.0.0.1 (another program, or `roundtable serve`): choose another port, or stop that program"
                 ),
@@ -61,11 +62,11 @@ fn start_error(port: u16, e: ServeError) -> AppError {
             if source.kind() == std::io::ErrorKind::PermissionDenied =>
         {
             AppError::new(
-                "port_denied",
+                Code::PortDenied,
                 format!("port {port} needs privileges: choose a port above 1023"),
             )
         }
-        other => AppError::new("local_api", other.to_string()),
+        other => AppError::new(Code::LocalApi, other.to_string()),
     }
 }
 
@@ -75,7 +76,7 @@ impl LocalApi {
     pub async fn start(&self, app: &Arc<App>, port: u16) -> Result<LocalApiStatus, AppError> {
         if port == 0 {
             return Err(AppError::new(
-                "invalid_request",
+                Code::InvalidRequest,
                 "port: must be between 1 and 65535",
             ));
         }
@@ -231,7 +232,7 @@ mod tests {
         let status = other.status(&app).await.unwrap();
         assert!(!status.running);
         let e = status.error.unwrap();
-        assert_eq!(e.code, "port_in_use");
+        assert_eq!(e.code, Code::PortInUse);
         assert!(
             e.message
                 .contains(&format!("port {port} is already in use")),

@@ -4,6 +4,7 @@
 
 use crate::ipc::{AppInfo, RunResult};
 use crate::local_api::LocalApi;
+use roundtable_app::Code;
 use roundtable_app::core::RunEvent;
 use roundtable_app::{App, AppError, AppOptions};
 use std::collections::HashMap;
@@ -111,7 +112,7 @@ impl Desktop {
             let mut runs = self.runs.lock().unwrap_or_else(|e| e.into_inner());
             if runs.contains_key(&handle) {
                 return Err(AppError::new(
-                    "invalid_request",
+                    Code::InvalidRequest,
                     format!("a run with handle {handle} is already in flight"),
                 ));
             }

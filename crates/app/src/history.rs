@@ -2,6 +2,7 @@
 //! tagging them, exporting them as one document, importing a JSON export.
 //! The runs themselves are recorded by [`crate::runs`].
 
+use crate::Code;
 use crate::{App, AppError};
 use roundtable_store::{ListQuery, RunSummary, StoredRun};
 use serde::Serialize;
@@ -66,7 +67,10 @@ impl App {
     pub fn add_tag(&self, id: &str, tag: &str) -> Result<(), AppError> {
         let tag = tag.trim();
         if tag.is_empty() {
-            return Err(AppError::new("invalid_request", "tag: must not be empty"));
+            return Err(AppError::new(
+                Code::InvalidRequest,
+                "tag: must not be empty",
+            ));
         }
         self.get_run(id)?;
         self.store().add_tag(id, tag)?;
@@ -88,7 +92,7 @@ impl App {
     pub fn export(&self, ids: &[String], format: ExportFormat) -> Result<String, AppError> {
         if ids.is_empty() {
             return Err(AppError::new(
-                "invalid_request",
+                Code::InvalidRequest,
                 "give at least one run id to export",
             ));
         }
@@ -108,7 +112,7 @@ impl App {
     /// Loads runs from a JSON export; returns their ids.
     pub fn import(&self, json: &str) -> Result<Vec<String>, AppError> {
         let runs = roundtable_store::export::import_runs_json(json)
-            .map_err(|e| AppError::new("invalid_request", e.to_string()))?;
+            .map_err(|e| AppError::new(Code::InvalidRequest, e.to_string()))?;
         let ids = runs.iter().map(|r| r.response.id.clone()).collect();
         self.store().bulk_import(&runs)?;
         Ok(ids)

@@ -5,6 +5,7 @@
 //! after [`NEGATIVE_KEY_TTL`]. What a key must be, and the keychains
 //! themselves, are in [`crate::keys`].
 
+use crate::Code;
 use crate::config::ResolvedProvider;
 use crate::keys::{self, KeySource, KeychainError};
 use crate::{App, AppError};
@@ -114,7 +115,7 @@ impl App {
         if let Some(problem) = keys::key_problem(key) {
             return Err(AppError {
                 field: Some("key".into()),
-                ..AppError::new("invalid_request", problem)
+                ..AppError::new(Code::InvalidRequest, problem)
             });
         }
         self.keychain.set(provider, key)?;

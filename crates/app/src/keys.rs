@@ -285,7 +285,7 @@ mod tests {
             .unwrap_err();
         assert_eq!(
             (e.code, e.field.as_deref()),
-            ("invalid_request", Some("key"))
+            (crate::Code::InvalidRequest, Some("key"))
         );
         assert!(
             e.message.contains("U+200B") && e.message.contains("visible ASCII"),

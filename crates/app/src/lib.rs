@@ -37,7 +37,7 @@ mod runs;
 mod testing;
 
 pub use custom_providers::CustomProvider;
-pub use error::AppError;
+pub use error::{AppError, Code};
 pub use history::ExportFormat;
 pub use key_status::ProviderStatus;
 pub use runs::Reresolve;
@@ -105,7 +105,7 @@ impl App {
         let store = Arc::new(Mutex::new(store));
         let recorder = Recorder::start(store.clone()).map_err(|e| {
             AppError::new(
-                "storage",
+                Code::Storage,
                 format!("could not start the history writer: {e}"),
             )
         })?;
@@ -131,11 +131,11 @@ impl App {
                 home.join(file)
             };
             let text = std::fs::read_to_string(&path).map_err(|e| {
-                AppError::new("config", format!("price file {}: {e}", path.display()))
+                AppError::new(Code::Config, format!("price file {}: {e}", path.display()))
             })?;
             prices.merge_litellm_json(&text).map_err(|e| {
                 AppError::new(
-                    "config",
+                    Code::Config,
                     format!(
                         "price file {}: not a LiteLLM price table: {e}",
                         path.display()

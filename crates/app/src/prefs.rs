@@ -166,6 +166,7 @@ impl App {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::Code;
     use crate::testing::{USER_FILE, user_app};
 
     fn prefs() -> Prefs {
@@ -291,7 +292,7 @@ mod tests {
                 ..prefs()
             })
             .unwrap_err();
-        assert_eq!(e.code, "invalid_request");
+        assert_eq!(e.code, Code::InvalidRequest);
         assert_eq!(e.field.as_deref(), Some("default_models[0]"));
         // The refused save left the file as it was.
         assert_eq!(app.prefs().unwrap(), saved);

@@ -122,6 +122,7 @@ impl App {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::Code;
     use crate::{AppOptions, keys::MemoryKeychain};
     use roundtable_testkit::{Behavior, FakeProvider, Script};
     use std::sync::Arc;
@@ -253,7 +254,7 @@ port = 9000
         let e = app.set_max_concurrency("lab", Some(0)).unwrap_err();
         assert_eq!(e.field.as_deref(), Some("providers.lab.max_concurrency"));
         assert!(e.message.contains("at least 1"), "{e}");
-        assert_eq!(e.code, "invalid_request");
+        assert_eq!(e.code, Code::InvalidRequest);
         assert!(app.set_max_concurrency("nosuch", Some(1)).is_err());
         assert_eq!(std::fs::read_to_string(&path).unwrap(), before);
 

@@ -4,6 +4,7 @@
 //! the file, so the next run sees the change and a run keeps the set it
 //! started with.
 
+use crate::Code;
 use crate::config::{Config, ResolvedProvider};
 use crate::{App, AppError};
 use roundtable_core::validate::split_model_name;
@@ -66,7 +67,7 @@ impl App {
         }
         let known: Vec<&str> = providers.list.iter().map(|p| p.id.as_str()).collect();
         Err(AppError::new(
-            "unknown_provider",
+            Code::UnknownProvider,
             format!(
                 "unknown provider '{id}': known providers are {} (add others under [providers.ID] in config.toml)",
                 known.join(", ")

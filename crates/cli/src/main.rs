@@ -10,7 +10,7 @@ mod run;
 mod serve;
 
 use clap::{Parser, Subcommand};
-use roundtable_app::{App, AppError, AppOptions};
+use roundtable_app::{App, AppError, AppOptions, Code};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -81,7 +81,7 @@ pub struct Failure {
 
 impl From<AppError> for Failure {
     fn from(e: AppError) -> Self {
-        let code = if e.code == "invalid_request" { 2 } else { 1 };
+        let code = if e.code == Code::InvalidRequest { 2 } else { 1 };
         Failure {
             code,
             message: e.message,

@@ -234,7 +234,7 @@ where
         Ok(o) => o,
         Err(e) => {
             if json {
-                print_error_json(e.code, &e.message, e.field.as_deref());
+                print_error_json(e.code.as_str(), &e.message, e.field.as_deref());
             }
             return Err(e.into());
         }

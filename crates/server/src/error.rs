@@ -2,8 +2,8 @@
 
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use roundtable_app::AppError;
 use roundtable_app::core::{ErrorBody, ErrorDetail, RoundtableResponse};
+use roundtable_app::{AppError, Code};
 use serde_json::{Value, json};
 
 #[derive(Debug)]
@@ -68,9 +68,9 @@ pub(crate) fn no_model_answered_message(response: &RoundtableResponse) -> String
 impl From<AppError> for ApiError {
     fn from(e: AppError) -> Self {
         match e.code {
-            "invalid_request" => ApiError::invalid(e.field, e.message),
-            "not_found" => ApiError::new(StatusCode::NOT_FOUND, "not_found", e.message),
-            code => ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, code, e.message),
+            Code::InvalidRequest => ApiError::invalid(e.field, e.message),
+            Code::NotFound => ApiError::new(StatusCode::NOT_FOUND, "not_found", e.message),
+            code => ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, code.as_str(), e.message),
         }
     }
 }

@@ -7,6 +7,7 @@
 //! `config.toml` before it is written.
 
 use crate::AppError;
+use crate::Code;
 use std::path::Path;
 use toml_edit::{DocumentMut, Item, Table, Value};
 
@@ -22,22 +23,26 @@ pub(crate) fn rewrite(
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
         Err(e) => {
             return Err(AppError::new(
-                "config",
+                Code::Config,
                 format!("cannot read {}: {e}", path.display()),
             ));
         }
     };
     let edited = change(&text).map_err(|message| {
         AppError::new(
-            "config",
+            Code::Config,
             format!(
                 "{}: {message}; fix the file by hand, then save again",
                 path.display()
             ),
         )
     })?;
-    super::file::replace(path, &edited)
-        .map_err(|e| AppError::new("config", format!("cannot write {}: {e}", path.display())))
+    super::file::replace(path, &edited).map_err(|e| {
+        AppError::new(
+            Code::Config,
+            format!("cannot write {}: {e}", path.display()),
+        )
+    })
 }
 
 /// The text as a document to edit; an error when it is not valid TOML.

@@ -22,6 +22,7 @@
 //! the app closes), so a finished run does not later show `interrupted`.
 
 use crate::AppError;
+use crate::Code;
 use roundtable_store::{RunWrite, Store};
 use std::sync::mpsc::{self, RecvTimeoutError};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -167,7 +168,7 @@ impl Drop for Recorder {
 }
 
 fn stopped() -> AppError {
-    AppError::new("storage", "the history writer has stopped")
+    AppError::new(Code::Storage, "the history writer has stopped")
 }
 
 fn lock(store: &Mutex<Store>) -> MutexGuard<'_, Store> {
