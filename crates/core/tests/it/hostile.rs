@@ -2,8 +2,6 @@
 //! fake provider's scripted faults. Nothing may panic, allocate without bound,
 //! follow a redirect with the key, or lose what arrived.
 
-mod common;
-
 use roundtable_core::providers::client::{Limits, MAX_ERROR_BODY_BYTES};
 use roundtable_core::{
     Engine, ModelResult, ModelSpec, PriceTable, ProviderConfig, Resolution, RoundtableRequest,
@@ -17,7 +15,7 @@ const KEY: &str = "sk-hostile-key-0123456789abcdef";
 const LIMIT: usize = 256 * 1024;
 
 fn provider(id: &str, format: WireFormat, base_url: String, stream: bool) -> ProviderConfig {
-    common::native_provider(id, format, base_url, KEY, stream)
+    crate::common::native_provider(id, format, base_url, KEY, stream)
 }
 
 /// `openai`, `anthropic`, `gemini` stream; `*-unary` do not.

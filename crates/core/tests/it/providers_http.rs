@@ -2,9 +2,7 @@
 //! streamed and not, thinking kept apart, usage normalised, retries, and the
 //! request bodies the provider received.
 
-mod common;
-
-use common::{drain, request};
+use crate::common::{drain, request};
 use roundtable_core::{
     Engine, ModelResult, PriceTable, ProviderConfig, Resolution, RoundtableRequest, RunEvent,
     WireFormat,
@@ -16,7 +14,7 @@ use tokio_util::sync::CancellationToken;
 const KEY: &str = "sk-test-key-0123456789";
 
 fn provider(id: &str, format: WireFormat, base_url: String, stream: bool) -> ProviderConfig {
-    common::native_provider(id, format, base_url, KEY, stream)
+    crate::common::native_provider(id, format, base_url, KEY, stream)
 }
 
 /// `anthropic` and `gemini` stream; `anthropic-unary` and `gemini-unary` do not.

@@ -1,8 +1,6 @@
 //! The engine against the fake provider over real HTTP on loopback.
 
-mod common;
-
-use common::{drain, engine, request};
+use crate::common::{drain, engine, request};
 use roundtable_core::{Resolution, RunEvent, RunStatus};
 use roundtable_testkit::{Behavior, FakeProvider, FakeUsage, Fault, Script};
 use std::time::Duration;

@@ -1,7 +1,5 @@
 //! The LiteLLM price table in `shared/data/` loads, and prices a call.
 
-mod common;
-
 use roundtable_core::{PriceTable, Resolution};
 use roundtable_testkit::{Behavior, FakeProvider, FakeUsage, Script};
 use tokio_util::sync::CancellationToken;
@@ -41,14 +39,14 @@ async fn prices_a_call_with_it() {
     .unwrap();
     // A provider id LiteLLM knows, pointed at the fake.
     let engine = roundtable_core::Engine::new(
-        vec![common::provider(
+        vec![crate::common::provider(
             "openai",
             fake.openai_base_url(),
             roundtable_core::ProviderKey::NotNeeded,
         )],
         prices,
     );
-    let mut req = common::request("Hi", &["openai/gpt-4o", "openai/unheard-of"]);
+    let mut req = crate::common::request("Hi", &["openai/gpt-4o", "openai/unheard-of"]);
     req.resolution = Some(Resolution::Fast);
     let out = engine
         .run(req, None, CancellationToken::new())

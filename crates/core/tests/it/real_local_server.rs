@@ -5,7 +5,7 @@
 //! when streaming and refuses JSON Schema output: the faults the engine must
 //! absorb. Skipped, saying so, when nothing answers there.
 //!
-//! `cargo test -p roundtable-core --test real_local_server -- --nocapture`
+//! `cargo test -p roundtable-core --test it real_local_server -- --nocapture`
 
 use roundtable_core::providers::Dialect;
 use roundtable_core::{

@@ -1,9 +1,7 @@
 //! What a real local server does to a panel, with the fake provider playing it:
 //! few slots (a new request aborts the one in flight).
 
-mod common;
-
-use common::{drain, provider, request};
+use crate::common::{drain, provider, request};
 use roundtable_core::{Engine, PriceTable, ProviderKey, Resolution, RoundtableRequest, RunEvent};
 use roundtable_testkit::{Behavior, FakeProvider, Script};
 use tokio_util::sync::CancellationToken;

@@ -3,9 +3,7 @@
 //! documented exception (the contract says `data` is null in fast mode, while the
 //! schema types it as a string).
 
-mod common;
-
-use common::{engine, request};
+use crate::common::{engine, request};
 use roundtable_core::{Resolution, RoundtableResponse};
 use roundtable_testkit::contract;
 use roundtable_testkit::{Behavior, FakeProvider, Fault, Script};
