@@ -1,8 +1,6 @@
 //! Export formats, the XSS corpus, and the JSON import round trip.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use roundtable_store::export::{
     import_json, import_runs_json, to_csv, to_html, to_json, to_markdown,
 };

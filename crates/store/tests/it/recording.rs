@@ -1,8 +1,6 @@
 //! Live recording, recovery of interrupted runs, concurrency, star/tag/delete.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use roundtable_store::{Error, ListQuery, ParentKind, RunStatus, RunWrite, Store};
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -576,7 +574,12 @@ fn sigkill_mid_run_leaves_a_consistent_database() {
     let path = db(&dir);
     let observer = Store::open(&path).unwrap();
     let mut child = std::process::Command::new(std::env::current_exe().unwrap())
-        .args(["--exact", "sigkill_child", "--ignored", "--nocapture"])
+        .args([
+            "--exact",
+            "recording::sigkill_child",
+            "--ignored",
+            "--nocapture",
+        ])
         .env(CHILD_ENV, &path)
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())

@@ -1,8 +1,6 @@
 //! Listing, filters and full-text search.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use roundtable_store::{ListQuery, RunStatus, Store};
 
 fn ids(runs: &[roundtable_store::RunSummary]) -> Vec<&str> {

@@ -3,9 +3,7 @@
 //! token counts per model (never a false 0), a wait for a slot, and each model's
 //! options and `#n` label.
 
-mod export_fixtures;
-
-use export_fixtures::*;
+use crate::export_fixtures::*;
 use roundtable_store::{ModelSpec, Resolution, RunStatus, Usage};
 
 #[test]

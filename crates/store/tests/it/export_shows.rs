@@ -2,9 +2,7 @@
 //! votes, schema marks, why there is no resolved answer, partial answers of
 //! failed models, and a fallback summary's note.
 
-mod export_fixtures;
-
-use export_fixtures::*;
+use crate::export_fixtures::*;
 use roundtable_store::{Resolution, RunStatus};
 
 #[test]

@@ -1,8 +1,6 @@
 //! A database written with every earlier schema opens, migrates and keeps its data.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use roundtable_store::migrations::MIGRATIONS;
 use roundtable_store::{Error, ListQuery, RunStatus, SCHEMA_VERSION, Store};
 use rusqlite::{Connection, params};

@@ -1,0 +1,13 @@
+//! Every integration test of the store, as modules of one test binary (one
+//! link instead of one per file). `common` and `export_fixtures` hold the
+//! shared builders. Add a file here and a `mod` line below.
+
+mod common;
+mod export_fixtures;
+
+mod export;
+mod export_figures;
+mod export_shows;
+mod migrations;
+mod recording;
+mod search;
