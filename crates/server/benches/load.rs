@@ -8,7 +8,7 @@
 //! with a temp ROUNDTABLE_HOME, an in-memory keychain, the SQLite history) and a
 //! reqwest client. `cargo bench -p roundtable-server --bench load`.
 
-#[path = "../tests/common/mod.rs"]
+#[path = "../tests/it/common/mod.rs"]
 mod common;
 
 use common::TOKEN;

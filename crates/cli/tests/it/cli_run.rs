@@ -1,8 +1,6 @@
 //! `roundtable run` as a real process against the fake provider on loopback.
 
-mod common;
-
-use common::{Home, run};
+use crate::common::{Home, run};
 use roundtable_testkit::{Behavior, FakeProvider, Fault, Script, contract};
 use serde_json::Value;
 use std::process::Stdio;

@@ -1,9 +1,7 @@
 //! The local API over real HTTP: contract shapes, streaming, errors, security,
 //! cancellation. Each test runs its own server on 127.0.0.1 (a free port).
 
-mod common;
-
-use common::{Server, TOKEN, check_error, check_response, sse_payloads};
+use crate::common::{Server, TOKEN, check_error, check_response, sse_payloads};
 use roundtable_app::core::RunStatus;
 use roundtable_server::ServeOptions;
 use roundtable_testkit::{Behavior, Fault, Script, contract};
@@ -647,7 +645,7 @@ async fn a_client_that_disconnects_cancels_its_run_which_is_kept_interrupted() {
 
 #[tokio::test]
 async fn shutdown_interrupts_runs_in_flight_and_records_them() {
-    let common::Server {
+    let crate::common::Server {
         fake: _fake,
         home: _home,
         app,
@@ -692,7 +690,7 @@ async fn shutdown_interrupts_runs_in_flight_and_records_them() {
     );
 
     // The stream still ended properly: `error`, `done` (the response), `[DONE]`.
-    let rest = common::sse_payloads(response).await;
+    let rest = crate::common::sse_payloads(response).await;
     assert_eq!(rest.last().map(String::as_str), Some("[DONE]"));
     let done: Value = serde_json::from_str(&rest[rest.len() - 2]).unwrap();
     assert_eq!(done["type"], "done");

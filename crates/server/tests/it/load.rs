@@ -2,9 +2,7 @@
 //! against the fake provider with no latency: no errors, every run recorded.
 //! (`benches/load.rs` is the full-size version, with figures.)
 
-mod common;
-
-use common::Server;
+use crate::common::Server;
 use futures_util::StreamExt;
 use roundtable_app::core::RunStatus;
 use roundtable_app::store::ListQuery;

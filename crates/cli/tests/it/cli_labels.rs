@@ -3,9 +3,7 @@
 //! and says how many answered; a refused flag is named as typed; `providers`
 //! says whether each local server is running, and its models.
 
-mod common;
-
-use common::{Home, run};
+use crate::common::{Home, run};
 use roundtable_testkit::{Behavior, FakeProvider, Fault, Script};
 
 fn script() -> Script {

@@ -1,9 +1,7 @@
 //! The history from the CLI: recorded live, searchable, re-runnable,
 //! re-resolvable, exportable, and safe against crashes and concurrent writers.
 
-mod common;
-
-use common::Home;
+use crate::common::Home;
 use roundtable_store::Store;
 use roundtable_testkit::{Behavior, FakeProvider, Script};
 use serde_json::Value;
@@ -257,11 +255,11 @@ async fn exports_every_format_with_model_output_inert_and_imports_json_back() {
     let other = tempfile::tempdir().unwrap();
     let mut c = home.cmd(&["import", dir.join("out.json").to_str().unwrap()]);
     c.env("ROUNDTABLE_HOME", other.path());
-    let out = common::run(c).await;
+    let out = crate::common::run(c).await;
     assert_eq!(out.code, 0, "{}", out.stderr);
     let mut c = home.cmd(&["history", "show", a, "--json"]);
     c.env("ROUNDTABLE_HOME", other.path());
-    let shown: Value = serde_json::from_str(&common::run(c).await.stdout).unwrap();
+    let shown: Value = serde_json::from_str(&crate::common::run(c).await.stdout).unwrap();
     assert_eq!(
         shown["model_results"][0]["data"],
         "Paris is the capital of France."

@@ -1,10 +1,8 @@
 //! Scripted faults, key checks and load, over real HTTP.
 
-mod common;
-
 use std::time::{Duration, Instant};
 
-use common::{client, parse_sse, read_until_error};
+use crate::common::{client, parse_sse, read_until_error};
 use roundtable_testkit::{Behavior, FakeProvider, Fault, Script};
 use serde_json::{Value, json};
 

@@ -1,9 +1,7 @@
 //! `roundtable serve` as a real process: the URL line, a request, and a clean
 //! shutdown on SIGINT that records the run in flight as interrupted.
 
-mod common;
-
-use common::Home;
+use crate::common::Home;
 use roundtable_app::core::RunStatus;
 use roundtable_store::Store;
 use roundtable_testkit::{Behavior, FakeProvider, Script, contract};

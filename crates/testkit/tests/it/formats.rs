@@ -1,10 +1,8 @@
 //! The three wire formats, streamed and not, over real HTTP.
 
-mod common;
-
 use std::time::{Duration, Instant};
 
-use common::{client, parse_sse};
+use crate::common::{client, parse_sse};
 use roundtable_testkit::{Behavior, FakeProvider, FakeUsage, Format, Script};
 use serde_json::{Value, json};
 

@@ -3,9 +3,7 @@
 //! throwaway D-Bus session with an unlocked GNOME keyring) and sets
 //! ROUNDTABLE_REQUIRE_KEYCHAIN=1, so a missing keychain fails them there.
 
-mod common;
-
-use common::Home;
+use crate::common::Home;
 use roundtable_testkit::{Behavior, FakeProvider, Fault, Script};
 use serde_json::Value;
 use std::process::Stdio;
@@ -27,12 +25,12 @@ async fn keychain_available(home: &Home) -> bool {
     usable
 }
 
-async fn set_key(home: &Home, provider: &str, key: &str) -> common::Out {
+async fn set_key(home: &Home, provider: &str, key: &str) -> crate::common::Out {
     pipe_key(home.cmd(&["keys", "set", provider]), key).await
 }
 
 /// Runs `keys set` with the key on its stdin, as a script would.
-async fn pipe_key(mut c: tokio::process::Command, key: &str) -> common::Out {
+async fn pipe_key(mut c: tokio::process::Command, key: &str) -> crate::common::Out {
     c.stdin(Stdio::piped());
     let mut child = c.spawn().unwrap();
     child
@@ -43,7 +41,7 @@ async fn pipe_key(mut c: tokio::process::Command, key: &str) -> common::Out {
         .await
         .unwrap();
     let o = child.wait_with_output().await.unwrap();
-    common::Out {
+    crate::common::Out {
         code: o.status.code().unwrap_or(-1),
         stdout: String::from_utf8(o.stdout).unwrap(),
         stderr: String::from_utf8(o.stderr).unwrap(),
@@ -112,7 +110,7 @@ async fn a_key_in_the_keychain_is_used_and_leaks_nowhere() {
         "--json",
     ]);
     c.env("RUST_LOG", "trace");
-    let out = common::run(c).await;
+    let out = crate::common::run(c).await;
     assert_eq!(out.code, 0, "{}", out.stderr);
     assert!(out.stderr.lines().count() > 10, "trace logging is on");
     assert!(!out.stdout.contains(KEY), "no key in --json output");
@@ -191,11 +189,11 @@ async fn the_keychain_comes_before_the_environment() {
         c.env("KC_ORDER_API_KEY", "sk-from-env-11111111111111");
         c
     };
-    let out = common::run(run_with_env_key()).await;
+    let out = crate::common::run(run_with_env_key()).await;
     assert_eq!(out.code, 0, "the keychain's key was used: {}", out.stdout);
     assert_eq!(home.run(&["keys", "delete", "kc-order"]).await.code, 0);
     // Now the environment's key is the one sent, and refused.
-    assert_eq!(common::run(run_with_env_key()).await.code, 1);
+    assert_eq!(crate::common::run(run_with_env_key()).await.code, 1);
 }
 
 #[tokio::test]
@@ -253,12 +251,12 @@ async fn without_a_keychain_the_message_says_what_to_do_and_env_keys_work() {
     ]);
     no_bus(&mut c);
     c.env("KC_NONE_API_KEY", "sk-env-only-2222222222222222");
-    let out = common::run(c).await;
+    let out = crate::common::run(c).await;
     assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
 
     let mut c = home.cmd(&["keys", "list"]);
     no_bus(&mut c);
-    let out = common::run(c).await;
+    let out = crate::common::run(c).await;
     assert!(
         out.stdout.contains("keychain") && out.stdout.contains("not available"),
         "{}",

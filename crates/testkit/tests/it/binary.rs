@@ -1,12 +1,10 @@
 //! The `roundtable-fake-provider` binary: script files, the listening line, stopping.
 
-mod common;
-
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::client;
+use crate::common::client;
 use serde_json::{Value, json};
 
 const BIN: &str = env!("CARGO_BIN_EXE_roundtable-fake-provider");

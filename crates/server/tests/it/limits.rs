@@ -2,9 +2,7 @@
 //! connections or runs than the limits, a stream nobody reads, and a token that
 //! must not show in logs. Raw sockets where reqwest would be too polite.
 
-mod common;
-
-use common::{Server, TOKEN, check_error};
+use crate::common::{Server, TOKEN, check_error};
 use roundtable_server::{
     FIRST_REQUEST_TIMEOUT, MAX_CONCURRENT_RUNS, MAX_CONNECTIONS, ServeOptions,
 };

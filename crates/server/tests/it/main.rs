@@ -1,0 +1,9 @@
+//! Every integration test of `roundtable-server`, as modules of one test binary
+//! (one link instead of one per file); `common` holds the shared set-up. Add
+//! a file here and a `mod` line below.
+
+mod common;
+
+mod api;
+mod limits;
+mod load;
