@@ -50,7 +50,7 @@
 //!   as stream frames (marking the content frames, so faults and chunk delays apply)
 //!   and as an error body; then add its routes and a `Format` variant in `server.rs`.
 //! * A new fault: add a `Fault` variant; faults that change the response as a whole
-//!   are handled in `server::generate`, faults inside a stream in
+//!   are handled in `generate.rs` (with their bodies in `hostile.rs`), faults inside a stream in
 //!   `reply::plan_stream`.
 //! * Keep the hot path lock-free across awaits: the script is an `Arc` snapshot and
 //!   the recording locks are only held for a push.
@@ -58,6 +58,7 @@
 mod anthropic;
 pub mod contract;
 mod gemini;
+mod generate;
 mod hostile;
 mod openai;
 mod reply;

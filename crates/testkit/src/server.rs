@@ -1,5 +1,5 @@
-//! The HTTP side: the [`FakeProvider`] handle, the accept loop, the routes, and the
-//! format-independent handling of a call (recording, key check, faults, latency).
+//! The HTTP side: the [`FakeProvider`] handle, the accept loop, the routes, and
+//! reading each format's request into a `Call` (answered in `generate.rs`).
 
 use std::collections::HashMap;
 use std::fmt;
@@ -9,10 +9,9 @@ use std::sync::{Arc, Mutex, PoisonError, RwLock};
 use std::time::Duration;
 
 use axum::Router;
-use axum::body::{Body, Bytes};
+use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, Path, Query, State};
-use axum::http::header::{CACHE_CONTROL, CONTENT_LENGTH, CONTENT_TYPE};
-use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, Uri};
+use axum::http::{HeaderMap, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use hyper_util::rt::TokioIo;
@@ -22,13 +21,14 @@ use serde_json::Value;
 use tokio::net::TcpListener;
 use tokio::task::{JoinHandle, JoinSet};
 
-use crate::reply::{ErrorReply, Prompt, Reply, Step, body_from_steps, plan_stream};
-use crate::script::{Behavior, Fault, Script};
-use crate::slots::{self, InFlight};
-use crate::{anthropic, gemini, hostile, openai};
+use crate::generate::{Call, check_key, error_response, generate};
+use crate::reply::ErrorReply;
+use crate::script::Script;
+use crate::slots::InFlight;
+use crate::{anthropic, gemini, openai};
 
-const SSE: &str = "text/event-stream; charset=utf-8";
-const JSON: &str = "application/json";
+pub(crate) const SSE: &str = "text/event-stream; charset=utf-8";
+pub(crate) const JSON: &str = "application/json";
 /// Request bodies up to this size are accepted (prompts in load tests can be large).
 const BODY_LIMIT: usize = 64 * 1024 * 1024;
 
@@ -74,12 +74,12 @@ impl RecordedRequest {
 
 /// State shared by the handle and every request. Locks are only held for a push or
 /// a lookup, never across an await.
-struct Shared {
+pub(crate) struct Shared {
     script: RwLock<Arc<Script>>,
     requests: Mutex<Vec<RecordedRequest>>,
     calls: Mutex<HashMap<String, usize>>,
     seq: AtomicU64,
-    in_flight: Arc<InFlight>,
+    pub(crate) in_flight: Arc<InFlight>,
 }
 
 impl Shared {
@@ -93,11 +93,11 @@ impl Shared {
         }
     }
 
-    fn script(&self) -> Arc<Script> {
+    pub(crate) fn script(&self) -> Arc<Script> {
         Arc::clone(&self.script.read().unwrap_or_else(PoisonError::into_inner))
     }
 
-    fn record(&self, request: RecordedRequest) {
+    pub(crate) fn record(&self, request: RecordedRequest) {
         self.requests
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
@@ -105,14 +105,14 @@ impl Shared {
     }
 
     /// Counts a call to `model` and returns its 0-based index.
-    fn next_call(&self, model: &str) -> usize {
+    pub(crate) fn next_call(&self, model: &str) -> usize {
         let mut calls = self.calls.lock().unwrap_or_else(PoisonError::into_inner);
         let count = calls.entry(model.to_owned()).or_default();
         *count += 1;
         *count - 1
     }
 
-    fn next_seq(&self) -> u64 {
+    pub(crate) fn next_seq(&self) -> u64 {
         self.seq.fetch_add(1, Ordering::Relaxed)
     }
 }
@@ -273,19 +273,6 @@ fn router(shared: Arc<Shared>) -> Router {
         .with_state(shared)
 }
 
-/// A generation request, read from its format.
-struct Call {
-    format: Format,
-    model: String,
-    stream: bool,
-    key: Option<String>,
-    prompt: Prompt,
-    /// OpenAI: end the stream with a usage chunk.
-    include_usage: bool,
-    /// Gemini: server-sent events rather than a streamed JSON array.
-    sse: bool,
-}
-
 fn header_pairs(headers: &HeaderMap) -> Vec<(String, String)> {
     headers
         .iter()
@@ -296,7 +283,12 @@ fn header_pairs(headers: &HeaderMap) -> Vec<(String, String)> {
         .collect()
 }
 
-fn recorded(format: Format, uri: &Uri, headers: &HeaderMap, body: Value) -> RecordedRequest {
+pub(crate) fn recorded(
+    format: Format,
+    uri: &Uri,
+    headers: &HeaderMap,
+    body: Value,
+) -> RecordedRequest {
     RecordedRequest {
         format,
         path: uri.path().to_owned(),
@@ -409,200 +401,6 @@ async fn props(State(shared): State<Arc<Shared>>) -> Response {
         Some(n) => axum::Json(serde_json::json!({"total_slots": n})).into_response(),
         None => StatusCode::NOT_FOUND.into_response(),
     }
-}
-
-/// A generation request, in one of the server's slots when it has few.
-async fn generate(
-    shared: Arc<Shared>,
-    call: Call,
-    uri: &Uri,
-    headers: &HeaderMap,
-    body: Value,
-) -> Response {
-    let slots = shared.script().slots;
-    let in_flight = Arc::clone(&shared.in_flight);
-    let seq = slots.map(|_| shared.next_seq());
-    let response = generate_now(shared, call, uri, headers, body).await;
-    match (slots, seq) {
-        (Some(n), Some(seq)) => slots::in_slot(in_flight, seq, n, response),
-        _ => response,
-    }
-}
-
-/// The common path of every generation request: record, count, check the key,
-/// wait, then answer or fail as scripted.
-async fn generate_now(
-    shared: Arc<Shared>,
-    call: Call,
-    uri: &Uri,
-    headers: &HeaderMap,
-    body: Value,
-) -> Response {
-    let asks_json_schema = body["response_format"]["type"] == "json_schema";
-    shared.record(RecordedRequest {
-        model: call.model.clone(),
-        stream: call.stream,
-        ..recorded(call.format, uri, headers, body)
-    });
-    if call.model.is_empty() {
-        let error = ErrorReply::new(400, "The request names no model.");
-        return error_response(call.format, &error);
-    }
-    let index = shared.next_call(&call.model);
-    let script = shared.script();
-    if let Some(response) = check_key(&script, call.format, call.key.as_deref()) {
-        return response;
-    }
-    let behavior = script.behavior_for(&call.model);
-    if behavior.refuse_json_schema && call.format == Format::OpenAi && asks_json_schema {
-        return hostile::json_schema_traceback();
-    }
-    let fault = behavior.faults.get(index).cloned().unwrap_or_default();
-    if behavior.latency_ms > 0 {
-        tokio::time::sleep(Duration::from_millis(behavior.latency_ms)).await;
-    }
-    match fault {
-        Fault::Hang => std::future::pending().await,
-        Fault::Status {
-            status,
-            message,
-            retry_after,
-            retry_after_ms,
-            code,
-            should_retry,
-        } => {
-            let error = ErrorReply {
-                status,
-                message,
-                code,
-                retry_after,
-                retry_after_ms,
-                should_retry,
-            };
-            error_response(call.format, &error)
-        }
-        Fault::EchoKey => {
-            let message = auth_message(call.format, call.key.as_deref(), true);
-            error_response(call.format, &ErrorReply::new(401, message))
-        }
-        Fault::EchoKeyAt { offset } => {
-            hostile::echo_key_at(offset, call.key.as_deref().unwrap_or(""))
-        }
-        Fault::Redirect { status, location } => hostile::redirect(status, &location),
-        Fault::HugeErrorBody { bytes } => hostile::huge_error(bytes),
-        Fault::EndlessLine => hostile::endless_line(SSE),
-        Fault::Flood { bytes } if !call.stream => hostile::flood_body(JSON, bytes),
-        Fault::None
-        | Fault::DisconnectMidStream
-        | Fault::MalformedChunk
-        | Fault::InvalidUtf8
-        | Fault::GiantBlockIndex
-        | Fault::Flood { .. } => success(&call, behavior, &fault, shared.next_seq()),
-    }
-}
-
-fn success(call: &Call, behavior: &Behavior, fault: &Fault, seq: u64) -> Response {
-    let reply = Reply::new(&call.model, behavior, &call.prompt, seq);
-    if call.stream {
-        let (frames, malformed, content_type) = match call.format {
-            Format::OpenAi => (
-                openai::stream(&reply, call.include_usage && !behavior.no_stream_usage),
-                openai::MALFORMED,
-                SSE,
-            ),
-            Format::Anthropic if fault == &Fault::GiantBlockIndex => (
-                anthropic::stream_from(&reply, 100_000_000_000),
-                anthropic::MALFORMED,
-                SSE,
-            ),
-            Format::Anthropic => (anthropic::stream(&reply), anthropic::MALFORMED, SSE),
-            Format::Gemini if call.sse => {
-                (gemini::stream(&reply, true), gemini::MALFORMED_SSE, SSE)
-            }
-            Format::Gemini => (gemini::stream(&reply, false), gemini::MALFORMED_ARRAY, JSON),
-        };
-        if let Fault::Flood { bytes } = fault {
-            return hostile::flood_stream(frames, content_type, *bytes);
-        }
-        let delay = Duration::from_millis(behavior.chunk_delay_ms);
-        let steps = plan_stream(frames, malformed, delay, fault);
-        return (
-            [(CONTENT_TYPE, content_type), (CACHE_CONTROL, "no-cache")],
-            body_from_steps(steps),
-        )
-            .into_response();
-    }
-
-    let json = match call.format {
-        Format::OpenAi => openai::completion(&reply),
-        Format::Anthropic => anthropic::message(&reply),
-        Format::Gemini => gemini::generate(&reply),
-    };
-    let bytes = Bytes::from(json.to_string());
-    let half = bytes.slice(..bytes.len() / 2);
-    let (length, body) = match fault {
-        Fault::DisconnectMidStream => (
-            bytes.len(),
-            body_from_steps(vec![Step::Send(half), Step::Abort]),
-        ),
-        Fault::MalformedChunk => (half.len(), Body::from(half)),
-        _ => (bytes.len(), Body::from(bytes)),
-    };
-    (
-        [
-            (CONTENT_TYPE, JSON.to_owned()),
-            (CONTENT_LENGTH, length.to_string()),
-        ],
-        body,
-    )
-        .into_response()
-}
-
-fn auth_message(format: Format, key: Option<&str>, echo: bool) -> String {
-    match format {
-        Format::OpenAi => openai::auth_message(key, echo),
-        Format::Anthropic => anthropic::auth_message(key, echo),
-        Format::Gemini => gemini::auth_message(key, echo),
-    }
-}
-
-/// The format's 401 when the script requires a key and `presented` is not it.
-fn check_key(script: &Script, format: Format, presented: Option<&str>) -> Option<Response> {
-    let required = script.require_key.as_deref()?;
-    if presented == Some(required) {
-        return None;
-    }
-    let message = auth_message(format, presented, false);
-    Some(error_response(format, &ErrorReply::new(401, message)))
-}
-
-fn error_response(format: Format, error: &ErrorReply) -> Response {
-    let body = match format {
-        Format::OpenAi => openai::error_body(error),
-        Format::Anthropic => anthropic::error_body(error),
-        Format::Gemini => gemini::error_body(error),
-    };
-    let status = StatusCode::from_u16(error.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    let mut response = (status, axum::Json(body)).into_response();
-    let extra = [
-        ("retry-after", error.retry_after.clone()),
-        (
-            "retry-after-ms",
-            error.retry_after_ms.map(|ms| ms.to_string()),
-        ),
-        (
-            "x-should-retry",
-            error.should_retry.map(|retry| retry.to_string()),
-        ),
-    ];
-    for (name, value) in extra {
-        if let Some(value) = value.and_then(|value| HeaderValue::from_str(&value).ok()) {
-            response
-                .headers_mut()
-                .insert(HeaderName::from_static(name), value);
-        }
-    }
-    response
 }
 
 fn model_names(script: &Script) -> Vec<&String> {
