@@ -4,7 +4,7 @@
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { artifacts, freePort, startApp, waitInPage } from "./harness.mjs";
+import { artifacts, freePort, startApp, waitInPage, darkScreenshot } from "./harness.mjs";
 
 const SCRIPT = {
   default: { answer: "OK", latency_ms: 50, chunks: 2 },
@@ -35,6 +35,7 @@ describe("first start with a local server", () => {
     assert.ok(offer.includes(`Found Ollama on ${host} with one model: smollm2`), offer);
     assert.match(offer, /Use a panel of ollama\/smollm2 ×3/);
     await browser.saveScreenshot(join(artifacts, "first-start-local-offer.png"));
+    await darkScreenshot(browser, "first-start-local-offer");
 
     await (await browser.$("[data-testid=use-local-panel]")).click();
     const names = await waitInPage(browser, () => {
@@ -58,5 +59,6 @@ describe("first start with a local server", () => {
     );
     assert.deepEqual(heads, ["ollama/smollm2 #1", "ollama/smollm2 #2", "ollama/smollm2 #3"]);
     await browser.saveScreenshot(join(artifacts, "first-start-local-panel.png"));
+    await darkScreenshot(browser, "first-start-local-panel");
   });
 });

@@ -8,7 +8,7 @@ import { createServer } from "node:http";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { artifacts, startApp, waitInPage } from "./harness.mjs";
+import { artifacts, startApp, waitInPage, darkScreenshot } from "./harness.mjs";
 
 // Where the hostile answer points: any request reaching it is a leak.
 const hits = [];
@@ -103,6 +103,7 @@ describe("hostile answers and pages", () => {
     assert.equal(existsSync(app.openedFile), false, "nothing was opened in the browser");
     assert.deepEqual(hits, [], "nothing reached the answer's server");
     await browser.saveScreenshot(join(artifacts, "inert-map-background.png"));
+    await darkScreenshot(browser, "inert-map-background");
   });
 
   it("writes an export where the shell's dialog answers, whatever path the page names", async () => {

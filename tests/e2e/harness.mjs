@@ -150,3 +150,19 @@ export async function waitInPage(browser, fn, args, { timeout = 30_000, message 
   );
   return last;
 }
+
+/**
+ * Saves the page as it is now in the dark theme too (`<name>-dark.png`), by the
+ * toggle a user clicks, then turns the light theme back on.
+ */
+export async function darkScreenshot(browser, name) {
+  const toggle = async (label) => {
+    await (await browser.$(`button[aria-label="${label}"]`)).click();
+    const next = label === "Dark theme" ? "Light theme" : "Dark theme";
+    await waitInPage(browser, (l) => Boolean(document.querySelector(`button[aria-label="${l}"]`)), [next]);
+  };
+  await toggle("Dark theme");
+  await browser.pause(300);
+  await browser.saveScreenshot(join(artifacts, `${name}-dark.png`));
+  await toggle("Light theme");
+}

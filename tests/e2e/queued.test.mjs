@@ -8,7 +8,7 @@ import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { artifacts, startApp, waitInPage } from "./harness.mjs";
+import { artifacts, startApp, waitInPage, darkScreenshot } from "./harness.mjs";
 
 const ANSWER = "One slot, one answer at a time: the others wait their turn instead of breaking off.";
 const SCRIPT = {
@@ -108,6 +108,7 @@ describe("a panel on a one-slot local server", () => {
     // The first called waited for nothing and says nothing of it.
     assert.equal(done.find((c) => c.model === streamingBefore.model).waited, null);
     await browser.saveScreenshot(join(artifacts, "queued-done.png"));
+    await darkScreenshot(browser, "queued-done");
   });
 
   it("Settings shows the local server's default limit, and sets another", async () => {
@@ -143,5 +144,6 @@ describe("a panel on a one-slot local server", () => {
     assert.match(config, /\[providers\.ollama\]\nbase_url = "[^"]+"\nmax_concurrency = 2\n/);
     await (await browser.$(row)).scrollIntoView({ block: "center" });
     await browser.saveScreenshot(join(artifacts, "queued-settings-limit.png"));
+    await darkScreenshot(browser, "queued-settings-limit");
   });
 });
