@@ -3,18 +3,8 @@
 //! and says how many answered; a refused flag is named as typed; `providers`
 //! says whether each local server is running, and its models.
 
-use crate::common::{Home, run};
-use roundtable_testkit::{Behavior, FakeProvider, Fault, Script};
-
-fn script() -> Script {
-    Script::new()
-        .model("a", Behavior::answer("Paris"))
-        .model("b", Behavior::answer("London"))
-        .model(
-            "down",
-            Behavior::new().faults((0..4).map(|_| Fault::status(500, "exploded").retry_after("0"))),
-        )
-}
+use crate::common::{Home, run, script};
+use roundtable_testkit::FakeProvider;
 
 #[tokio::test]
 async fn each_model_is_named_with_its_sample_and_options_after_the_run_and_in_history_show() {

@@ -1,20 +1,10 @@
 //! `roundtable run` as a real process against the fake provider on loopback.
 
-use crate::common::{Home, run};
+use crate::common::{Home, run, script};
 use roundtable_testkit::{Behavior, FakeProvider, Fault, Script, contract};
 use serde_json::Value;
 use std::process::Stdio;
 use tokio::io::AsyncWriteExt;
-
-fn script() -> Script {
-    Script::new()
-        .model("a", Behavior::answer("Paris"))
-        .model("b", Behavior::answer("London"))
-        .model(
-            "down",
-            Behavior::new().faults((0..4).map(|_| Fault::status(500, "exploded").retry_after("0"))),
-        )
-}
 
 #[tokio::test]
 async fn json_prints_exactly_the_contract_response() {

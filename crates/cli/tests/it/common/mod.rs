@@ -1,6 +1,6 @@
 #![allow(dead_code)]
 
-use roundtable_testkit::FakeProvider;
+use roundtable_testkit::{Behavior, FakeProvider, Fault, Script};
 use std::path::Path;
 use std::process::Stdio;
 use tokio::process::Command;
@@ -72,4 +72,16 @@ pub async fn run(mut c: Command) -> Out {
         stdout: String::from_utf8(o.stdout).unwrap(),
         stderr: String::from_utf8(o.stderr).unwrap(),
     }
+}
+
+/// Two models that answer (`a`: Paris, `b`: London) and one that always fails
+/// with HTTP 500 (`down`).
+pub fn script() -> Script {
+    Script::new()
+        .model("a", Behavior::answer("Paris"))
+        .model("b", Behavior::answer("London"))
+        .model(
+            "down",
+            Behavior::new().faults((0..4).map(|_| Fault::status(500, "exploded").retry_after("0"))),
+        )
 }
