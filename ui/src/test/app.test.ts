@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { render, screen, waitFor } from "@testing-library/svelte";
 import App from "../App.svelte";
-import { FakeBackend } from "../lib/ipc/fake";
+import { FakeBackend } from "../lib/testing/fake-backend";
 import type { ProviderStatus } from "../lib/ipc/backend";
 
 function provider(id: string, extra: Partial<ProviderStatus> = {}): ProviderStatus {

@@ -1,8 +1,8 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { fireEvent, render, screen, waitFor } from "@testing-library/svelte";
-import HistoryView from "../lib/components/HistoryView.svelte";
+import HistoryView from "../lib/views/HistoryView.svelte";
 import { backendContext } from "../lib/ipc/backend";
-import { FakeBackend } from "../lib/ipc/fake";
+import { FakeBackend } from "../lib/testing/fake-backend";
 import type { StoredRun } from "../lib/ipc/backend";
 import { response, result } from "./fixtures";
 

@@ -5,15 +5,15 @@
 import { describe, expect, it, vi } from "vitest";
 import { fireEvent, render, screen } from "@testing-library/svelte";
 import { flushSync } from "svelte";
-import WorkbenchView from "../lib/components/WorkbenchView.svelte";
+import WorkbenchView from "../lib/views/WorkbenchView.svelte";
 import ResolvedPanel from "../lib/components/ResolvedPanel.svelte";
 import PanelPicker from "../lib/components/PanelPicker.svelte";
-import SettingsView from "../lib/components/SettingsView.svelte";
+import SettingsView from "../lib/views/SettingsView.svelte";
 import { RunState } from "../lib/state/run.svelte";
 import { Workbench } from "../lib/state/workbench.svelte";
 import { Settings, draftModel } from "../lib/state/settings.svelte";
 import { backendContext, type LocalServer, type ProviderStatus } from "../lib/ipc/backend";
-import { FakeBackend } from "../lib/ipc/fake";
+import { FakeBackend } from "../lib/testing/fake-backend";
 import { fullLabel, labels } from "../lib/labels";
 import { response, result } from "./fixtures";
 

@@ -1,10 +1,10 @@
 import { beforeEach, describe, expect, it, vi } from "vitest";
 import { fireEvent, render, screen, waitFor, within } from "@testing-library/svelte";
-import SettingsView from "../lib/components/SettingsView.svelte";
+import SettingsView from "../lib/views/SettingsView.svelte";
 import { Settings } from "../lib/state/settings.svelte";
 import { backendContext } from "../lib/ipc/backend";
 import type { ProviderStatus } from "../lib/ipc/backend";
-import { FakeBackend } from "../lib/ipc/fake";
+import { FakeBackend } from "../lib/testing/fake-backend";
 
 beforeEach(() => localStorage.clear());
 

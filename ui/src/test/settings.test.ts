@@ -1,11 +1,11 @@
 import { beforeEach, describe, expect, it, vi } from "vitest";
 import { fireEvent, render, screen, waitFor } from "@testing-library/svelte";
-import SettingsView from "../lib/components/SettingsView.svelte";
+import SettingsView from "../lib/views/SettingsView.svelte";
 import PanelPicker from "../lib/components/PanelPicker.svelte";
 import { Workbench } from "../lib/state/workbench.svelte";
 import { Settings, draftModel } from "../lib/state/settings.svelte";
 import { backendContext } from "../lib/ipc/backend";
-import { FakeBackend } from "../lib/ipc/fake";
+import { FakeBackend } from "../lib/testing/fake-backend";
 
 beforeEach(() => localStorage.clear());
 

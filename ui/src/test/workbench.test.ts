@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { Workbench } from "../lib/state/workbench.svelte";
 import { draftModel } from "../lib/state/settings.svelte";
-import { FakeBackend } from "../lib/ipc/fake";
+import { FakeBackend } from "../lib/testing/fake-backend";
 import type { RunResult } from "../lib/ipc/backend";
 import { response, result } from "./fixtures";
 

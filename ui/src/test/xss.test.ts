@@ -3,7 +3,7 @@ import { fireEvent, render } from "@testing-library/svelte";
 import Markdown from "../lib/components/Markdown.svelte";
 import { renderMarkdown } from "../lib/markdown";
 import { backendContext } from "../lib/ipc/backend";
-import { FakeBackend } from "../lib/ipc/fake";
+import { FakeBackend } from "../lib/testing/fake-backend";
 
 /** Model answers that try to run code, navigate, or restyle the window. */
 export const XSS_CORPUS = [

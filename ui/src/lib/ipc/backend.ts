@@ -1,6 +1,6 @@
 // The UI's one door to the app. Components talk to a `Backend` (from context),
 // never to Tauri directly: the Tauri implementation is in tauri.ts, a fake for
-// tests in fake.ts; an HTTP one (against `roundtable serve`) can join them.
+// tests in ../testing/fake-backend.ts; an HTTP one (against `roundtable serve`) can join them.
 import { getContext, setContext } from "svelte";
 import type {
   AppError,

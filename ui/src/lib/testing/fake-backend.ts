@@ -1,6 +1,6 @@
 // A Backend for tests: scripted events, an in-memory history, calls recorded.
-import type { Backend, OnEvent } from "./backend";
-import type { CustomProvider, HistoryQuery, LocalApiStatus, Prefs, ProviderStatus, RoundtableRequest, RunEvent, RunResult, RunSummary, StoredRun, TokenOrigin } from "./types";
+import type { Backend, OnEvent } from "../ipc/backend";
+import type { CustomProvider, HistoryQuery, LocalApiStatus, Prefs, ProviderStatus, RoundtableRequest, RunEvent, RunResult, RunSummary, StoredRun, TokenOrigin } from "../ipc/types";
 
 export class FakeBackend implements Backend {
   calls: { method: string; args: unknown[] }[] = [];
