@@ -13,6 +13,7 @@ import type {
   Usage,
   VoteRead,
 } from "../ipc/backend";
+import { outcomeOf } from "../outcome";
 
 /** How often a running run's cards, timers and resolved answer update (ms). */
 export const TICK_MS = 100;
@@ -86,10 +87,7 @@ export class CardState {
     this.cost = r.cost ?? null;
     this.attempts = r.attempts ?? this.attempts;
     this.error = r.error ?? null;
-    // The engine's typed outcome (a run stored before it had one: its own word
-    // for a call it stopped); a provider's error that mentions cancelling is a
-    // failure like any other.
-    this.outcome = r.outcome ?? (r.error ? (r.error === "cancelled" ? "cancelled" : "failed") : "answered");
+    this.outcome = outcomeOf(r);
     this.status = this.outcome === "answered" ? "done" : this.outcome === "cancelled" ? "cancelled" : "failed";
     this.retry = null;
     this.schemaValid = r.schema_valid ?? null;
