@@ -3,30 +3,10 @@ import { fireEvent, render, screen, waitFor, within } from "@testing-library/sve
 import SettingsView from "../lib/views/SettingsView.svelte";
 import { Settings } from "../lib/state/settings.svelte";
 import { backendContext } from "../lib/ipc/backend";
-import type { ProviderStatus } from "../lib/ipc/backend";
 import { FakeBackend } from "../lib/testing/fake-backend";
+import { provider } from "./fixtures";
 
 beforeEach(() => localStorage.clear());
-
-function provider(id: string, extra: Partial<ProviderStatus> = {}): ProviderStatus {
-  return {
-    id,
-    name: id,
-    format: "openai",
-    base_url: `https://${id}.example/v1`,
-    dialect: "compatible",
-    header_names: [],
-    stream: true,
-    local: false,
-    max_concurrency: null,
-    builtin: true,
-    key_source: "missing",
-    key_env: null,
-    key_hint: null,
-    keychain_error: null,
-    ...extra,
-  };
-}
 
 function renderView(backend: FakeBackend, onchanged = vi.fn()) {
   return render(SettingsView, {

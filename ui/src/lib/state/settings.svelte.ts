@@ -112,6 +112,20 @@ export class Settings {
     }
   }
 
+  /**
+   * Makes `panel` and `summary` the defaults and writes them into config.toml;
+   * true when saved. Refused, the defaults in use stay those last saved.
+   */
+  async saveDefaults(panel: string[], summary: string): Promise<boolean> {
+    const before = { panel: this.defaultPanel, summary: this.summaryModel };
+    this.defaultPanel = panel;
+    this.summaryModel = summary;
+    if (await this.save()) return true;
+    this.defaultPanel = before.panel;
+    this.summaryModel = before.summary;
+    return false;
+  }
+
   /** The local API was started or stopped (the backend kept that in config.toml). */
   localApiChanged(running: boolean, port: number): void {
     this.localApi = running;
@@ -157,5 +171,46 @@ export class Settings {
 
   effectiveTheme(prefersDark: boolean): "light" | "dark" {
     return this.theme === "system" ? (prefersDark ? "dark" : "light") : this.theme;
+  }
+}
+
+/** The defaults as edited in Settings: they apply once saved. */
+export class DefaultsDraft {
+  /** The default panel, a model a line (commas also part them). */
+  panelText = $state("");
+  summaryText = $state("");
+  /** What the last save came to, when it was saved (a refusal is `settings.error`). */
+  saved = $state<string | null>(null);
+  readonly #settings: Settings;
+  #seeded = false;
+
+  constructor(settings: Settings) {
+    this.#settings = settings;
+  }
+
+  /**
+   * Fills the text once from the saved preferences; after that the text is the
+   * user's own (even empty). It reads them: called in an effect, it fills the
+   * text when they load.
+   */
+  seed(): void {
+    const s = this.#settings;
+    if (!this.#seeded && (s.loaded || s.defaultPanel.length || s.summaryModel)) {
+      this.#seeded = true;
+      this.panelText = s.defaultPanel.join("\n");
+      this.summaryText = s.summaryModel;
+    }
+  }
+
+  /** Writes the text into config.toml; refused, the text stays to be fixed. */
+  async save(): Promise<boolean> {
+    const panel = this.panelText.split(/[\n,]/).map((m) => m.trim()).filter(Boolean);
+    this.saved = null;
+    const s = this.#settings;
+    if (!(await s.saveDefaults(panel, this.summaryText.trim()))) return false;
+    this.panelText = s.defaultPanel.join("\n");
+    this.summaryText = s.summaryModel;
+    this.saved = "Saved in config.toml.";
+    return true;
   }
 }
