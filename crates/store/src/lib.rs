@@ -44,6 +44,8 @@
 //! - `recover.rs`: marking the runs of dead owners `interrupted`;
 //! - `query.rs`: list, get and delete, the filters, mapping rows to types;
 //! - `stars_tags.rs`: starring and tagging;
+//! - `votes.rs`: a person's vote on a run, judge models' rankings, and the
+//!   verdicts the leaderboard is fitted on;
 //! - `import.rs`: finished runs from elsewhere.
 //!
 //! Beside them: `search.rs` (the FTS5 index: [`fts_query`], `reindex`,
@@ -85,7 +87,8 @@ pub use roundtable_core::{
 };
 pub use search::{SEARCH_TIER, fts_query};
 pub use store::{
-    ImportedRun, ListQuery, NewRun, ParentKind, RunSummary, RunWrite, Store, StoredRun,
+    Ballot, ImportedRun, Judgement, ListQuery, NewRun, ParentKind, RunSummary, RunWrite, Store,
+    StoredRun, Verdict, VerdictQuery, VerdictResult, VerdictSource, Vote, VoteKind,
 };
 pub use time::rfc3339_utc;
 
@@ -126,6 +129,8 @@ pub enum Error {
     },
     #[error("invalid tag '{0}': a tag is 1 to 64 characters, not all spaces")]
     InvalidTag(String),
+    #[error("invalid vote: {0}")]
+    InvalidVote(String),
     #[error("cannot import: {0}")]
     Import(String),
     #[error("JSON: {0}")]

@@ -33,6 +33,10 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "0004_result_facts.sql",
         sql: include_str!("../migrations/0004_result_facts.sql"),
     },
+    Migration {
+        name: "0005_votes.sql",
+        sql: include_str!("../migrations/0005_votes.sql"),
+    },
 ];
 
 pub(crate) fn user_version(conn: &Connection) -> Result<u32> {

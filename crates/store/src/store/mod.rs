@@ -9,10 +9,14 @@ mod query;
 mod record;
 mod recover;
 mod stars_tags;
+mod votes;
 
 pub use import::ImportedRun;
 pub use query::{ListQuery, RunSummary, StoredRun};
 pub use record::{NewRun, ParentKind, RunWrite};
+pub use votes::{
+    Ballot, Judgement, Verdict, VerdictQuery, VerdictResult, VerdictSource, Vote, VoteKind,
+};
 
 pub(crate) use query::{SUMMARY_COLS, filter_sql};
 

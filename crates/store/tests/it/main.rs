@@ -11,3 +11,4 @@ mod export_shows;
 mod migrations;
 mod recording;
 mod search;
+mod votes;

@@ -96,18 +96,19 @@ fn insert_runs(conn: &Connection, k: usize) {
         )
         .unwrap();
     }
-    // Schema 4 (queued_ms) adds nothing a run of its time must hold.
-    assert!(k < 5, "extend insert_runs for schema {k}");
+    // Schema 4 (queued_ms) adds nothing a run of its time must hold, and schema
+    // 5 (votes, judgements) nothing a run must have.
+    assert!(k < 6, "extend insert_runs for schema {k}");
 }
 
 #[test]
 fn the_latest_schema_is_what_this_test_knows() {
     assert_eq!(
         MIGRATIONS.len(),
-        4,
+        5,
         "add the new schema to insert_runs and check_runs"
     );
-    assert_eq!(SCHEMA_VERSION, 4);
+    assert_eq!(SCHEMA_VERSION, 5);
     for (i, m) in MIGRATIONS.iter().enumerate() {
         assert!(m.name.starts_with(&format!("{:04}_", i + 1)), "{}", m.name);
     }
@@ -182,6 +183,13 @@ fn every_earlier_schema_migrates_with_its_data() {
             1
         );
         assert!(store.set_starred("rt_new", true).unwrap());
+        // A run recorded before votes existed can be voted on.
+        let ballot = roundtable_store::Ballot {
+            kind: roundtable_store::VoteKind::Best,
+            ranking: vec![vec![1]],
+            blind: true,
+        };
+        assert_eq!(store.set_vote("rt_old", &ballot).unwrap().ballot, ballot);
         assert!(store.add_tag("rt_new", "t").unwrap());
         drop(store);
         // And it opens again as is.
@@ -232,7 +240,7 @@ fn a_newer_schema_is_refused() {
             err,
             Error::SchemaTooNew {
                 found: 99,
-                supported: 4
+                supported: 5
             }
         ),
         "{err}"
