@@ -5,8 +5,9 @@
 //! the CLI's) uses them: the app's providers are swapped after each change.
 
 use crate::config::edit::{parse, remove, rewrite, set, table};
-use crate::config::{Config, builtin, check_provider_id};
+use crate::config::{Config, check_provider_id};
 use crate::{App, AppError};
+use roundtable_core::provider::builtin;
 use roundtable_core::{ValidationError, WireFormat};
 use serde::Deserialize;
 use toml_edit::Item;

@@ -6,10 +6,9 @@
 //! themselves, are in [`crate::keys`].
 
 use crate::Code;
-use crate::config::ResolvedProvider;
 use crate::keys::{self, KeySource, KeychainError};
 use crate::{App, AppError};
-use roundtable_core::{ApiKey, ProviderKey};
+use roundtable_core::{ApiKey, Provider, ProviderKey};
 use serde::Serialize;
 use std::time::{Duration, Instant};
 
@@ -18,7 +17,7 @@ use std::time::{Duration, Instant};
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct ProviderStatus {
     #[serde(flatten)]
-    pub provider: ResolvedProvider,
+    pub provider: Provider,
     pub key_source: KeySource,
     /// The environment variable the key came from, when it did.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -63,7 +62,7 @@ impl App {
 
     /// A provider's key and where it came from: the keychain, then the
     /// environment; a local server needs none.
-    pub(crate) fn lookup_key(&self, p: &ResolvedProvider) -> (ProviderKey, ProviderStatus) {
+    pub(crate) fn lookup_key(&self, p: &Provider) -> (ProviderKey, ProviderStatus) {
         let mut status = ProviderStatus {
             provider: p.clone(),
             key_source: KeySource::Missing,

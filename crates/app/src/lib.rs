@@ -45,7 +45,7 @@ pub use runs::Reresolve;
 use config::Config;
 use key_status::CachedKey;
 use keys::{OsKeychain, SecretStore};
-use providers::{Providers, engine_providers};
+use providers::Providers;
 use roundtable_core::providers::client::Limits;
 use roundtable_core::{Engine, PriceTable};
 use roundtable_store::Store;
@@ -93,7 +93,7 @@ impl App {
         let config = Config::load(&home.join("config.toml"))?;
         let prices = Self::load_prices(&home, &config)?;
         let list = config.providers();
-        let engine = Engine::new(engine_providers(&list), prices).with_limits(Limits {
+        let engine = Engine::new(list.clone(), prices).with_limits(Limits {
             max_answer_bytes: config.limits.max_answer_bytes,
         });
         let default_summary_model = config.default_summary_model.clone();

@@ -100,24 +100,15 @@ async fn probe(client: &reqwest::Client, p: &ProviderStatus) -> LocalServer {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::ResolvedProvider;
     use crate::keys::KeySource;
-    use roundtable_core::providers::Dialect;
+    use roundtable_core::Provider;
     use roundtable_testkit::{Behavior, FakeProvider, Script};
 
     fn local(id: &str, base_url: &str) -> ProviderStatus {
         ProviderStatus {
-            provider: ResolvedProvider {
-                id: id.into(),
-                name: id.into(),
-                format: WireFormat::Openai,
-                base_url: base_url.into(),
-                dialect: Dialect::Compatible,
-                headers: Default::default(),
-                stream: true,
+            provider: Provider {
                 local: true,
-                max_concurrency: None,
-                builtin: false,
+                ..Provider::new(id, WireFormat::Openai, base_url)
             },
             key_source: KeySource::NotNeeded,
             key_env: None,

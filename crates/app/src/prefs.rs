@@ -12,9 +12,8 @@
 use crate::App;
 use crate::AppError;
 use crate::config::edit::{parse, remove, rewrite, set, table};
-use crate::config::{Config, Theme};
+use crate::config::{Config, Theme, check_default_panel, check_port};
 use roundtable_core::ValidationError;
-use roundtable_core::validate::split_model_name;
 use serde::{Deserialize, Serialize};
 use std::path::Path;
 use toml_edit::{Array, Value};
@@ -73,35 +72,12 @@ impl Prefs {
         &self,
         is_known_provider: &dyn Fn(&str) -> bool,
     ) -> Result<(), ValidationError> {
-        let check_model = |field: String, name: &str| -> Result<(), ValidationError> {
-            let Some((provider, _)) = split_model_name(name) else {
-                return Err(ValidationError::new(
-                    field,
-                    format!("'{name}' is not provider/model (e.g. openai/gpt-4.1-mini)"),
-                ));
-            };
-            if !is_known_provider(provider) {
-                return Err(ValidationError::new(
-                    field,
-                    format!(
-                        "unknown provider '{provider}' in '{name}' (add it under [providers.{provider}] in config.toml)"
-                    ),
-                ));
-            }
-            Ok(())
-        };
-        for (i, name) in self.default_models.iter().enumerate() {
-            check_model(format!("default_models[{i}]"), name)?;
-        }
-        if let Some(name) = &self.default_summary_model {
-            check_model("default_summary_model".into(), name)?;
-        }
-        if self.local_api_port == 0 {
-            return Err(ValidationError::new(
-                "server.port",
-                "must be between 1 and 65535",
-            ));
-        }
+        check_default_panel(
+            &self.default_models,
+            self.default_summary_model.as_deref(),
+            is_known_provider,
+        )?;
+        check_port(self.local_api_port)?;
         Ok(())
     }
 }

@@ -11,7 +11,8 @@
 use crate::App;
 use crate::AppError;
 use crate::config::edit::{parse, rewrite, set, table};
-use crate::config::{MAX_CONCURRENCY_LIMIT, builtin};
+use crate::config::MAX_CONCURRENCY_LIMIT;
+use roundtable_core::provider::builtin;
 use roundtable_core::ValidationError;
 use toml_edit::Item;
 

@@ -2,43 +2,26 @@
 //! provider ids are known, the engine a run gets (with the keys of the
 //! providers it uses, looked up then), and swapping both when Settings changes
 //! the file, so the next run sees the change and a run keeps the set it
-//! started with.
+//! started with. The list and the engine hold the same [`Provider`]s, as
+//! `Config::providers` resolved them.
 
 use crate::Code;
-use crate::config::{Config, ResolvedProvider};
+use crate::config::Config;
 use crate::{App, AppError};
 use roundtable_core::validate::split_model_name;
-use roundtable_core::{Engine, ProviderConfig, ProviderKey, RoundtableRequest};
+use roundtable_core::{Engine, Provider, ProviderKey, RoundtableRequest};
 use std::sync::Arc;
 
 /// The providers as `config.toml` last described them, and an engine over them.
 pub(crate) struct Providers {
-    pub(crate) list: Vec<ResolvedProvider>,
+    pub(crate) list: Vec<Provider>,
     pub(crate) engine: Engine,
 }
 
 impl Providers {
-    pub(crate) fn find(&self, id: &str) -> Option<&ResolvedProvider> {
+    pub(crate) fn find(&self, id: &str) -> Option<&Provider> {
         self.list.iter().find(|p| p.id == id)
     }
-}
-
-/// What the engine needs of each provider; keys are looked up per run (see
-/// `App::engine_for`).
-pub(crate) fn engine_providers(list: &[ResolvedProvider]) -> Vec<ProviderConfig> {
-    list.iter()
-        .map(|p| ProviderConfig {
-            id: p.id.clone(),
-            format: p.format,
-            base_url: p.base_url.clone(),
-            dialect: p.dialect,
-            key: ProviderKey::NotNeeded,
-            headers: p.headers.clone().into_iter().collect(),
-            stream: p.stream,
-            local: p.local,
-            max_concurrency: p.max_concurrency,
-        })
-        .collect()
 }
 
 impl App {
@@ -54,7 +37,7 @@ impl App {
     pub(crate) fn reload_providers(&self) -> Result<(), AppError> {
         let list = Config::load(&self.home.join("config.toml"))?.providers();
         let mut providers = self.providers.write().unwrap_or_else(|e| e.into_inner());
-        let engine = providers.engine.with_providers(engine_providers(&list));
+        let engine = providers.engine.with_providers(list.clone());
         *providers = Arc::new(Providers { list, engine });
         Ok(())
     }

@@ -4,10 +4,8 @@
 //!
 //! `cargo bench -p roundtable-core --bench fanout` (or `make bench`).
 
-use roundtable_core::providers::Dialect;
 use roundtable_core::{
-    Engine, ModelSpec, PriceTable, ProviderConfig, ProviderKey, Resolution, RoundtableRequest,
-    WireFormat,
+    Engine, ModelSpec, PriceTable, Provider, Resolution, RoundtableRequest, WireFormat,
 };
 use roundtable_testkit::{Behavior, FakeProvider, Script};
 use std::time::Instant;
@@ -28,18 +26,11 @@ fn main() {
         .await
         .unwrap();
         let engine = Engine::new(
-            vec![ProviderConfig {
-                id: "fake".into(),
-                format: WireFormat::Openai,
-                base_url: fake.openai_base_url(),
-                dialect: Dialect::Compatible,
-                key: ProviderKey::NotNeeded,
-                headers: vec![],
-                stream: true,
-                local: true,
+            vec![Provider {
                 // The fake serves any number at once; a loopback server's
                 // default would be one.
                 max_concurrency: Some(1024),
+                ..Provider::new("fake", WireFormat::Openai, fake.openai_base_url())
             }],
             PriceTable::builtin(),
         );

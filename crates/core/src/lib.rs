@@ -22,9 +22,10 @@ pub mod slots;
 pub mod validate;
 
 pub use contract::*;
-pub use engine::{Engine, ProviderConfig, ProviderKey, RunOutcome};
+pub use engine::{Engine, RunOutcome};
 pub use events::RunEvent;
 pub use prices::{ModelPrice, PriceTable};
+pub use provider::{Provider, ProviderKey};
 pub use providers::WireFormat;
 pub use secret::ApiKey;
 pub use validate::{ValidationError, validate_request};

@@ -10,7 +10,7 @@
 //! none. It is settled at a provider's first call and shared by every run of
 //! the engine.
 
-use crate::provider::ProviderConfig;
+use crate::provider::Provider;
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
@@ -46,7 +46,7 @@ impl Slot {
 }
 
 impl Slots {
-    pub fn new<'a>(providers: impl Iterator<Item = &'a ProviderConfig>) -> Self {
+    pub fn new<'a>(providers: impl Iterator<Item = &'a Provider>) -> Self {
         Slots {
             by_provider: providers.map(|p| (p.id.clone(), OnceCell::new())).collect(),
         }
@@ -57,7 +57,7 @@ impl Slots {
     pub async fn acquire(
         &self,
         http: &reqwest::Client,
-        provider: &ProviderConfig,
+        provider: &Provider,
         cancel: &CancellationToken,
         on_queued: impl FnOnce(),
     ) -> Option<Slot> {
@@ -96,7 +96,7 @@ impl Slots {
 }
 
 /// The provider's limit, `None` for none.
-async fn limit(http: &reqwest::Client, provider: &ProviderConfig) -> Option<usize> {
+async fn limit(http: &reqwest::Client, provider: &Provider) -> Option<usize> {
     if let Some(n) = provider.max_concurrency {
         return Some(n);
     }

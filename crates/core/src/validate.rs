@@ -155,7 +155,10 @@ pub fn validate_request(
     Ok(())
 }
 
-fn check_model_name(
+/// The one rule for a model's name, wherever one is given (a request's panel
+/// and summary model, the default panel in `config.toml`): `provider/model`,
+/// of a provider `is_known_provider` knows. The error names `field`.
+pub fn check_model_name(
     name: &str,
     field: &str,
     is_known_provider: &dyn Fn(&str) -> bool,
@@ -163,7 +166,7 @@ fn check_model_name(
     let Some((provider, _)) = split_model_name(name) else {
         return Err(ValidationError::new(
             field,
-            format!("'{name}' is not of the form provider/model (e.g. openai/gpt-4.1-mini)"),
+            format!("'{name}' is not provider/model (e.g. openai/gpt-4.1-mini)"),
         ));
     };
     if !is_known_provider(provider) {

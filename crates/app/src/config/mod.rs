@@ -1,4 +1,6 @@
-//! `config.toml` in `ROUNDTABLE_HOME`, and the built-in providers.
+//! `config.toml` in `ROUNDTABLE_HOME`: what it holds, what is refused, and the
+//! providers it resolves to (the built-ins of `roundtable_core::provider`, with
+//! the user's overrides, then the user's own).
 //!
 //! ```toml
 //! default_summary_model = "openai/gpt-4.1-mini"   # optional
@@ -30,6 +32,11 @@
 //! `edit.rs` is the `toml_edit` writer every such change goes through, and
 //! [`mod@file`] replaces the file safely.
 //!
+//! Each rule lives once: a port in [`check_port`], the default panel in
+//! [`check_default_panel`] (with core's rule for a model name), a provider id in
+//! `provider_id.rs`; the use cases that take the same values from Settings call
+//! them.
+//!
 //! Extending it: a new entry is a field here (checked in `Config::check`);
 //! one that Settings changes gets an `edit_*` beside its use case, written
 //! with `edit.rs`.
@@ -38,8 +45,10 @@ pub(crate) mod edit;
 pub mod file;
 mod provider_id;
 
-use roundtable_core::WireFormat;
+use roundtable_core::provider::{Provider, builtin, builtins};
 use roundtable_core::providers::Dialect;
+use roundtable_core::validate::check_model_name;
+use roundtable_core::{ValidationError, WireFormat};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -114,7 +123,9 @@ pub struct DesktopConfig {
     pub local_api: bool,
 }
 
-/// A provider's settings in `config.toml`; for a built-in every field is optional.
+/// `[providers.ID]` as written in `config.toml`: a provider of the user's own,
+/// or overrides of a built-in's settings (then every field is optional).
+/// [`Config::providers`] resolves it into a [`Provider`].
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ProviderEntry {
@@ -152,147 +163,6 @@ impl Default for ServerConfig {
             max_models: 64,
         }
     }
-}
-
-/// A built-in provider.
-#[derive(Debug, Clone, Copy)]
-pub struct Builtin {
-    pub id: &'static str,
-    pub name: &'static str,
-    pub format: WireFormat,
-    pub base_url: &'static str,
-    pub dialect: Dialect,
-    pub local: bool,
-}
-
-pub const BUILTINS: &[Builtin] = &[
-    Builtin {
-        id: "openai",
-        name: "OpenAI",
-        format: WireFormat::Openai,
-        base_url: "https://api.openai.com/v1",
-        dialect: Dialect::Native,
-        local: false,
-    },
-    Builtin {
-        id: "anthropic",
-        name: "Anthropic",
-        format: WireFormat::Anthropic,
-        base_url: "https://api.anthropic.com",
-        dialect: Dialect::Native,
-        local: false,
-    },
-    Builtin {
-        id: "gemini",
-        name: "Google Gemini",
-        format: WireFormat::Gemini,
-        base_url: "https://generativelanguage.googleapis.com/v1beta",
-        dialect: Dialect::Native,
-        local: false,
-    },
-    Builtin {
-        id: "ollama",
-        name: "Ollama",
-        format: WireFormat::Openai,
-        base_url: "http://127.0.0.1:11434/v1",
-        dialect: Dialect::Compatible,
-        local: true,
-    },
-    Builtin {
-        id: "lmstudio",
-        name: "LM Studio",
-        format: WireFormat::Openai,
-        base_url: "http://127.0.0.1:1234/v1",
-        dialect: Dialect::Compatible,
-        local: true,
-    },
-    Builtin {
-        id: "openrouter",
-        name: "OpenRouter",
-        format: WireFormat::Openai,
-        base_url: "https://openrouter.ai/api/v1",
-        dialect: Dialect::Compatible,
-        local: false,
-    },
-    Builtin {
-        id: "groq",
-        name: "Groq",
-        format: WireFormat::Openai,
-        base_url: "https://api.groq.com/openai/v1",
-        dialect: Dialect::Compatible,
-        local: false,
-    },
-    Builtin {
-        id: "mistral",
-        name: "Mistral",
-        format: WireFormat::Openai,
-        base_url: "https://api.mistral.ai/v1",
-        dialect: Dialect::Compatible,
-        local: false,
-    },
-    Builtin {
-        id: "deepseek",
-        name: "DeepSeek",
-        format: WireFormat::Openai,
-        base_url: "https://api.deepseek.com/v1",
-        dialect: Dialect::Compatible,
-        local: false,
-    },
-    Builtin {
-        id: "xai",
-        name: "xAI",
-        format: WireFormat::Openai,
-        base_url: "https://api.x.ai/v1",
-        dialect: Dialect::Compatible,
-        local: false,
-    },
-];
-
-pub fn builtin(id: &str) -> Option<&'static Builtin> {
-    BUILTINS.iter().find(|b| b.id == id)
-}
-
-/// A provider with its settings resolved (built-in defaults, then config).
-#[derive(Debug, Clone, Serialize)]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
-pub struct ResolvedProvider {
-    pub id: String,
-    pub name: String,
-    pub format: WireFormat,
-    pub base_url: String,
-    pub dialect: Dialect,
-    /// Extra request headers. Their values may be credentials (a gateway's
-    /// `Authorization`), so only their names are ever serialised.
-    #[serde(rename = "header_names", serialize_with = "header_names")]
-    #[cfg_attr(feature = "ts", ts(rename = "header_names", as = "Vec<String>"))]
-    pub headers: BTreeMap<String, String>,
-    pub stream: bool,
-    pub local: bool,
-    /// Calls at once, as configured; `None`: the engine's default (see
-    /// `roundtable_core::slots`).
-    pub max_concurrency: Option<usize>,
-    pub builtin: bool,
-}
-
-fn header_names<S: serde::Serializer>(
-    headers: &BTreeMap<String, String>,
-    s: S,
-) -> Result<S::Ok, S::Error> {
-    s.collect_seq(headers.keys())
-}
-
-/// Whether a base URL points at this machine.
-pub fn is_loopback_url(url: &str) -> bool {
-    let rest = url.split_once("://").map_or(url, |(_, r)| r);
-    let host = rest.split(['/', '?']).next().unwrap_or("");
-    let host = match host.strip_prefix('[') {
-        Some(v6) => v6.split(']').next().unwrap_or(""),
-        None => host.rsplit_once(':').map_or(host, |(h, _)| h),
-    };
-    host == "localhost"
-        || host
-            .parse::<std::net::IpAddr>()
-            .is_ok_and(|ip| ip.is_loopback())
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -333,15 +203,13 @@ impl Config {
     }
 
     fn check(&self) -> Result<(), String> {
-        if self.server.port == 0 {
-            return Err("server.port: must be between 1 and 65535".into());
-        }
+        check_port(self.server.port).map_err(|e| e.to_string())?;
         if self.limits.max_answer_bytes < 1024 {
             return Err("limits.max_answer_bytes: must be at least 1024".into());
         }
-        let ids: Vec<&str> = BUILTINS
+        let ids: Vec<&str> = builtins()
             .iter()
-            .map(|b| b.id)
+            .map(|b| b.id.as_str())
             .chain(self.providers.keys().map(String::as_str))
             .collect();
         for (id, entry) in &self.providers {
@@ -381,56 +249,71 @@ impl Config {
     }
 
     /// Every provider: the built-ins (with any override), then the user's own.
-    pub fn providers(&self) -> Vec<ResolvedProvider> {
-        let mut out: Vec<ResolvedProvider> = BUILTINS
+    pub fn providers(&self) -> Vec<Provider> {
+        let mut out: Vec<Provider> = builtins()
             .iter()
-            .map(|b| {
-                let entry = self.providers.get(b.id).cloned().unwrap_or_default();
-                let base_url = entry
-                    .base_url
-                    .clone()
-                    .unwrap_or_else(|| b.base_url.to_string());
-                ResolvedProvider {
-                    id: b.id.to_string(),
-                    name: b.name.to_string(),
-                    format: entry.format.unwrap_or(b.format),
-                    dialect: dialect_for(b.dialect, &entry),
-                    local: entry.local.unwrap_or(b.local),
-                    max_concurrency: entry.max_concurrency,
-                    base_url,
-                    headers: entry.headers,
-                    stream: entry.stream.unwrap_or(true),
-                    builtin: true,
-                }
+            .map(|b| match self.providers.get(&b.id) {
+                Some(entry) => entry.apply(b.clone()),
+                None => b.clone(),
             })
             .collect();
         for (id, entry) in &self.providers {
             if builtin(id).is_some() {
                 continue;
             }
+            let format = entry.format.unwrap_or(WireFormat::Openai);
             let base_url = entry.base_url.clone().unwrap_or_default();
-            out.push(ResolvedProvider {
-                id: id.clone(),
-                name: id.clone(),
-                format: entry.format.unwrap_or(WireFormat::Openai),
-                dialect: dialect_for(Dialect::Compatible, entry),
-                local: entry.local.unwrap_or_else(|| is_loopback_url(&base_url)),
-                max_concurrency: entry.max_concurrency,
-                base_url,
-                headers: entry.headers.clone(),
-                stream: entry.stream.unwrap_or(true),
-                builtin: false,
-            });
+            out.push(entry.apply(Provider::new(id.as_str(), format, base_url)));
         }
         out
     }
 }
 
-fn dialect_for(default: Dialect, entry: &ProviderEntry) -> Dialect {
-    match entry.json_mode_only {
-        Some(true) => Dialect::CompatibleJsonMode,
-        _ => default,
+impl ProviderEntry {
+    /// `provider` with this entry's settings over its own.
+    fn apply(&self, provider: Provider) -> Provider {
+        Provider {
+            format: self.format.unwrap_or(provider.format),
+            base_url: self.base_url.clone().unwrap_or(provider.base_url),
+            dialect: match self.json_mode_only {
+                Some(true) => Dialect::CompatibleJsonMode,
+                _ => provider.dialect,
+            },
+            headers: self.headers.clone(),
+            stream: self.stream.unwrap_or(true),
+            local: self.local.unwrap_or(provider.local),
+            max_concurrency: self.max_concurrency,
+            ..provider
+        }
     }
+}
+
+/// The rule for a port (`[server] port`, the local API's port in Settings).
+pub fn check_port(port: u16) -> Result<(), ValidationError> {
+    if port == 0 {
+        return Err(ValidationError::new(
+            "server.port",
+            "must be between 1 and 65535",
+        ));
+    }
+    Ok(())
+}
+
+/// The rule for the default panel and summary model (`default_models`,
+/// `default_summary_model`): each a model name of a known provider (core's
+/// [`check_model_name`]), the error naming the entry.
+pub fn check_default_panel(
+    models: &[String],
+    summary_model: Option<&str>,
+    is_known_provider: &dyn Fn(&str) -> bool,
+) -> Result<(), ValidationError> {
+    for (i, name) in models.iter().enumerate() {
+        check_model_name(name, &format!("default_models[{i}]"), is_known_provider)?;
+    }
+    if let Some(name) = summary_model {
+        check_model_name(name, "default_summary_model", is_known_provider)?;
+    }
+    Ok(())
 }
 
 /// `ROUNDTABLE_HOME`, else the platform's data directory.

@@ -2,7 +2,7 @@
 //! its environment variable (`<ID>_API_KEY`), so two ids that read the same
 //! variable would give one provider the other's key.
 
-use crate::config::builtin;
+use roundtable_core::provider::builtin;
 
 /// A provider id is lowercase letters, digits, `-` and `_`: one spelling per
 /// provider, since the id also names its keychain entry and its environment

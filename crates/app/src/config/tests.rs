@@ -1,6 +1,7 @@
 //! `config.toml` as read: the built-ins, the user's providers and overrides, what is refused.
 
 use super::*;
+use roundtable_core::provider::is_loopback_url;
 
 #[test]
 fn user_providers_and_overrides() {
@@ -22,7 +23,7 @@ fn user_providers_and_overrides() {
     let openai = ps.iter().find(|p| p.id == "openai").unwrap();
     assert_eq!(openai.base_url, "http://127.0.0.1:9/v1");
     assert!(!openai.local);
-    assert_eq!(ps.len(), BUILTINS.len() + 1);
+    assert_eq!(ps.len(), builtins().len() + 1);
 }
 
 #[test]

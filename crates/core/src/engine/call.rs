@@ -1,10 +1,10 @@
 //! One model's call: its place among its provider's slots, its attempts with
 //! retries inside its timeout, the JSON-mode fallback, and its usage and cost.
 
-use super::ProviderKey;
-use super::{Engine, Events, MAX_RETRY_AFTER, ProviderConfig, emit, ms};
+use super::{Engine, Events, MAX_RETRY_AFTER, emit, ms};
 use crate::contract::{ModelOutcome, ModelResult, ModelSpec, Usage};
 use crate::events::RunEvent;
+use crate::provider::{Provider, ProviderKey};
 use crate::providers::client::{self, Target};
 use crate::providers::{ChatCall, Completion, Delta, Dialect, ProviderError, WireFormat};
 use crate::slots::Slot;
@@ -171,7 +171,11 @@ impl Engine {
                 0,
             );
         };
-        let key = match &provider.key {
+        let key = match self
+            .keys
+            .get(provider_id)
+            .unwrap_or(&ProviderKey::NotNeeded)
+        {
             ProviderKey::Key(k) => Some(k),
             ProviderKey::NotNeeded => None,
             ProviderKey::Missing { hint } => {
@@ -308,7 +312,7 @@ impl Engine {
     fn finish_completion(
         &self,
         c: Completion,
-        provider: &ProviderConfig,
+        provider: &Provider,
         provider_id: &str,
         model_id: &str,
         price: Option<crate::prices::ModelPrice>,

@@ -34,7 +34,7 @@ use tokio_util::sync::CancellationToken;
 mod call;
 mod resolution;
 
-pub use crate::provider::{ProviderConfig, ProviderKey};
+use crate::provider::{Provider, ProviderKey};
 use call::ModelCall;
 pub use resolution::check_schema;
 
@@ -59,7 +59,10 @@ pub struct PreparedRun {
 #[derive(Clone)]
 pub struct Engine {
     http: reqwest::Client,
-    providers: Arc<HashMap<String, ProviderConfig>>,
+    providers: Arc<HashMap<String, Provider>>,
+    /// The keys of the providers a run uses (see [`Engine::with_keys`]); a
+    /// provider without one here is called without a key.
+    keys: Arc<HashMap<String, ProviderKey>>,
     prices: Arc<PriceTable>,
     default_summary_model: Option<String>,
     limits: Limits,
@@ -81,7 +84,7 @@ fn ms(d: Duration) -> u64 {
 }
 
 impl Engine {
-    pub fn new(providers: Vec<ProviderConfig>, prices: PriceTable) -> Self {
+    pub fn new(providers: Vec<Provider>, prices: PriceTable) -> Self {
         let http = reqwest::Client::builder()
             .connect_timeout(Duration::from_secs(10))
             .pool_max_idle_per_host(256)
@@ -96,6 +99,7 @@ impl Engine {
             http,
             slots: Arc::new(Slots::new(providers.values())),
             providers: Arc::new(providers),
+            keys: Arc::default(),
             prices: Arc::new(prices),
             default_summary_model: None,
             limits: Limits::default(),
@@ -103,12 +107,14 @@ impl Engine {
         }
     }
 
-    /// The same engine (HTTP client, prices) over another set of providers.
-    pub fn with_providers(&self, providers: Vec<ProviderConfig>) -> Engine {
+    /// The same engine (HTTP client, prices) over another set of providers, with
+    /// no keys yet.
+    pub fn with_providers(&self, providers: Vec<Provider>) -> Engine {
         let providers: HashMap<_, _> = providers.into_iter().map(|p| (p.id.clone(), p)).collect();
         Engine {
             slots: Arc::new(Slots::new(providers.values())),
             providers: Arc::new(providers),
+            keys: Arc::default(),
             ..self.clone()
         }
     }
@@ -137,23 +143,19 @@ impl Engine {
     /// The same engine with some providers' keys replaced (keys are looked up per
     /// run by the host, for the providers the run uses).
     pub fn with_keys(&self, keys: impl IntoIterator<Item = (String, ProviderKey)>) -> Engine {
-        let mut providers = (*self.providers).clone();
-        for (id, key) in keys {
-            if let Some(p) = providers.get_mut(&id) {
-                p.key = key;
-            }
-        }
+        let mut all = (*self.keys).clone();
+        all.extend(keys);
         Engine {
-            providers: Arc::new(providers),
+            keys: Arc::new(all),
             ..self.clone()
         }
     }
 
-    pub fn provider(&self, id: &str) -> Option<&ProviderConfig> {
+    pub fn provider(&self, id: &str) -> Option<&Provider> {
         self.providers.get(id)
     }
 
-    pub fn providers(&self) -> impl Iterator<Item = &ProviderConfig> {
+    pub fn providers(&self) -> impl Iterator<Item = &Provider> {
         self.providers.values()
     }
 

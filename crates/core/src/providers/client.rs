@@ -12,6 +12,7 @@ use crate::secret::ApiKey;
 use eventsource_stream::{EventStreamError, Eventsource};
 use futures_util::{Stream, StreamExt};
 use reqwest::header::{CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue, LOCATION};
+use std::collections::BTreeMap;
 
 /// The most of one answer read from a provider, streamed or not, by default.
 pub const DEFAULT_MAX_ANSWER_BYTES: usize = 8 * 1024 * 1024;
@@ -41,7 +42,7 @@ pub struct Target<'a> {
     pub format: WireFormat,
     pub base_url: &'a str,
     pub key: Option<&'a ApiKey>,
-    pub headers: &'a [(String, String)],
+    pub headers: &'a BTreeMap<String, String>,
     pub limits: Limits,
 }
 

@@ -4,7 +4,7 @@
 
 use roundtable_core::providers::client::{Limits, MAX_ERROR_BODY_BYTES};
 use roundtable_core::{
-    Engine, ModelResult, ModelSpec, PriceTable, ProviderConfig, Resolution, RoundtableRequest,
+    Engine, ModelResult, ModelSpec, PriceTable, Provider, Resolution, RoundtableRequest,
     RunOutcome, RunStatus, WireFormat,
 };
 use roundtable_testkit::{Behavior, FakeProvider, Fault, Script};
@@ -14,8 +14,8 @@ const KEY: &str = "sk-hostile-key-0123456789abcdef";
 /// A small answer limit, so the tests that pass it stay quick.
 const LIMIT: usize = 256 * 1024;
 
-fn provider(id: &str, format: WireFormat, base_url: String, stream: bool) -> ProviderConfig {
-    crate::common::native_provider(id, format, base_url, KEY, stream)
+fn provider(id: &str, format: WireFormat, base_url: String, stream: bool) -> Provider {
+    crate::common::native_provider(id, format, base_url, stream)
 }
 
 /// `openai`, `anthropic`, `gemini` stream; `*-unary` do not.
@@ -33,9 +33,11 @@ fn engine(fake: &FakeProvider) -> Engine {
         providers.push(provider(id, format, base.clone(), true));
         providers.push(provider(&format!("{id}-unary"), format, base, false));
     }
-    Engine::new(providers, PriceTable::builtin()).with_limits(Limits {
-        max_answer_bytes: LIMIT,
-    })
+    crate::common::with_key(Engine::new(providers, PriceTable::builtin()), KEY).with_limits(
+        Limits {
+            max_answer_bytes: LIMIT,
+        },
+    )
 }
 
 /// One model per provider: the fake counts calls (and their faults) per model

@@ -39,11 +39,7 @@ async fn prices_a_call_with_it() {
     .unwrap();
     // A provider id LiteLLM knows, pointed at the fake.
     let engine = roundtable_core::Engine::new(
-        vec![crate::common::provider(
-            "openai",
-            fake.openai_base_url(),
-            roundtable_core::ProviderKey::NotNeeded,
-        )],
+        vec![crate::common::provider("openai", fake.openai_base_url())],
         prices,
     );
     let mut req = crate::common::request("Hi", &["openai/gpt-4o", "openai/unheard-of"]);

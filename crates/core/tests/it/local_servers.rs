@@ -2,12 +2,12 @@
 //! few slots (a new request aborts the one in flight).
 
 use crate::common::{drain, provider, request};
-use roundtable_core::{Engine, PriceTable, ProviderKey, Resolution, RoundtableRequest, RunEvent};
+use roundtable_core::{Engine, PriceTable, Resolution, RoundtableRequest, RunEvent};
 use roundtable_testkit::{Behavior, FakeProvider, Script};
 use tokio_util::sync::CancellationToken;
 
 fn local_engine(fake: &FakeProvider, max_concurrency: Option<usize>) -> Engine {
-    let mut local = provider("local", fake.openai_base_url(), ProviderKey::NotNeeded);
+    let mut local = provider("local", fake.openai_base_url());
     local.local = true;
     local.max_concurrency = max_concurrency;
     Engine::new(vec![local], PriceTable::builtin())
@@ -208,9 +208,9 @@ async fn multiple_choice_counts_one_choice_named_in_prose_and_asks_natives_for_s
     )
     .await
     .unwrap();
-    let mut native = provider("native", fake.openai_base_url(), ProviderKey::NotNeeded);
+    let mut native = provider("native", fake.openai_base_url());
     native.dialect = roundtable_core::providers::Dialect::Native;
-    let mut local = provider("local", fake.openai_base_url(), ProviderKey::NotNeeded);
+    let mut local = provider("local", fake.openai_base_url());
     local.local = true;
     local.max_concurrency = Some(4);
     let out = Engine::new(vec![native, local], PriceTable::builtin())

@@ -4,8 +4,7 @@
 
 use crate::common::{drain, request};
 use roundtable_core::{
-    Engine, ModelResult, PriceTable, ProviderConfig, Resolution, RoundtableRequest, RunEvent,
-    WireFormat,
+    Engine, ModelResult, PriceTable, Provider, Resolution, RoundtableRequest, RunEvent, WireFormat,
 };
 use roundtable_testkit::{Behavior, FakeProvider, FakeUsage, Fault, RecordedRequest, Script};
 use serde_json::{Value, json};
@@ -13,13 +12,13 @@ use tokio_util::sync::CancellationToken;
 
 const KEY: &str = "sk-test-key-0123456789";
 
-fn provider(id: &str, format: WireFormat, base_url: String, stream: bool) -> ProviderConfig {
-    crate::common::native_provider(id, format, base_url, KEY, stream)
+fn provider(id: &str, format: WireFormat, base_url: String, stream: bool) -> Provider {
+    crate::common::native_provider(id, format, base_url, stream)
 }
 
 /// `anthropic` and `gemini` stream; `anthropic-unary` and `gemini-unary` do not.
 fn engine(fake: &FakeProvider) -> Engine {
-    Engine::new(
+    let engine = Engine::new(
         vec![
             provider(
                 "anthropic",
@@ -42,7 +41,8 @@ fn engine(fake: &FakeProvider) -> Engine {
             ),
         ],
         PriceTable::builtin(),
-    )
+    );
+    crate::common::with_key(engine, KEY)
 }
 
 fn fast(input: &str, models: &[&str]) -> RoundtableRequest {

@@ -7,10 +7,8 @@
 //!
 //! `cargo test -p roundtable-core --test it real_local_server -- --nocapture`
 
-use roundtable_core::providers::Dialect;
 use roundtable_core::{
-    Engine, ModelSpec, PriceTable, ProviderConfig, ProviderKey, Resolution, RoundtableRequest,
-    RunStatus, WireFormat,
+    Engine, ModelSpec, PriceTable, Provider, Resolution, RoundtableRequest, RunStatus, WireFormat,
 };
 use tokio_util::sync::CancellationToken;
 
@@ -34,17 +32,7 @@ async fn server() -> Option<String> {
 
 fn engine() -> Engine {
     Engine::new(
-        vec![ProviderConfig {
-            id: "ollama".into(),
-            format: WireFormat::Openai,
-            base_url: BASE.into(),
-            dialect: Dialect::Compatible,
-            key: ProviderKey::NotNeeded,
-            headers: vec![],
-            stream: true,
-            local: true,
-            max_concurrency: None,
-        }],
+        vec![Provider::new("ollama", WireFormat::Openai, BASE)],
         PriceTable::builtin(),
     )
 }

@@ -1,4 +1,5 @@
-//! Anthropic Messages: `POST {base}/v1/messages` (base URL [`DEFAULT_BASE_URL`]),
+//! Anthropic Messages: `POST {base}/v1/messages` (the built-in base URL is in
+//! [`crate::provider::builtins`]),
 //! streamed (`message_start` … `message_stop`) and not.
 //!
 //! What a call sends depends on the model's generation, read from its id by
@@ -68,8 +69,6 @@ pub use profile::{claude_version, thinking_budget};
 pub use request::{build_body, endpoint, schema_fits_native};
 pub use response::{parse_error, parse_response};
 pub use stream::StreamState;
-
-pub const DEFAULT_BASE_URL: &str = "https://api.anthropic.com";
 
 /// The tool an `output_schema` is forced through on models without native
 /// structured output. Its input is the answer.

@@ -50,7 +50,7 @@ fn builds_a_plain_body() {
     assert!(b.get("thinking").is_none());
     assert!(b.get("output_config").is_none());
     assert_eq!(
-        endpoint("https://api.anthropic.com"),
+        endpoint(&crate::provider::builtin("anthropic").unwrap().base_url),
         "https://api.anthropic.com/v1/messages"
     );
     assert_eq!(endpoint("http://h/v1"), "http://h/v1/messages");

@@ -1,6 +1,6 @@
 //! Google Gemini: `POST {base}/models/{model}:generateContent`, and
-//! `…:streamGenerateContent?alt=sse` when streaming (base URL
-//! [`DEFAULT_BASE_URL`]).
+//! `…:streamGenerateContent?alt=sse` when streaming (the built-in base URL is
+//! in [`crate::provider::builtins`]).
 //!
 //! # Requests
 //!
@@ -65,5 +65,3 @@ pub use profile::{gemini_version, thinking_budget, thinking_level};
 pub use request::{build_body, endpoint};
 pub use response::{parse_error, parse_response};
 pub use stream::StreamState;
-
-pub const DEFAULT_BASE_URL: &str = "https://generativelanguage.googleapis.com/v1beta";

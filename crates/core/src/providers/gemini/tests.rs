@@ -23,7 +23,7 @@ fn call<'a>() -> ChatCall<'a> {
 fn endpoints() {
     let mut c = call();
     assert_eq!(
-        endpoint(DEFAULT_BASE_URL, &c),
+        endpoint(&crate::provider::builtin("gemini").unwrap().base_url, &c),
         "https://generativelanguage.googleapis.com/v1beta/models/gemini-2.5-flash:generateContent"
     );
     c.stream = true;
