@@ -10,10 +10,10 @@
 
 use crate::App;
 use crate::AppError;
-use crate::config::edit::{parse, rewrite, set, table};
 use crate::config::MAX_CONCURRENCY_LIMIT;
-use roundtable_core::provider::builtin;
+use crate::config::edit::{parse, rewrite, set, table};
 use roundtable_core::ValidationError;
+use roundtable_core::provider::builtin;
 use toml_edit::Item;
 
 /// The `config.toml` field of `id`'s limit, as errors name it.
