@@ -7,6 +7,8 @@
 //! Extending it:
 //! - a new wire format is a module in [`providers`] with a pure request builder and
 //!   pure response/stream parsers, plus a variant of [`providers::WireFormat`];
+//! - a new built-in provider is a row of the table in `provider/builtin.rs`
+//!   ([`provider::builtins`]); every host lists it and the engine can call it;
 //! - a new resolution is a variant of [`Resolution`] and a module in [`resolution`];
 //! - a new event for hosts is a variant of [`RunEvent`].
 
