@@ -8,16 +8,18 @@
 //! a busy database or a large export never freezes the window.
 
 use crate::export::{self, ExportDone};
-use crate::ipc::{AppInfo, HistoryQuery, ResolveArgs, RunResult};
+use crate::ipc::AppInfo;
 use crate::local_api::LocalApiStatus;
 use crate::state::Desktop;
 use roundtable_app::Code;
-use roundtable_app::core::{RoundtableRequest, RunEvent};
+use roundtable_app::core::{RoundtableRequest, RunEvent, RunOutcome};
 use roundtable_app::local_servers::{self, LocalServer};
 use roundtable_app::prefs::Prefs;
 use roundtable_app::provider_limits;
 use roundtable_app::store::{RunSummary, StoredRun};
-use roundtable_app::{App, AppError, CustomProvider, ExportFormat, ProviderStatus};
+use roundtable_app::{
+    App, AppError, CustomProvider, ExportFormat, HistoryQuery, ProviderStatus, Reresolve,
+};
 use tauri::ipc::Channel;
 use tauri::{AppHandle, Runtime, State};
 
@@ -56,11 +58,10 @@ pub async fn run_roundtable(
     handle: String,
     request: RoundtableRequest,
     on_event: Channel<RunEvent>,
-) -> Result<RunResult> {
-    let app = state.app()?.clone();
+) -> Result<RunOutcome> {
     state
-        .track(handle, on_event, |tx, cancel| async move {
-            app.run(request, Some(tx), cancel).await
+        .track(handle, on_event, async |app, sink, cancel| {
+            app.run(request, &sink, cancel).await
         })
         .await
 }
@@ -73,11 +74,10 @@ pub async fn rerun(
     handle: String,
     id: String,
     on_event: Channel<RunEvent>,
-) -> Result<RunResult> {
-    let app = state.app()?.clone();
+) -> Result<RunOutcome> {
     state
-        .track(handle, on_event, |tx, cancel| async move {
-            app.rerun(&id, Some(tx), cancel).await
+        .track(handle, on_event, async |app, sink, cancel| {
+            app.rerun(&id, &sink, cancel).await
         })
         .await
 }
@@ -89,13 +89,12 @@ pub async fn resolve_run(
     state: State<'_, Desktop>,
     handle: String,
     id: String,
-    how: ResolveArgs,
+    how: Reresolve,
     on_event: Channel<RunEvent>,
-) -> Result<RunResult> {
-    let app = state.app()?.clone();
+) -> Result<RunOutcome> {
     state
-        .track(handle, on_event, |tx, cancel| async move {
-            app.reresolve(&id, how.into(), Some(tx), cancel).await
+        .track(handle, on_event, async |app, sink, cancel| {
+            app.reresolve(&id, how, &sink, cancel).await
         })
         .await
 }
@@ -111,11 +110,7 @@ pub fn cancel_run(state: State<'_, Desktop>, handle: String) -> bool {
 #[tauri::command]
 #[tracing::instrument(skip(state), err)]
 pub async fn list_runs(state: State<'_, Desktop>, query: HistoryQuery) -> Result<Vec<RunSummary>> {
-    off_main(&state, move |app| match query.text() {
-        Some(text) => app.search_runs(text, &query.list_query()),
-        None => app.list_runs(&query.list_query()),
-    })
-    .await
+    off_main(&state, move |app| app.query_runs(&query)).await
 }
 
 #[tauri::command]
@@ -180,12 +175,7 @@ pub async fn export_runs<R: Runtime>(
 #[tauri::command]
 #[tracing::instrument(skip(state), err)]
 pub async fn list_providers(state: State<'_, Desktop>) -> Result<Vec<ProviderStatus>> {
-    // The window learns whether a key is set and where from, nothing of the key.
-    let mut providers = off_main(&state, |app| Ok(app.providers())).await?;
-    for p in &mut providers {
-        p.key_hint = None;
-    }
-    Ok(providers)
+    off_main(&state, |app| Ok(app.providers_without_hints())).await
 }
 
 /// Adds a provider of the user's own to config.toml (or changes it); usable at once.

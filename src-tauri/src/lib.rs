@@ -24,7 +24,7 @@ mod ipc_types;
 pub mod local_api;
 mod state;
 
-pub use ipc::{AppInfo, HistoryQuery, ResolveArgs, RunResult};
+pub use ipc::AppInfo;
 pub use state::Desktop;
 
 use std::sync::Arc;

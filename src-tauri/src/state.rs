@@ -2,11 +2,10 @@
 //! not open), the runs in flight, the local API. The types that cross IPC
 //! besides the app's own are in `ipc.rs`.
 
-use crate::ipc::{AppInfo, RunResult};
+use crate::ipc::AppInfo;
 use crate::local_api::LocalApi;
-use roundtable_app::Code;
-use roundtable_app::core::RunEvent;
-use roundtable_app::{App, AppError, AppOptions};
+use roundtable_app::core::{RunEvent, RunOutcome};
+use roundtable_app::{App, AppError, AppOptions, Code, RunSink};
 use std::collections::HashMap;
 use std::future::Future;
 use std::path::PathBuf;
@@ -14,7 +13,6 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 use tauri::ipc::Channel;
-use tokio::sync::mpsc::UnboundedSender;
 use tokio_util::sync::CancellationToken;
 
 /// Tauri state: the app (or why it could not open), and a cancellation token per
@@ -94,19 +92,20 @@ impl Desktop {
         ms
     }
 
-    /// Runs `run` with a cancellation token registered under `handle` (see
-    /// [`Desktop::cancel`]), its events forwarded to `channel`; returns once the
-    /// run is over and every event was sent.
+    /// Runs `run` over the app with a cancellation token registered under
+    /// `handle` (see [`Desktop::cancel`]), its events written to `channel` as
+    /// they happen; returns once the run is over and every event was sent.
     pub async fn track<F, Fut>(
         &self,
         handle: String,
         channel: Channel<RunEvent>,
         run: F,
-    ) -> Result<RunResult, AppError>
+    ) -> Result<RunOutcome, AppError>
     where
-        F: FnOnce(UnboundedSender<RunEvent>, CancellationToken) -> Fut,
-        Fut: Future<Output = Result<roundtable_app::core::RunOutcome, AppError>>,
+        F: FnOnce(Arc<App>, ToWindow, CancellationToken) -> Fut,
+        Fut: Future<Output = Result<RunOutcome, AppError>>,
     {
+        let app = self.app()?.clone();
         let cancel = CancellationToken::new();
         {
             let mut runs = self.runs.lock().unwrap_or_else(|e| e.into_inner());
@@ -118,24 +117,12 @@ impl Desktop {
             }
             runs.insert(handle.clone(), cancel.clone());
         }
-        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<RunEvent>();
-        let forward = tauri::async_runtime::spawn(async move {
-            while let Some(event) = rx.recv().await {
-                // A window that went away stops listening; the run still finishes
-                // and is recorded.
-                let _ = channel.send(event);
-            }
-        });
-        let outcome = run(tx, cancel).await;
-        let _ = forward.await;
+        let outcome = run(app, ToWindow(channel), cancel).await;
         self.runs
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .remove(&handle);
-        outcome.map(|o| RunResult {
-            response: o.response,
-            status: o.status,
-        })
+        outcome
     }
 
     /// Cancels the run in flight under `handle`; whether there was one.
@@ -148,6 +135,17 @@ impl Desktop {
             }
             None => false,
         }
+    }
+}
+
+/// A run's sink: each event straight to the window's channel.
+pub struct ToWindow(Channel<RunEvent>);
+
+impl RunSink for ToWindow {
+    fn event(&self, event: RunEvent) {
+        // A window that went away stops listening; the run still finishes and
+        // is recorded.
+        let _ = self.0.send(event);
     }
 }
 

@@ -4,8 +4,52 @@
 
 use crate::Code;
 use crate::{App, AppError};
+use roundtable_core::RunStatus;
 use roundtable_store::{ListQuery, RunSummary, StoredRun};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
+
+/// The history list's filters; `text` searches the full text.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(optional_fields))]
+pub struct HistoryQuery {
+    pub text: Option<String>,
+    pub model: Option<String>,
+    pub status: Option<RunStatus>,
+    pub starred: Option<bool>,
+    pub tag: Option<String>,
+    /// Runs created at or after this time (unix ms).
+    pub since_ms: Option<i64>,
+    pub limit: Option<u32>,
+    pub offset: Option<u32>,
+}
+
+impl HistoryQuery {
+    /// A page of this many when the query names none.
+    pub const DEFAULT_LIMIT: u32 = 100;
+
+    /// The filters as the store takes them (blank names filter nothing).
+    pub fn list_query(&self) -> ListQuery {
+        let named = |s: &Option<String>| s.clone().filter(|s| !s.trim().is_empty());
+        ListQuery {
+            limit: self.limit.unwrap_or(Self::DEFAULT_LIMIT) as usize,
+            offset: self.offset.unwrap_or(0) as usize,
+            status: self.status,
+            starred: self.starred,
+            model: named(&self.model),
+            tag: named(&self.tag),
+            since_ms: self.since_ms,
+            ..Default::default()
+        }
+    }
+
+    /// The search text, when there is one.
+    pub fn text(&self) -> Option<&str> {
+        self.text
+            .as_deref()
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+    }
+}
 
 /// Everything a history export can be.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
@@ -34,6 +78,15 @@ impl std::str::FromStr for ExportFormat {
 }
 
 impl App {
+    /// The history, newest first, filtered; searched in full text when
+    /// `query.text` is given.
+    pub fn query_runs(&self, query: &HistoryQuery) -> Result<Vec<RunSummary>, AppError> {
+        match query.text() {
+            Some(text) => self.search_runs(text, &query.list_query()),
+            None => self.list_runs(&query.list_query()),
+        }
+    }
+
     pub fn list_runs(&self, query: &ListQuery) -> Result<Vec<RunSummary>, AppError> {
         Ok(self.store().list_runs(query)?)
     }

@@ -106,6 +106,16 @@ impl App {
             .collect()
     }
 
+    /// Every provider, with where its key comes from and not even its hint:
+    /// what a window (a web page) is shown.
+    pub fn providers_without_hints(&self) -> Vec<ProviderStatus> {
+        let mut providers = self.providers();
+        for p in &mut providers {
+            p.key_hint = None;
+        }
+        providers
+    }
+
     /// Stores a provider's key in the keychain; refuses one that could not be
     /// sent (see [`keys::key_problem`]), before the keychain is asked.
     pub fn set_key(&self, provider: &str, key: &str) -> Result<(), AppError> {

@@ -11,8 +11,8 @@
 //! | `error.rs` | [`AppError`], what every use case returns |
 //! | `providers.rs` | the configured providers and the engine over them |
 //! | `key_status.rs`, `keys.rs` | where each key comes from ([`ProviderStatus`]), setting and deleting keys; the keychains |
-//! | `runs/` | run, rerun, re-resolve, and recording them as they happen |
-//! | `history.rs` | listing, searching, starring, tagging, export and import |
+//! | `runs/` | run, rerun, re-resolve, recording them as they happen, the host's [`RunSink`] |
+//! | `history.rs` | listing and searching ([`HistoryQuery`]), starring, tagging, export and import |
 //! | `prefs.rs`, `custom_providers.rs`, `provider_limits.rs` | what Settings changes in `config.toml` |
 //! | `config/` | `config.toml` as read, its `toml_edit` writer, replacing the file safely |
 //! | `api_token.rs`, `local_servers.rs` | the local API's token; local servers (Ollama, LM Studio) found |
@@ -38,9 +38,9 @@ mod testing;
 
 pub use custom_providers::CustomProvider;
 pub use error::{AppError, Code};
-pub use history::ExportFormat;
+pub use history::{ExportFormat, HistoryQuery};
 pub use key_status::ProviderStatus;
-pub use runs::Reresolve;
+pub use runs::{Reresolve, RunSink};
 
 use config::Config;
 use key_status::CachedKey;

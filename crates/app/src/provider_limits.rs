@@ -235,7 +235,7 @@ port = 9000
         let run = || {
             app.run(
                 panel_of_three(),
-                None,
+                &(),
                 tokio_util::sync::CancellationToken::new(),
             )
         };

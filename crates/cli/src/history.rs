@@ -169,7 +169,10 @@ fn panel_of(app: &App, id: &str) -> Vec<ModelSpec> {
 
 pub async fn rerun(app: &App, id: String, json: bool) -> Result<(), Failure> {
     let panel = panel_of(app, &id);
-    drive(json, panel, |tx, cancel| app.rerun(&id, Some(tx), cancel)).await
+    drive(json, panel, async |sink, cancel| {
+        app.rerun(&id, sink, cancel).await
+    })
+    .await
 }
 
 #[derive(Debug, Args)]
@@ -199,8 +202,8 @@ pub async fn reresolve(app: &App, args: ResolveArgs) -> Result<(), Failure> {
         choices: (!args.choices.is_empty()).then_some(args.choices),
     };
     let panel = panel_of(app, &args.id);
-    drive(args.json, panel, |tx, cancel| {
-        app.reresolve(&args.id, how, Some(tx), cancel)
+    drive(args.json, panel, async |sink, cancel| {
+        app.reresolve(&args.id, how, sink, cancel).await
     })
     .await
 }

@@ -5,6 +5,7 @@
 mod history;
 mod keys;
 mod listing;
+mod progress;
 mod render;
 mod run;
 mod serve;

@@ -1,6 +1,5 @@
-//! Output for people: live progress on stderr (a spinner per model, with elapsed
-//! time and tokens), then the answers on stdout. Colour only on a terminal, and
-//! never with `NO_COLOR`.
+//! Output for people: the answers on stdout, after the live progress on stderr
+//! (`progress.rs`). Colour only on a terminal, and never with `NO_COLOR`.
 //!
 //! Everything printed for people that Roundtable did not write itself (answers,
 //! thinking, provider errors, model and provider names, stored runs) goes
@@ -9,16 +8,13 @@
 //! `--json` output is left exact (JSON escapes control characters itself).
 
 use console::{Style, style};
-use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use roundtable_app::core::{
-    ModelResult, ModelSpec, Resolution, RoundtableResponse, RunEvent, RunStatus, VoteRead,
+    ModelResult, ModelSpec, Resolution, RoundtableResponse, RunStatus, VoteRead,
 };
 use roundtable_app::store::StoredRun;
 use roundtable_app::store::export::{Label, model_labels};
 use std::borrow::Cow;
 use std::io::IsTerminal;
-use std::time::Duration;
-use tokio::sync::mpsc::UnboundedReceiver;
 
 /// Whether `c` can reach a terminal as is: anything but a control character,
 /// except a newline and a tab.
@@ -87,7 +83,7 @@ pub fn seconds(ms: u64) -> String {
     format!("{:.1}s", ms as f64 / 1000.0)
 }
 
-fn tokens(r: &ModelResult) -> String {
+pub fn tokens(r: &ModelResult) -> String {
     // "~" marks counts estimated from the text: the provider reported none.
     let about = if r.usage.is_estimated() { "~" } else { "" };
     format!(
@@ -98,7 +94,7 @@ fn tokens(r: &ModelResult) -> String {
 
 /// How each model of `panel` is named, as the window's cards name it: `#2` when
 /// it appears more than once, and its options (`temperature 0.2`, …).
-fn panel_labels(panel: &[ModelSpec]) -> Vec<Label> {
+pub fn panel_labels(panel: &[ModelSpec]) -> Vec<Label> {
     let slots: Vec<ModelResult> = panel
         .iter()
         .enumerate()
@@ -109,156 +105,6 @@ fn panel_labels(panel: &[ModelSpec]) -> Vec<Label> {
         })
         .collect();
     model_labels(panel, &slots)
-}
-
-/// The live progress of a run, fed by its events.
-pub struct Progress {
-    task: tokio::task::JoinHandle<()>,
-}
-
-impl Progress {
-    pub fn spawn(mut rx: UnboundedReceiver<RunEvent>, panel: &[ModelSpec]) -> Progress {
-        let labels = panel_labels(panel);
-        let task = tokio::spawn(async move {
-            let multi = MultiProgress::with_draw_target(ProgressDrawTarget::stderr_with_hz(12));
-            let running =
-                ProgressStyle::with_template("{spinner:.cyan} {prefix:.bold} {elapsed:>4} {msg}")
-                    .expect("template")
-                    .tick_chars("⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏ ");
-            let mut bars: Vec<(ProgressBar, usize)> = Vec::new();
-            let mut summary: Option<(ProgressBar, usize)> = None;
-            while let Some(event) = rx.recv().await {
-                match event {
-                    RunEvent::RunStarted { models, .. } => {
-                        let names: Vec<String> = models
-                            .iter()
-                            .enumerate()
-                            .map(|(i, m)| match labels.get(i).filter(|l| &l.name == m) {
-                                Some(l) => clean(&l.full()).into_owned(),
-                                None => clean(m).into_owned(),
-                            })
-                            .collect();
-                        let width = names.iter().map(|m| m.chars().count()).max().unwrap_or(0);
-                        for m in names {
-                            let bar = multi.add(ProgressBar::new_spinner());
-                            bar.set_style(running.clone());
-                            bar.set_prefix(format!("{m:width$}"));
-                            bar.set_message(style("waiting").dim().to_string());
-                            bar.enable_steady_tick(Duration::from_millis(100));
-                            bars.push((bar, 0));
-                        }
-                    }
-                    RunEvent::TextDelta { index, delta, .. } => {
-                        if let Some((bar, chars)) = bars.get_mut(index) {
-                            *chars += delta.chars().count();
-                            bar.set_message(format!("streaming · ~{} tok", (*chars).div_ceil(4)));
-                        }
-                    }
-                    RunEvent::ThinkingDelta { index, .. } => {
-                        if let Some((bar, _)) = bars.get(index) {
-                            bar.set_message(style("thinking…").dim().to_string());
-                        }
-                    }
-                    RunEvent::ModelRetrying {
-                        index,
-                        attempt,
-                        delay_ms,
-                        reason,
-                        ..
-                    } => {
-                        if let Some((bar, chars)) = bars.get_mut(index) {
-                            *chars = 0;
-                            bar.set_message(
-                                style(format!(
-                                    "retry {attempt} in {}: {}",
-                                    seconds(delay_ms),
-                                    clean(&reason)
-                                ))
-                                .yellow()
-                                .to_string(),
-                            );
-                        }
-                    }
-                    RunEvent::ModelFinished { result } => {
-                        if let Some((bar, _)) = bars.get(result.index) {
-                            bar.set_style(ProgressStyle::with_template("{msg}").expect("template"));
-                            bar.finish_with_message(format!(
-                                "{} {} {:>5} {} {}",
-                                style("✓").green(),
-                                style(bar.prefix()).bold(),
-                                seconds(result.duration_ms),
-                                tokens(&result),
-                                style(cost(result.cost)).dim()
-                            ));
-                        }
-                    }
-                    RunEvent::ModelFailed { result } => {
-                        if let Some((bar, _)) = bars.get(result.index) {
-                            bar.set_style(ProgressStyle::with_template("{msg}").expect("template"));
-                            bar.finish_with_message(format!(
-                                "{} {} {:>5} {}",
-                                style("✗").red(),
-                                style(bar.prefix()).bold(),
-                                seconds(result.duration_ms),
-                                style(clean(result.error.as_deref().unwrap_or_default())).red()
-                            ));
-                        }
-                    }
-                    RunEvent::ConsolidationStarted { model } => {
-                        // A summary model that failed gives way to the next one.
-                        if let Some((bar, _)) = summary.take() {
-                            bar.finish_and_clear();
-                        }
-                        let bar = multi.add(ProgressBar::new_spinner());
-                        bar.set_style(running.clone());
-                        bar.set_prefix(format!("summary by {}", clean(&model)));
-                        bar.set_message(style("consolidating").dim().to_string());
-                        bar.enable_steady_tick(Duration::from_millis(100));
-                        summary = Some((bar, 0));
-                    }
-                    RunEvent::ConsolidationDelta { delta, .. } => {
-                        if let Some((bar, chars)) = summary.as_mut() {
-                            *chars += delta.chars().count();
-                            bar.set_message(format!("writing · ~{} tok", (*chars).div_ceil(4)));
-                        }
-                    }
-                    RunEvent::Done { .. } => {
-                        if let Some((bar, _)) = summary.take() {
-                            bar.finish_and_clear();
-                        }
-                        for (bar, _) in &bars {
-                            if !bar.is_finished() {
-                                bar.abandon();
-                            }
-                        }
-                    }
-                    RunEvent::ModelQueued { index, .. } => {
-                        if let Some((bar, _)) = bars.get(index) {
-                            bar.set_message(
-                                style("queued · waiting for a free slot of its server")
-                                    .dim()
-                                    .to_string(),
-                            );
-                        }
-                    }
-                    RunEvent::ModelStarted { index, .. } => {
-                        if let Some((bar, _)) = bars.get(index) {
-                            bar.reset_elapsed();
-                            bar.set_message(style("connecting").dim().to_string());
-                        }
-                    }
-                    RunEvent::ModelUsage { .. } => {}
-                }
-            }
-            let _ = multi.clear();
-        });
-        Progress { task }
-    }
-
-    /// Waits for the last event to be drawn.
-    pub async fn finish(self) {
-        let _ = self.task.await;
-    }
 }
 
 fn rule(title: &str, s: &Style) {

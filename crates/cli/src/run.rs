@@ -1,16 +1,15 @@
 //! `roundtable run`.
 
 use crate::Failure;
-use crate::render::{self, Progress};
+use crate::progress::Progress;
+use crate::render;
 use clap::Args;
 use roundtable_app::core::{
-    ErrorBody, ErrorDetail, ModelSpec, Resolution, RoundtableRequest, RunEvent, RunOutcome,
-    RunStatus,
+    ErrorBody, ErrorDetail, ModelSpec, Resolution, RoundtableRequest, RunOutcome, RunStatus,
 };
-use roundtable_app::{App, AppError};
+use roundtable_app::{App, AppError, RunSink};
 use std::io::Read;
 use std::path::PathBuf;
-use tokio::sync::mpsc::UnboundedSender;
 use tokio_util::sync::CancellationToken;
 
 #[derive(Debug, Args)]
@@ -178,8 +177,8 @@ pub async fn run(app: App, args: RunArgs) -> Result<(), Failure> {
         }
     };
     let panel = request.models.clone();
-    drive(args.json, panel, |tx, cancel| async {
-        app.run(request, Some(tx), cancel)
+    drive(args.json, panel, async |sink, cancel| {
+        app.run(request, sink, cancel)
             .await
             .map_err(|e| args.name_the_flag(e))
     })
@@ -214,21 +213,21 @@ impl RunArgs {
 /// with live progress (or none with `--json`), Ctrl-C to cancel, then prints the
 /// outcome and turns it into the exit status. `panel` (the request's models)
 /// labels the models with their options and `#n`.
-pub async fn drive<F>(
+pub async fn drive(
     json: bool,
     panel: Vec<ModelSpec>,
-    start: impl FnOnce(UnboundedSender<RunEvent>, CancellationToken) -> F,
-) -> Result<(), Failure>
-where
-    F: std::future::Future<Output = Result<RunOutcome, AppError>>,
-{
+    start: impl AsyncFnOnce(&dyn RunSink, CancellationToken) -> Result<RunOutcome, AppError>,
+) -> Result<(), Failure> {
     let cancel = CancellationToken::new();
     spawn_interrupt_handler(cancel.clone());
-    let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
-    let progress = (!json).then(|| Progress::spawn(rx, &panel));
-    let outcome = start(tx, cancel).await;
+    let progress = (!json).then(|| Progress::new(&panel));
+    let sink: &dyn RunSink = match &progress {
+        Some(p) => p,
+        None => &(),
+    };
+    let outcome = start(sink, cancel).await;
     if let Some(p) = progress {
-        p.finish().await;
+        p.finish();
     }
     let outcome = match outcome {
         Ok(o) => o,

@@ -215,7 +215,7 @@ pub(crate) fn parse(bytes: &[u8]) -> Result<RoundtableRequest, ApiError> {
 
 /// A plain (not streamed) call: the whole response, or an error.
 async fn run(shared: Arc<Shared>, request: RoundtableRequest) -> Result<Response, ApiError> {
-    let (cancel, task) = spawn_run(&shared, request, None)?;
+    let (cancel, task) = spawn_run(&shared, request, ())?;
     // The client gone, hyper drops this future: the run is cancelled, and its task
     // still records it as interrupted.
     let guard = cancel.drop_guard();

@@ -7,7 +7,8 @@
 //! Extending it: a route is a handler in `handlers.rs` added to the router in
 //! [`serve`]; a handler that starts a run goes through `spawn.rs` (its slot,
 //! its cancel token, the task the server waits for), as the plain call and the
-//! stream (`stream.rs`) both do.
+//! stream (`stream.rs`, with what waits for its client in `outbox.rs`) both
+//! do.
 //!
 //! # Endpoints
 //!
@@ -87,6 +88,7 @@ mod error;
 mod guard;
 mod handlers;
 mod limits;
+mod outbox;
 mod spawn;
 mod stream;
 
@@ -102,8 +104,8 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 pub use limits::{FIRST_REQUEST_TIMEOUT, MAX_CONCURRENT_RUNS, MAX_CONNECTIONS};
+pub use outbox::SSE_BUFFER;
 pub use roundtable_app;
-pub use stream::SSE_BUFFER;
 
 /// How to serve. Its `Debug` never shows the token.
 #[derive(Clone)]

@@ -7,6 +7,7 @@ use crate::Shared;
 use crate::error::ApiError;
 use crate::limits;
 use axum::http::StatusCode;
+use roundtable_app::RunSink;
 use roundtable_app::core::RoundtableRequest;
 use std::sync::Arc;
 
@@ -14,11 +15,12 @@ pub(crate) type RunTask =
     tokio::task::JoinHandle<Result<roundtable_app::core::RunOutcome, roundtable_app::AppError>>;
 
 /// Starts a run in its own task (tracked, so stopping waits until it is
-/// recorded), with a token that is a child of the server's.
+/// recorded), with a token that is a child of the server's; its events go to
+/// `sink`, which the task drops when the run is over.
 pub(crate) fn spawn_run(
     shared: &Shared,
     request: RoundtableRequest,
-    events: Option<tokio::sync::mpsc::UnboundedSender<roundtable_app::core::RunEvent>>,
+    sink: impl RunSink + 'static,
 ) -> Result<(tokio_util::sync::CancellationToken, RunTask), ApiError> {
     if shared.shutdown.is_cancelled() {
         return Err(ApiError::new(
@@ -42,7 +44,7 @@ pub(crate) fn spawn_run(
     let task = shared.runs.spawn(async move {
         // Held until the run is recorded.
         let _slot = slot;
-        app.run(request, events, token).await
+        app.run(request, &sink, token).await
     });
     Ok((cancel, task))
 }

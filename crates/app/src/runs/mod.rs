@@ -3,7 +3,8 @@
 //! answers ([`App::reresolve`], `reresolve.rs`). Each is validated before any
 //! provider is called, recorded as running, recorded answer by answer as the
 //! answers arrive and finished (`record.rs`), by a writer of its own
-//! (`recorder.rs`) so the history's lock never holds up a run.
+//! (`recorder.rs`) so the history's lock never holds up a run. The host
+//! gets the events through its [`RunSink`] (`sink.rs`).
 //!
 //! Extending it: a new kind of run is a file here that prepares the run with
 //! [`App::engine_for`], writes its beginning ([`App::begin`]) and drives the
@@ -13,33 +14,34 @@ mod record;
 pub(crate) mod recorder;
 mod reresolve;
 mod rerun;
+mod sink;
 
 pub use reresolve::Reresolve;
+pub use sink::RunSink;
 
 use crate::{App, AppError};
-use roundtable_core::{RoundtableRequest, RunEvent, RunOutcome};
+use roundtable_core::{RoundtableRequest, RunOutcome};
 use roundtable_store::ParentKind;
-use tokio::sync::mpsc::UnboundedSender;
 use tokio_util::sync::CancellationToken;
 
 impl App {
     /// Runs a roundtable: validates it before any provider is called, records it
     /// as running, runs the panel and the resolution, recording each answer as it
-    /// arrives, and sends the events to `events` as they happen.
+    /// arrives, and gives the events to `sink` as they happen.
     pub async fn run(
         &self,
         request: RoundtableRequest,
-        events: Option<UnboundedSender<RunEvent>>,
+        sink: &dyn RunSink,
         cancel: CancellationToken,
     ) -> Result<RunOutcome, AppError> {
-        self.run_with_parent(request, None, events, cancel).await
+        self.run_with_parent(request, None, sink, cancel).await
     }
 
     pub(crate) async fn run_with_parent(
         &self,
         request: RoundtableRequest,
         parent: Option<(String, ParentKind)>,
-        events: Option<UnboundedSender<RunEvent>>,
+        sink: &dyn RunSink,
         cancel: CancellationToken,
     ) -> Result<RunOutcome, AppError> {
         let engine = self.engine_for(&request);
@@ -48,7 +50,7 @@ impl App {
             .write(vec![Self::begin(&prepared, parent)])
             .await?;
         let id = prepared.id.clone();
-        self.record_while(&id, events, |tx| engine.execute(prepared, Some(tx), cancel))
+        self.record_while(&id, sink, |tx| engine.execute(prepared, Some(tx), cancel))
             .await
     }
 }

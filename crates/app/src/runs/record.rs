@@ -1,7 +1,9 @@
 //! Recording a run as it happens: its beginning before any provider is
 //! called, each model's result as it arrives, the whole response at the end;
-//! the host gets every event, and `Done` only once the history has the run.
+//! the host's sink gets every event, and `Done` only once the history has the
+//! run.
 
+use super::RunSink;
 use crate::{App, AppError};
 use roundtable_core::engine::PreparedRun;
 use roundtable_core::{RunEvent, RunOutcome};
@@ -29,12 +31,14 @@ impl App {
     }
 
     /// Drives a run to its end while recording its events: each model's result as
-    /// it arrives, the whole response at the end. The host gets every event, and
-    /// `Done` only once the history has the whole run.
+    /// it arrives, the whole response at the end. The host's `sink` gets every
+    /// event, on this task, and `Done` only once the history has the whole run.
+    /// The engine's tasks send here (one channel); the sink is called from
+    /// this loop, so it sees the events in the order they were sent.
     pub(crate) async fn record_while<F>(
         &self,
         id: &str,
-        events: Option<UnboundedSender<RunEvent>>,
+        sink: &dyn RunSink,
         run: impl FnOnce(UnboundedSender<RunEvent>) -> F,
     ) -> Result<RunOutcome, AppError>
     where
@@ -56,9 +60,7 @@ impl App {
                 }
                 _ => {}
             }
-            if let Some(host) = &events {
-                let _ = host.send(event);
-            }
+            sink.event(event);
         };
         let run = run(tx);
         tokio::pin!(run);
@@ -79,8 +81,8 @@ impl App {
         if let Err(e) = self.recorder.finish(finish).await {
             tracing::warn!(error = %e, run = id, "could not record the run's end yet: it is tried again until it lands");
         }
-        if let (Some(host), Some(done)) = (&events, done) {
-            let _ = host.send(done);
+        if let Some(done) = done {
+            sink.event(done);
         }
         Ok(outcome)
     }

@@ -2,15 +2,22 @@
 //! model or choices) from its stored answers, without calling the panel again;
 //! recorded as a new run linked to the first, the answers carried over.
 
+use super::RunSink;
 use crate::{App, AppError};
-use roundtable_core::{Resolution, RunEvent, RunOutcome};
+use roundtable_core::{Resolution, RunOutcome};
 use roundtable_store::{ParentKind, RunWrite};
 use std::time::Instant;
-use tokio::sync::mpsc::UnboundedSender;
 use tokio_util::sync::CancellationToken;
 
-/// What [`App::reresolve`] changes about a stored run.
-#[derive(Debug, Clone, Default)]
+// What `App::reresolve` changes about a stored run; the desktop's
+// `resolve_run` takes it as is (its TypeScript name is `ResolveArgs`).
+/// How to resolve a stored run again.
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[cfg_attr(
+    feature = "ts",
+    derive(ts_rs::TS),
+    ts(rename = "ResolveArgs", optional_fields)
+)]
 pub struct Reresolve {
     pub resolution: Resolution,
     pub summary_model: Option<String>,
@@ -24,7 +31,7 @@ impl App {
         &self,
         id: &str,
         how: Reresolve,
-        events: Option<UnboundedSender<RunEvent>>,
+        sink: &dyn RunSink,
         cancel: CancellationToken,
     ) -> Result<RunOutcome, AppError> {
         let stored = self.get_run(id)?;
@@ -59,7 +66,7 @@ impl App {
             .write(std::iter::once(begin).chain(carried).collect())
             .await?;
         let new_id = prepared.id.clone();
-        self.record_while(&new_id, events, |tx| {
+        self.record_while(&new_id, sink, |tx| {
             engine.resolve(prepared, results, Instant::now(), Some(tx), cancel)
         })
         .await

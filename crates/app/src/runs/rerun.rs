@@ -1,9 +1,9 @@
 //! Rerunning: the same request as a stored run, as a new run linked to it.
 
+use super::RunSink;
 use crate::{App, AppError};
-use roundtable_core::{RunEvent, RunOutcome};
+use roundtable_core::RunOutcome;
 use roundtable_store::ParentKind;
-use tokio::sync::mpsc::UnboundedSender;
 use tokio_util::sync::CancellationToken;
 
 impl App {
@@ -11,14 +11,14 @@ impl App {
     pub async fn rerun(
         &self,
         id: &str,
-        events: Option<UnboundedSender<RunEvent>>,
+        sink: &dyn RunSink,
         cancel: CancellationToken,
     ) -> Result<RunOutcome, AppError> {
         let run = self.get_run(id)?;
         self.run_with_parent(
             run.request,
             Some((id.to_string(), ParentKind::Rerun)),
-            events,
+            sink,
             cancel,
         )
         .await

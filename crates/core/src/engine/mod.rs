@@ -41,8 +41,11 @@ pub use resolution::check_schema;
 /// The longest wait a provider's `Retry-After` is honoured for.
 pub const MAX_RETRY_AFTER: Duration = Duration::from_secs(60);
 
-/// The run's outcome: the contract response, and where the run stands.
-#[derive(Debug, Clone)]
+// What a host gets back from a run; the desktop returns it as is (its
+// TypeScript name is `RunResult`).
+/// A run's end: the whole response and how it ended.
+#[derive(Debug, Clone, serde::Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(rename = "RunResult"))]
 pub struct RunOutcome {
     pub response: RoundtableResponse,
     pub status: RunStatus,
