@@ -225,7 +225,7 @@ mod tests {
             }))
             .unwrap();
         let outcome = app
-            .run(request, None, tokio_util::sync::CancellationToken::new())
+            .run(request, &(), tokio_util::sync::CancellationToken::new())
             .await
             .unwrap();
         assert_eq!(outcome.response.model_results[0].data, "from the lab");

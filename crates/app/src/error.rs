@@ -37,6 +37,8 @@ pub enum Code {
     PortInUse,
     /// The system refused the local API's port.
     PortDenied,
+    /// A judge model's call failed or its ranking could not be read.
+    JudgeFailed,
 }
 
 impl Code {
@@ -54,6 +56,7 @@ impl Code {
             Code::LocalApi => "local_api",
             Code::PortInUse => "port_in_use",
             Code::PortDenied => "port_denied",
+            Code::JudgeFailed => "judge_failed",
         }
     }
 }
@@ -114,6 +117,10 @@ impl From<roundtable_store::Error> for AppError {
     fn from(e: roundtable_store::Error) -> Self {
         match e {
             roundtable_store::Error::NotFound(id) => AppError::not_found(&id),
+            e @ roundtable_store::Error::InvalidVote(_) => AppError {
+                field: Some("ranking".into()),
+                ..AppError::new(Code::InvalidRequest, e.to_string())
+            },
             other => AppError::new(Code::Storage, other.to_string()),
         }
     }
@@ -138,6 +145,7 @@ mod tests {
             Code::Storage,
             Code::Keychain,
             Code::UnknownProvider,
+            Code::JudgeFailed,
             Code::Internal,
             Code::Io,
             Code::LocalApi,

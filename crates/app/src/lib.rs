@@ -12,6 +12,7 @@
 //! | `providers.rs` | the configured providers and the engine over them |
 //! | `key_status.rs`, `keys.rs` | where each key comes from ([`ProviderStatus`]), setting and deleting keys; the keychains |
 //! | `runs/` | run, rerun, re-resolve, recording them as they happen, the host's [`RunSink`] |
+//! | `votes.rs`, `judge.rs`, `leaderboard/` | a person's vote on a run; a judge model's ranking of one; the private leaderboard (Bradley–Terry) from either |
 //! | `history.rs` | listing and searching ([`HistoryQuery`]), starring, tagging, export and import |
 //! | `prefs.rs`, `custom_providers.rs`, `provider_limits.rs` | what Settings changes in `config.toml` |
 //! | `config/` | `config.toml` as read, its `toml_edit` writer, replacing the file safely |
@@ -26,8 +27,10 @@ pub mod config;
 mod custom_providers;
 mod error;
 mod history;
+mod judge;
 mod key_status;
 pub mod keys;
+pub mod leaderboard;
 pub mod local_servers;
 pub mod prefs;
 pub mod provider_limits;
@@ -35,12 +38,15 @@ mod providers;
 mod runs;
 #[cfg(test)]
 mod testing;
+mod votes;
 
 pub use custom_providers::CustomProvider;
 pub use error::{AppError, Code};
 pub use history::{ExportFormat, HistoryQuery};
 pub use key_status::ProviderStatus;
+pub use leaderboard::{Leaderboard, LeaderboardQuery, LeaderboardRow};
 pub use runs::{Reresolve, RunSink};
+pub use votes::RunVerdicts;
 
 use config::Config;
 use key_status::CachedKey;

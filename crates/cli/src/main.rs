@@ -9,6 +9,7 @@ mod progress;
 mod render;
 mod run;
 mod serve;
+mod verdicts;
 
 use clap::{Parser, Subcommand};
 use roundtable_app::{App, AppError, AppOptions, Code};
@@ -53,6 +54,12 @@ enum Command {
     },
     /// Resolve a stored run again from its stored answers, without calling the panel again
     Resolve(history::ResolveArgs),
+    /// Vote on a stored run's answers: the best, a ranking, or all bad (or withdraw the vote)
+    Vote(verdicts::VoteArgs),
+    /// Have a judge model rank a stored run's answers, anonymised and shuffled, with reasons
+    Judge(verdicts::JudgeArgs),
+    /// Which model is best for your questions: ratings from your votes (or judges'), with cost and latency
+    Leaderboard(verdicts::LeaderboardArgs),
     /// Export runs as a comparison: md, json, csv or a self-contained html page
     Export(history::ExportArgs),
     /// Load runs from a JSON export into the history
@@ -127,6 +134,9 @@ async fn dispatch(cli: Cli) -> Result<(), Failure> {
         Command::History(cmd) => history::history(&app, cmd),
         Command::Rerun { id, json } => history::rerun(&app, id, json).await,
         Command::Resolve(args) => history::reresolve(&app, args).await,
+        Command::Vote(args) => verdicts::vote(&app, args),
+        Command::Judge(args) => verdicts::judge(&app, args).await,
+        Command::Leaderboard(args) => verdicts::leaderboard(&app, args),
         Command::Export(args) => history::export(&app, args),
         Command::Import { file } => history::import(&app, file),
         Command::Keys(cmd) => keys::keys(&app, cmd),

@@ -90,7 +90,7 @@ pub use store::{
     Ballot, ImportedRun, Judgement, ListQuery, NewRun, ParentKind, RunSummary, RunWrite, Store,
     StoredRun, Verdict, VerdictQuery, VerdictResult, VerdictSource, Vote, VoteKind,
 };
-pub use time::rfc3339_utc;
+pub use time::{now_ms, rfc3339_utc};
 
 /// The schema version this build writes (the number of migrations).
 pub const SCHEMA_VERSION: u32 = migrations::MIGRATIONS.len() as u32;

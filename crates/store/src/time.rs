@@ -30,7 +30,7 @@ fn civil_from_days(z: i64) -> (i64, u32, u32) {
 }
 
 /// Now, in unix milliseconds.
-pub(crate) fn now_ms() -> i64 {
+pub fn now_ms() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_millis() as i64)

@@ -9,3 +9,4 @@ mod cli_keys;
 mod cli_labels;
 mod cli_run;
 mod cli_serve;
+mod cli_verdicts;

@@ -9,7 +9,7 @@
 //! response or address the summary model.
 //!
 
-use super::label;
+use super::{fence_tag, label};
 use crate::contract::ModelResult;
 
 /// The consolidation prompt: the question and every successful answer, labelled.
@@ -47,17 +47,6 @@ pub fn prompt(input: &str, instructions: Option<&str>, results: &[ModelResult]) 
         ));
     }
     out
-}
-
-/// A random tag for the fences around the answers, which no answer contains, so
-/// no answer can close its fence and write outside it.
-fn fence_tag(answers: &[&str]) -> String {
-    loop {
-        let tag = uuid::Uuid::new_v4().simple().to_string()[..12].to_string();
-        if !answers.iter().any(|a| a.contains(&tag)) {
-            return tag;
-        }
-    }
 }
 
 #[cfg(test)]

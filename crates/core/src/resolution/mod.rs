@@ -1,12 +1,14 @@
 //! The resolutions, what makes one answer of the panel's: the summary's
-//! consolidation prompt ([`consolidation`]) and the multiple-choice vote
-//! ([`vote`]), with what both use. The engine's resolution step
+//! consolidation prompt ([`consolidation`]), the multiple-choice vote
+//! ([`vote`]) and a judge model's ranking of a stored run's answers ([`judge`]),
+//! with what they share. The engine's resolution step
 //! (`engine/resolution.rs`) calls them; they call no provider.
 //!
 //! Extending it: a new resolution is a variant of [`crate::Resolution`], a
 //! module here with its pure logic, and its arm in the engine's step.
 
 pub mod consolidation;
+pub mod judge;
 pub mod vote;
 
 /// `A`, `B`, …, `Z`, `AA`, `AB`, …
@@ -22,6 +24,17 @@ pub fn label(n: usize) -> String {
     }
     s.reverse();
     String::from_utf8(s).expect("ascii")
+}
+
+/// A random tag for the fences around answers in a prompt, which no answer
+/// contains, so no answer can close its fence and write outside it.
+pub(crate) fn fence_tag(answers: &[&str]) -> String {
+    loop {
+        let tag = uuid::Uuid::new_v4().simple().to_string()[..12].to_string();
+        if !answers.iter().any(|a| a.contains(&tag)) {
+            return tag;
+        }
+    }
 }
 
 /// Models in JSON mode sometimes wrap their JSON in a Markdown code fence.
