@@ -16,9 +16,10 @@ use roundtable_app::core::{RoundtableRequest, RunEvent, RunOutcome};
 use roundtable_app::local_servers::{self, LocalServer};
 use roundtable_app::prefs::Prefs;
 use roundtable_app::provider_limits;
-use roundtable_app::store::{RunSummary, StoredRun};
+use roundtable_app::store::{Ballot, Judgement, RunSummary, StoredRun, Vote};
 use roundtable_app::{
-    App, AppError, CustomProvider, ExportFormat, HistoryQuery, ProviderStatus, Reresolve,
+    App, AppError, CustomProvider, ExportFormat, HistoryQuery, Leaderboard, LeaderboardQuery,
+    ProviderStatus, Reresolve, RunVerdicts,
 };
 use tauri::ipc::Channel;
 use tauri::{AppHandle, Runtime, State};
@@ -147,6 +148,43 @@ pub async fn remove_tag(state: State<'_, Desktop>, id: String, tag: String) -> R
 #[tracing::instrument(skip(state), err)]
 pub async fn history_version(state: State<'_, Desktop>) -> Result<i64> {
     off_main(&state, move |app| app.history_version()).await
+}
+
+/// Casts or changes the vote on a run.
+#[tauri::command]
+#[tracing::instrument(skip(state), err)]
+pub async fn cast_vote(state: State<'_, Desktop>, id: String, ballot: Ballot) -> Result<Vote> {
+    off_main(&state, move |app| app.cast_vote(&id, &ballot)).await
+}
+
+/// Withdraws the vote on a run; `false` when there was none.
+#[tauri::command]
+#[tracing::instrument(skip(state), err)]
+pub async fn withdraw_vote(state: State<'_, Desktop>, id: String) -> Result<bool> {
+    off_main(&state, move |app| app.withdraw_vote(&id)).await
+}
+
+/// The vote and the judges' rankings of a run.
+#[tauri::command]
+#[tracing::instrument(skip(state), err)]
+pub async fn run_verdicts(state: State<'_, Desktop>, id: String) -> Result<RunVerdicts> {
+    off_main(&state, move |app| app.run_verdicts(&id)).await
+}
+
+/// Has a judge model rank a stored run's answers (anonymised, shuffled).
+#[tauri::command]
+#[tracing::instrument(skip(state), err)]
+pub async fn judge_run(state: State<'_, Desktop>, id: String, model: String) -> Result<Judgement> {
+    let app = state.app()?.clone();
+    app.judge(&id, &model, tokio_util::sync::CancellationToken::new())
+        .await
+}
+
+/// The private leaderboard of the votes (or the judges' rankings) `query` selects.
+#[tauri::command]
+#[tracing::instrument(skip(state), err)]
+pub async fn leaderboard(state: State<'_, Desktop>, query: LeaderboardQuery) -> Result<Leaderboard> {
+    off_main(&state, move |app| app.leaderboard(&query)).await
 }
 
 /// Writes the runs `ids` as one `format` document where the user chooses in the

@@ -37,6 +37,12 @@ fn generate() -> BTreeMap<String, String> {
         crate::local_api::LocalApiStatus,
         roundtable_app::prefs::Prefs,
         roundtable_app::CustomProvider,
+        roundtable_app::store::Ballot,
+        roundtable_app::store::Vote,
+        roundtable_app::store::Judgement,
+        roundtable_app::RunVerdicts,
+        roundtable_app::Leaderboard,
+        roundtable_app::LeaderboardQuery,
     );
     let mut files = read_tree(tmp.path());
     for text in files.values_mut() {

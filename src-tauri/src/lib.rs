@@ -84,6 +84,11 @@ pub fn invoke_handler<R: tauri::Runtime>()
 -> impl Fn(tauri::ipc::Invoke<R>) -> bool + Send + Sync + 'static {
     tauri::generate_handler![
         commands::app_info,
+        commands::cast_vote,
+        commands::withdraw_vote,
+        commands::run_verdicts,
+        commands::judge_run,
+        commands::leaderboard,
         commands::ui_ready,
         commands::run_roundtable,
         commands::rerun,

@@ -5,6 +5,12 @@ import { getContext, setContext } from "svelte";
 import type {
   AppError,
   AppInfo,
+  Ballot,
+  Judgement,
+  Leaderboard,
+  LeaderboardQuery,
+  RunVerdicts,
+  Vote,
   CustomProvider,
   ExportDone,
   ExportFormat,
@@ -46,6 +52,16 @@ export interface Backend {
    * which the shell opens (the page never names a path); null when cancelled.
    */
   exportRuns(ids: string[], format: ExportFormat): Promise<ExportDone | null>;
+  /** Casts or changes the vote on a run. */
+  castVote(id: string, ballot: Ballot): Promise<Vote>;
+  /** Withdraws the vote on a run; false when there was none. */
+  withdrawVote(id: string): Promise<boolean>;
+  /** The vote and the judges' rankings of a run. */
+  runVerdicts(id: string): Promise<RunVerdicts>;
+  /** Has a judge model rank a stored run's answers (anonymised, shuffled). */
+  judgeRun(id: string, model: string): Promise<Judgement>;
+  /** The private leaderboard of the votes (or judges' rankings) the query selects. */
+  leaderboard(query: LeaderboardQuery): Promise<Leaderboard>;
   providers(): Promise<ProviderStatus[]>;
   setKey(provider: string, key: string): Promise<void>;
   deleteKey(provider: string): Promise<boolean>;

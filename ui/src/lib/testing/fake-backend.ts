@@ -1,6 +1,6 @@
 // A Backend for tests: scripted events, an in-memory history, calls recorded.
 import type { Backend, OnEvent } from "../ipc/backend";
-import type { CustomProvider, HistoryQuery, LocalApiStatus, Prefs, ProviderStatus, RoundtableRequest, RunEvent, RunResult, RunSummary, StoredRun, TokenOrigin } from "../ipc/types";
+import type { Ballot, CustomProvider, Judgement, Leaderboard, LeaderboardQuery, RunVerdicts, Vote, HistoryQuery, LocalApiStatus, Prefs, ProviderStatus, RoundtableRequest, RunEvent, RunResult, RunSummary, StoredRun, TokenOrigin } from "../ipc/types";
 
 export class FakeBackend implements Backend {
   calls: { method: string; args: unknown[] }[] = [];
@@ -71,6 +71,43 @@ export class FakeBackend implements Backend {
   }
   async removeTag(id: string, tag: string) {
     this.#record("removeTag", id, tag);
+  }
+  /** Votes by run id; judgements by run id. */
+  votes = new Map<string, Vote>();
+  judgements = new Map<string, Judgement[]>();
+  /** What `leaderboard` answers. */
+  board: Leaderboard = { source: "votes", verdicts: 0, min_votes: 5, rows: [] };
+  async castVote(id: string, ballot: Ballot): Promise<Vote> {
+    this.#record("castVote", id, ballot);
+    await this.getRun(id);
+    const vote: Vote = { ...ballot, cast_at_ms: this.votes.get(id)?.cast_at_ms ?? 1000, changed_at_ms: this.votes.has(id) ? 2000 : null };
+    this.votes.set(id, vote);
+    return vote;
+  }
+  async withdrawVote(id: string) {
+    this.#record("withdrawVote", id);
+    return this.votes.delete(id);
+  }
+  async runVerdicts(id: string): Promise<RunVerdicts> {
+    await this.getRun(id);
+    return { vote: this.votes.get(id) ?? null, judgements: this.judgements.get(id) ?? [] };
+  }
+  async judgeRun(id: string, model: string): Promise<Judgement> {
+    this.#record("judgeRun", id, model);
+    const run = await this.getRun(id);
+    const j: Judgement = {
+      judge_model: model,
+      ranking: run.response.model_results.map((r) => r.index),
+      reasons: run.response.model_results.map(() => "fine"),
+      cost: 0,
+      judged_at_ms: 3000,
+    };
+    this.judgements.set(id, [...(this.judgements.get(id) ?? []).filter((x) => x.judge_model !== model), j]);
+    return j;
+  }
+  async leaderboard(query: LeaderboardQuery): Promise<Leaderboard> {
+    this.#record("leaderboard", query);
+    return this.board;
   }
   /** Where the "save dialog" answers; null: the user cancelled it. */
   exportTo: string | null = "/tmp/export";
