@@ -16,6 +16,8 @@
 //! |---|---|---|
 //! | `POST /v3/roundtable` | Bearer | one roundtable call: `RoundtableRequest` in, `RoundtableResponse` out, or a stream with `"stream": true` |
 //! | `POST /v3/beta/roundtable` | Bearer | the same |
+//! | `POST /v3/roundtable/{id}/judge` | Bearer | extension: `{"model": "…"}` ranks stored run `id`'s answers (a `Judgement`); 502 `judge_failed` when the judge fails |
+//! | `GET /v3/roundtable/leaderboard` | Bearer | extension: the private leaderboard (`?source=votes\|judges&since_ms=&tag=&panel=a,b&judge_model=`) |
 //! | `GET /healthz` | none | `{"status": "ok", "version": "…"}` |
 //!
 //! Errors are `{"error": {"code", "message", "details"}}`:
@@ -91,6 +93,7 @@ mod limits;
 mod outbox;
 mod spawn;
 mod stream;
+mod verdicts;
 
 use axum::Router;
 use axum::routing::{get, post};
@@ -303,6 +306,8 @@ fn router(shared: Arc<Shared>) -> Router {
             "/v3/beta/roundtable",
             post(handlers::roundtable).options(guard::preflight),
         )
+        .route("/v3/roundtable/{id}/judge", post(verdicts::judge))
+        .route("/v3/roundtable/leaderboard", get(verdicts::leaderboard))
         .fallback(handlers::not_found)
         .method_not_allowed_fallback(handlers::method_not_allowed)
         .layer(axum::middleware::from_fn_with_state(

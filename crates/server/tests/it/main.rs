@@ -7,3 +7,4 @@ mod common;
 mod api;
 mod limits;
 mod load;
+mod verdicts;
