@@ -203,27 +203,23 @@ fn chunk_for(id: &str, event: RunEvent) -> Option<StreamChunk> {
         id: Some(id.to_string()).filter(|id| !id.is_empty()),
         ..Default::default()
     };
+    let model_delta = |kind: &str, index, model, delta| StreamChunk {
+        model: Some(model),
+        model_index: Some(index),
+        delta: Some(delta),
+        ..base(kind)
+    };
     Some(match event {
         RunEvent::TextDelta {
             index,
             model,
             delta,
-        } => StreamChunk {
-            model: Some(model),
-            model_index: Some(index),
-            delta: Some(delta),
-            ..base("model_delta")
-        },
+        } => model_delta("model_delta", index, model, delta),
         RunEvent::ThinkingDelta {
             index,
             model,
             delta,
-        } => StreamChunk {
-            model: Some(model),
-            model_index: Some(index),
-            delta: Some(delta),
-            ..base("model_thinking_delta")
-        },
+        } => model_delta("model_thinking_delta", index, model, delta),
         RunEvent::ModelRetrying {
             index,
             model,

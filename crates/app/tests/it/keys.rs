@@ -3,9 +3,9 @@
 //! be sent is refused; no error (the app's, or a provider's that echoes the
 //! key) carries the key.
 
-use crate::common::{Fixture, request};
+use crate::common::Fixture;
 use roundtable_app::Code;
-use roundtable_app::core::{ModelOutcome, Resolution, RunStatus};
+use roundtable_app::core::{ModelOutcome, RunStatus};
 use roundtable_app::keys::KeySource;
 use roundtable_testkit::{Behavior, Fault, Script};
 
@@ -38,9 +38,7 @@ async fn a_key_set_is_used_for_the_calls_and_shown_only_as_a_hint() {
     let fx = lab().await;
     assert_eq!(status(&fx).key_source, KeySource::Missing);
     // Without a key the model fails before any call, saying how to set one.
-    let (out, _) = fx
-        .run(request("Capital?", &["lab/a"], Resolution::Fast))
-        .await;
+    let (out, _) = fx.fast(&["lab/a"]).await;
     let out = out.unwrap();
     assert_eq!(out.status, RunStatus::Failed);
     let result = &out.response.model_results[0];
@@ -61,9 +59,7 @@ async fn a_key_set_is_used_for_the_calls_and_shown_only_as_a_hint() {
     assert_eq!(lab_in_window.key_source, KeySource::Keychain);
 
     // The key (trimmed) goes with the call.
-    let (out, _) = fx
-        .run(request("Capital?", &["lab/a"], Resolution::Fast))
-        .await;
+    let (out, _) = fx.fast(&["lab/a"]).await;
     let out = out.unwrap();
     assert_eq!(out.status, RunStatus::Completed);
     assert_eq!(out.response.model_results[0].data, "Paris");
@@ -100,9 +96,7 @@ async fn a_key_that_could_not_be_sent_is_refused_without_being_repeated() {
 async fn a_provider_error_that_echoes_the_key_does_not_carry_it_to_the_host_or_the_history() {
     let fx = lab().await;
     fx.app.set_key("lab", KEY).unwrap();
-    let (out, events) = fx
-        .run(request("Capital?", &["lab/echo"], Resolution::Fast))
-        .await;
+    let (out, events) = fx.fast(&["lab/echo"]).await;
     let out = out.unwrap();
     assert_eq!(out.status, RunStatus::Failed);
     assert!(out.response.model_results[0].error.is_some());

@@ -2,7 +2,7 @@
 //! entries, read back (by this app and the next one opened), refused whole
 //! when a value is wrong; the default summary model applies to the next run.
 
-use crate::common::{Events, Fixture, open, request, script};
+use crate::common::{Fixture, open, request, script};
 use roundtable_app::Code;
 use roundtable_app::config::Theme;
 use roundtable_app::core::{Resolution, RunEvent};
@@ -71,16 +71,14 @@ async fn wrong_prefs_are_refused_and_the_file_left_alone() {
 async fn the_default_summary_model_saved_writes_the_next_summary() {
     let fx = commented().await;
     let summarised_by = async |fx: &Fixture| {
-        let events = Events::default();
-        let out = fx
-            .app
-            .run(
-                request("Capital?", &["fake/a", "fake/b"], Resolution::Summary),
-                &events,
-                Default::default(),
-            )
-            .await
-            .unwrap();
+        let (out, events) = fx
+            .run(request(
+                "Capital?",
+                &["fake/a", "fake/b"],
+                Resolution::Summary,
+            ))
+            .await;
+        let out = out.unwrap();
         assert!(
             out.response.meta.summary_error.is_none(),
             "{:?}",

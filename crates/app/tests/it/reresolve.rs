@@ -10,9 +10,7 @@ use tokio_util::sync::CancellationToken;
 #[tokio::test]
 async fn a_stored_run_is_resolved_again_without_calling_the_panel() {
     let fx = Fixture::start(script()).await;
-    let (first, _) = fx
-        .run(request("Capital?", &["fake/a", "fake/b"], Resolution::Fast))
-        .await;
+    let (first, _) = fx.fast(&["fake/a", "fake/b"]).await;
     let first = first.unwrap();
     assert_eq!(first.response.meta.resolution, Resolution::Fast);
     let events = Events::default();
@@ -107,9 +105,7 @@ async fn a_run_not_in_the_history_is_not_found_and_a_bad_resolution_is_refused()
         .unwrap_err();
     assert_eq!(e.code, Code::NotFound);
 
-    let (first, _) = fx
-        .run(request("Capital?", &["fake/a"], Resolution::Fast))
-        .await;
+    let (first, _) = fx.fast(&["fake/a"]).await;
     let first = first.unwrap();
     // Multiple choice without choices: refused before anything is recorded.
     let before = fx.app.query_runs(&Default::default()).unwrap().len();

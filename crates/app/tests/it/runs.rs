@@ -81,13 +81,7 @@ async fn events_reach_the_sink_in_order_and_done_only_once_the_run_is_recorded()
 #[tokio::test]
 async fn a_failing_model_does_not_fail_the_run() {
     let fx = Fixture::start(script()).await;
-    let (out, events) = fx
-        .run(request(
-            "Capital?",
-            &["fake/a", "fake/down"],
-            Resolution::Fast,
-        ))
-        .await;
+    let (out, events) = fx.fast(&["fake/a", "fake/down"]).await;
     let out = out.unwrap();
     assert_eq!(out.status, RunStatus::Completed);
     let results = &out.response.model_results;
@@ -109,9 +103,7 @@ async fn a_failing_model_does_not_fail_the_run() {
 #[tokio::test]
 async fn a_run_where_no_model_answers_is_recorded_failed() {
     let fx = Fixture::start(script()).await;
-    let (out, events) = fx
-        .run(request("Capital?", &["fake/down"], Resolution::Fast))
-        .await;
+    let (out, events) = fx.fast(&["fake/down"]).await;
     let out = out.unwrap();
     assert_eq!(out.status, RunStatus::Failed);
     assert_eq!(events.kinds().last().map(String::as_str), Some("done"));
@@ -122,13 +114,7 @@ async fn a_run_where_no_model_answers_is_recorded_failed() {
 #[tokio::test]
 async fn a_refused_request_calls_no_provider_and_records_nothing() {
     let fx = Fixture::start(script()).await;
-    let (out, events) = fx
-        .run(request(
-            "Capital?",
-            &["nosuch/x", "fake/a"],
-            Resolution::Fast,
-        ))
-        .await;
+    let (out, events) = fx.fast(&["nosuch/x", "fake/a"]).await;
     let e = out.unwrap_err();
     assert!(
         matches!(e.code, Code::InvalidRequest | Code::UnknownProvider),
@@ -173,11 +159,7 @@ async fn a_cancelled_run_keeps_what_had_arrived_and_is_recorded_interrupted() {
 #[tokio::test]
 async fn a_rerun_is_the_same_request_again_as_a_new_run_linked_to_the_first() {
     let fx = Fixture::start(script()).await;
-    let first = fx
-        .run(request("Capital?", &["fake/a", "fake/b"], Resolution::Fast))
-        .await
-        .0
-        .unwrap();
+    let first = fx.fast(&["fake/a", "fake/b"]).await.0.unwrap();
     let events = Events::default();
     let again = fx
         .app

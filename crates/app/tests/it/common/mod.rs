@@ -46,6 +46,12 @@ impl Fixture {
         self.home.path().join("config.toml")
     }
 
+    /// "Capital?" asked of `models`, resolved fast, to its end.
+    pub async fn fast(&self, models: &[&str]) -> (Result<RunOutcome, AppError>, Events) {
+        self.run(request("Capital?", models, Resolution::Fast))
+            .await
+    }
+
     /// Runs `request` to its end, keeping its events.
     pub async fn run(&self, request: RoundtableRequest) -> (Result<RunOutcome, AppError>, Events) {
         let events = Events::default();
