@@ -183,7 +183,10 @@ pub async fn judge_run(state: State<'_, Desktop>, id: String, model: String) -> 
 /// The private leaderboard of the votes (or the judges' rankings) `query` selects.
 #[tauri::command]
 #[tracing::instrument(skip(state), err)]
-pub async fn leaderboard(state: State<'_, Desktop>, query: LeaderboardQuery) -> Result<Leaderboard> {
+pub async fn leaderboard(
+    state: State<'_, Desktop>,
+    query: LeaderboardQuery,
+) -> Result<Leaderboard> {
     off_main(&state, move |app| app.leaderboard(&query)).await
 }
 
@@ -199,12 +202,35 @@ pub async fn export_runs<R: Runtime>(
     format: ExportFormat,
 ) -> Result<Option<ExportDone>> {
     let name = export::file_name(&ids, format);
-    let Some(path) = export::choose_path(&handle, state.e2e_export_dir(), &name, format).await?
-    else {
+    let dir = state.e2e_export_dir();
+    let Some(path) = export::choose_path(&handle, dir, "Export runs", &name, format).await? else {
         return Ok(None);
     };
     off_main(&state, move |app| {
         export::write(app, &ids, format, &path).map(Some)
+    })
+    .await
+}
+
+/// Writes the leaderboard `query` selects as CSV where the user chooses in the
+/// save dialog, which this shell opens: the page never names a path. `None`
+/// when the dialog was cancelled.
+#[tauri::command]
+#[tracing::instrument(skip(handle, state), err)]
+pub async fn export_leaderboard<R: Runtime>(
+    handle: AppHandle<R>,
+    state: State<'_, Desktop>,
+    query: LeaderboardQuery,
+) -> Result<Option<ExportDone>> {
+    let name = export::leaderboard_file_name(&query);
+    let dir = state.e2e_export_dir();
+    let title = "Export the leaderboard";
+    let Some(path) = export::choose_path(&handle, dir, title, &name, ExportFormat::Csv).await?
+    else {
+        return Ok(None);
+    };
+    off_main(&state, move |app| {
+        export::write_leaderboard(app, &query, &path).map(Some)
     })
     .await
 }

@@ -186,6 +186,8 @@ fn commands_touching_the_keychain_the_history_or_a_file_do_not_hold_the_main_thr
         ("get_run", json!({"id": "rt_x"})),
         ("history_version", json!({})),
         ("export_runs", json!({"ids": ["rt_x"], "format": "md"})),
+        ("leaderboard", json!({"query": {}})),
+        ("export_leaderboard", json!({"query": {"source": "votes"}})),
     ];
     let responses = call_while_held(&webview, history, || {
         db.execute_batch("ROLLBACK").unwrap();
@@ -193,7 +195,9 @@ fn commands_touching_the_keychain_the_history_or_a_file_do_not_hold_the_main_thr
     assert!(first.returned.recv_timeout(RETURNS_WITHIN).is_ok());
     for (cmd, response) in responses {
         match cmd.as_str() {
-            "list_runs" | "history_version" => assert!(response.is_ok(), "{cmd}: {response:?}"),
+            "list_runs" | "history_version" | "leaderboard" | "export_leaderboard" => {
+                assert!(response.is_ok(), "{cmd}: {response:?}")
+            }
             _ => assert_eq!(response.unwrap_err()["code"], "not_found", "{cmd}"),
         }
     }

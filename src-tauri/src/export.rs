@@ -8,7 +8,8 @@
 //! outside the end-to-end suite.
 
 use roundtable_app::Code;
-use roundtable_app::{App, AppError, ExportFormat};
+use roundtable_app::store::VerdictSource;
+use roundtable_app::{App, AppError, ExportFormat, LeaderboardQuery};
 use serde::Serialize;
 use std::path::{Path, PathBuf};
 use tauri::{AppHandle, Manager, Runtime};
@@ -60,11 +61,21 @@ pub fn file_name(ids: &[String], format: ExportFormat) -> String {
     format!("roundtable-{stem}.{}", extension(format))
 }
 
-/// Where to write: the user's choice in the save dialog (`None`: cancelled), or
-/// `e2e_dir`/`name` in a test run.
+/// The name the dialog proposes for the leaderboard as CSV: which verdicts it
+/// was made from shows in the name, so a file of votes and one of judges differ.
+pub fn leaderboard_file_name(query: &LeaderboardQuery) -> String {
+    match query.source {
+        VerdictSource::Votes => "roundtable-leaderboard.csv".into(),
+        VerdictSource::Judges => "roundtable-leaderboard-judges.csv".into(),
+    }
+}
+
+/// Where to write: the user's choice in the save dialog titled `title`
+/// (`None`: cancelled), or `e2e_dir`/`name` in a test run.
 pub async fn choose_path<R: Runtime>(
     handle: &AppHandle<R>,
     e2e_dir: Option<&Path>,
+    title: &str,
     name: &str,
     format: ExportFormat,
 ) -> Result<Option<PathBuf>, AppError> {
@@ -75,7 +86,7 @@ pub async fn choose_path<R: Runtime>(
     let mut dialog = handle
         .dialog()
         .file()
-        .set_title("Export runs")
+        .set_title(title)
         .set_file_name(name)
         .add_filter(filter_name(format), &[extension(format)]);
     if let Some(window) = handle.get_webview_window("main") {
@@ -110,9 +121,22 @@ pub fn write(
     format: ExportFormat,
     path: &Path,
 ) -> Result<ExportDone, AppError> {
-    let path = target(path, format);
     let text = app.export(ids, format)?;
-    std::fs::write(&path, &text)
+    save(&target(path, format), &text)
+}
+
+/// Writes the leaderboard `query` selects to `path` as CSV (see [`target`]).
+pub fn write_leaderboard(
+    app: &App,
+    query: &LeaderboardQuery,
+    path: &Path,
+) -> Result<ExportDone, AppError> {
+    let text = app.leaderboard(query)?.to_csv();
+    save(&target(path, ExportFormat::Csv), &text)
+}
+
+fn save(path: &Path, text: &str) -> Result<ExportDone, AppError> {
+    std::fs::write(path, text)
         .map_err(|e| AppError::new(Code::Io, format!("cannot write {}: {e}", path.display())))?;
     Ok(ExportDone {
         path: path.display().to_string(),
@@ -180,5 +204,30 @@ mod tests {
         let err = write(&app, &["rt_nope".into()], ExportFormat::Md, &d.join("x.md"));
         assert_eq!(err.unwrap_err().code, Code::NotFound);
         assert!(!d.join("x.md").exists());
+
+        // The leaderboard of an empty history: its header, as a .csv.
+        let done = write_leaderboard(&app, &LeaderboardQuery::default(), &d.join("board")).unwrap();
+        assert_eq!(done.path, d.join("board.csv").display().to_string());
+        let text = std::fs::read_to_string(d.join("board.csv")).unwrap();
+        assert_eq!(
+            text,
+            app.leaderboard(&LeaderboardQuery::default())
+                .unwrap()
+                .to_csv()
+        );
+        assert!(text.starts_with("rank,model,"), "{text}");
+        assert_eq!(done.bytes, text.len() as u64);
+    }
+
+    #[test]
+    fn the_leaderboard_file_says_whose_verdicts_it_holds() {
+        let mut q = LeaderboardQuery::default();
+        assert_eq!(leaderboard_file_name(&q), "roundtable-leaderboard.csv");
+        q.source = VerdictSource::Judges;
+        q.judge_model = Some("../../x".into());
+        assert_eq!(
+            leaderboard_file_name(&q),
+            "roundtable-leaderboard-judges.csv"
+        );
     }
 }

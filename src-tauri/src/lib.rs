@@ -102,6 +102,7 @@ pub fn invoke_handler<R: tauri::Runtime>()
         commands::remove_tag,
         commands::history_version,
         commands::export_runs,
+        commands::export_leaderboard,
         commands::list_providers,
         commands::save_provider,
         commands::remove_provider,
