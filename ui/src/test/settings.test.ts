@@ -29,7 +29,7 @@ describe("Settings (config.toml through the backend)", () => {
 
     s.savePanel("mine", [draftModel("fake/a"), draftModel("")]);
     const stored = JSON.parse(localStorage.getItem("roundtable.settings.v1")!);
-    expect(Object.keys(stored)).toEqual(["savedPanels"]);
+    expect(Object.keys(stored)).toEqual(["savedPanels", "blind"]);
     expect(stored.savedPanels[0].models.map((m: { name: string }) => m.name)).toEqual(["fake/a"]);
     expect(new Settings().savedPanels[0].name).toBe("mine");
   });

@@ -13,7 +13,9 @@ import type {
   Usage,
   VoteRead,
 } from "../ipc/backend";
+import { fullLabel, labels } from "../labels";
 import { outcomeOf } from "../outcome";
+import { Voting } from "./voting.svelte";
 
 /** How often a running run's cards, timers and resolved answer update (ms). */
 export const TICK_MS = 100;
@@ -118,6 +120,8 @@ export class RunState {
   startedAt: number;
   now = $state(0);
   cancelling = $state(false);
+  /** The person's vote on its answers, and whether they are shown blind. */
+  readonly voting: Voting;
   #timer: ReturnType<typeof setInterval> | null = null;
   /** Events received since the last tick, each with when it came. */
   #pending: [RunEvent, number][] = [];
@@ -136,6 +140,16 @@ export class RunState {
     this.startedAt = clock();
     this.now = this.startedAt;
     this.cards = request.models.map((m, i) => new CardState(i, m.name));
+    const named = labels(request.models);
+    this.voting = new Voting(() => ({
+      runId: this.runId,
+      finished: !this.running,
+      entries: this.cards.map((c) => ({
+        index: c.index,
+        name: named[c.index] ? fullLabel(named[c.index]) : c.model,
+        answered: c.status === "done",
+      })),
+    }));
   }
 
   /** A stored run, opened back from the history. */

@@ -1,7 +1,7 @@
 // Preferences. The default panel, the default summary model, the theme and the
 // local API's choice live in config.toml (read and written through the
-// backend, so the CLI shares them); saved panels stay in this window's
-// localStorage.
+// backend, so the CLI shares them); saved panels and blind mode's switch stay
+// in this window's localStorage.
 import type { Backend } from "../ipc/backend";
 import { errorMessage } from "../ipc/backend";
 import type { Prefs, Theme } from "../ipc/types";
@@ -20,6 +20,8 @@ export interface ModelDraft {
 export interface SavedPanel {
   name: string;
   models: ModelDraft[];
+  /** Its runs are shown blind (panels saved before blind mode: false). */
+  blind: boolean;
 }
 
 const STORAGE_KEY = "roundtable.settings.v1";
@@ -32,7 +34,9 @@ export function draftModel(name = "", extra: Partial<ModelDraft> = {}): ModelDra
 }
 
 interface Stored {
-  savedPanels: { name: string; models: Omit<ModelDraft, "id">[] }[];
+  savedPanels: { name: string; models: Omit<ModelDraft, "id">[]; blind?: boolean }[];
+  /** Blind mode as last used. */
+  blind?: boolean;
 }
 
 function loadLocal(): Partial<Stored> {
@@ -49,6 +53,8 @@ export class Settings {
   defaultPanel = $state<string[]>([]);
   summaryModel = $state("");
   savedPanels = $state<SavedPanel[]>([]);
+  /** Blind mode, as last switched (or as the saved panel last loaded has it). */
+  blind = $state(false);
   /** Whether the local API starts with the app, and its port (config.toml). */
   localApi = $state(false);
   localApiPort = $state(8787);
@@ -62,7 +68,8 @@ export class Settings {
 
   constructor() {
     const s = loadLocal();
-    this.savedPanels = (s.savedPanels ?? []).map((p) => ({ name: p.name, models: p.models.map((m) => draftModel(m.name, m)) }));
+    this.savedPanels = (s.savedPanels ?? []).map((p) => ({ name: p.name, models: p.models.map((m) => draftModel(m.name, m)), blind: p.blind === true }));
+    this.blind = s.blind === true;
   }
 
   /** Reads the preferences from config.toml; later saves go through `backend`. */
@@ -135,7 +142,8 @@ export class Settings {
 
   #saveLocal(): void {
     const data: Stored = {
-      savedPanels: this.savedPanels.map((p) => ({ name: p.name, models: p.models.map(({ id: _id, ...m }) => m) })),
+      savedPanels: this.savedPanels.map((p) => ({ name: p.name, models: p.models.map(({ id: _id, ...m }) => m), blind: p.blind })),
+      blind: this.blind,
     };
     try {
       globalThis.localStorage?.setItem(STORAGE_KEY, JSON.stringify(data));
@@ -144,10 +152,24 @@ export class Settings {
     }
   }
 
+  /** Saves `models` as the panel `name`, with blind mode as it is now. */
   savePanel(name: string, models: ModelDraft[]): void {
     const copy = models.filter((m) => m.name.trim()).map((m) => ({ ...m }));
-    this.savedPanels = [...this.savedPanels.filter((p) => p.name !== name), { name, models: copy }];
+    this.savedPanels = [...this.savedPanels.filter((p) => p.name !== name), { name, models: copy, blind: this.blind }];
     this.#saveLocal();
+  }
+
+  /** Switches blind mode, remembered as the last used. */
+  setBlind(blind: boolean): void {
+    this.blind = blind;
+    this.#saveLocal();
+  }
+
+  /** The saved panel `name`, making its blind mode the one in use; undefined when there is none. */
+  usePanel(name: string): SavedPanel | undefined {
+    const p = this.savedPanels.find((s) => s.name === name);
+    if (p) this.setBlind(p.blind);
+    return p;
   }
 
   deletePanel(name: string): void {

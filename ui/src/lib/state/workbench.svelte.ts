@@ -22,6 +22,8 @@ export class Workbench {
   /** Cards picked for Compare, by index. */
   compare = $state<number[]>([]);
   formError = $state<string | null>(null);
+  /** Where blind mode's shuffles draw from (a seeded one in tests). */
+  random: () => number = Math.random;
 
   /** What is wrong with the draft, or null when it can run. */
   problem(): string | null {
@@ -62,13 +64,16 @@ export class Workbench {
     return req;
   }
 
-  /** Starts a run of the draft; resolves when it is over. */
-  async start(backend: Backend): Promise<void> {
+  /**
+   * Starts a run of the draft; resolves when it is over. Blind, its answers are
+   * shown in an order of their own and unnamed until the vote.
+   */
+  async start(backend: Backend, { blind = false }: { blind?: boolean } = {}): Promise<void> {
     this.formError = this.problem();
     if (this.formError) return;
-    await this.track(backend, new RunState(newHandle(), this.request(), "run"), (run) =>
-      backend.run(run.handle, run.request, (e) => run.receive(e)),
-    );
+    const run = new RunState(newHandle(), this.request(), "run");
+    if (blind) run.voting.blindfold(this.random);
+    await this.track(backend, run, (run) => backend.run(run.handle, run.request, (e) => run.receive(e)));
   }
 
   async track(backend: Backend, run: RunState, go: (run: RunState) => ReturnType<Backend["run"]>): Promise<void> {
