@@ -4,6 +4,7 @@
 import type { Backend, ExportFormat, HistoryQuery, Resolution, RunStatus, RunSummary, StoredRun } from "../ipc/backend";
 import { errorMessage, isAppError, whileHistoryChanges } from "../ipc/backend";
 import { periodStart, type Period } from "../format";
+import { Verdicts } from "./verdicts.svelte";
 
 /** How long after the last change of a filter the history is searched (ms). */
 export const SEARCH_DELAY_MS = 250;
@@ -23,6 +24,8 @@ export class History {
   /** Runs ticked for export, by id. */
   selected = $state<string[]>([]);
   focused = $state<StoredRun | null>(null);
+  /** The focused run's vote and judges' rankings. */
+  verdicts = $state<Verdicts | null>(null);
   format = $state<ExportFormat>("md");
   notice = $state<string | null>(null);
   /** The tag being typed for the focused run. */
@@ -133,8 +136,11 @@ export class History {
         // Another run: its own choices to vote among, and no delete half-confirmed.
         this.confirmDelete = false;
         this.choicesText = (run.request.choices ?? []).join(", ");
+        this.verdicts = new Verdicts(this.#backend, run);
       }
       this.focused = run;
+      // Read again on each refresh: a vote or a judge of the CLI's shows too.
+      void this.verdicts?.load();
     } catch (e) {
       if (mine === this.#focusSeq) this.error = errorMessage(e);
     }
