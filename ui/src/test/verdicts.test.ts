@@ -5,11 +5,11 @@ import { fireEvent, render, screen, waitFor } from "@testing-library/svelte";
 import HistoryView from "../lib/views/HistoryView.svelte";
 import { History } from "../lib/state/history.svelte";
 import { Verdicts } from "../lib/state/verdicts.svelte";
-import { backendContext, type ModelResult, type StoredRun } from "../lib/ipc/backend";
+import { backendContext, type ModelResult, type ModelSpec, type StoredRun } from "../lib/ipc/backend";
 import { FakeBackend } from "../lib/testing/fake-backend";
 import { response, result } from "./fixtures";
 
-function stored(id: string, results: ModelResult[], models = results.map((r) => ({ name: r.model }))): StoredRun {
+function stored(id: string, results: ModelResult[], models: ModelSpec[] = results.map((r) => ({ name: r.model }))): StoredRun {
   return {
     summary: { id, created_at: new Date().toISOString(), created_at_ms: Date.now(), status: "completed", input: `Question ${id}`, resolution: "summary", models: models.map((m) => m.name), total_cost: 0, duration_ms: 10, starred: false, tags: [], parent_id: null, parent_kind: null, data_preview: null },
     request: { input: `Question ${id}`, models },
