@@ -62,6 +62,11 @@ export interface Backend {
   judgeRun(id: string, model: string): Promise<Judgement>;
   /** The private leaderboard of the votes (or judges' rankings) the query selects. */
   leaderboard(query: LeaderboardQuery): Promise<Leaderboard>;
+  /**
+   * Exports that leaderboard as CSV where the user chooses in the save dialog,
+   * which the shell opens (the page never names a path); null when cancelled.
+   */
+  exportLeaderboard(query: LeaderboardQuery): Promise<ExportDone | null>;
   providers(): Promise<ProviderStatus[]>;
   setKey(provider: string, key: string): Promise<void>;
   deleteKey(provider: string): Promise<boolean>;

@@ -32,6 +32,7 @@ export const tauriBackend: Backend = {
   runVerdicts: (id) => invoke("run_verdicts", { id }),
   judgeRun: (id, model) => invoke("judge_run", { id, model }),
   leaderboard: (query) => invoke("leaderboard", { query }),
+  exportLeaderboard: (query) => invoke("export_leaderboard", { query }),
   providers: () => invoke("list_providers"),
   setKey: (provider, key) => invoke("set_key", { provider, key }),
   saveProvider: (provider) => invoke("save_provider", { provider }),

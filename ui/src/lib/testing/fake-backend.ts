@@ -115,6 +115,10 @@ export class FakeBackend implements Backend {
     this.#record("exportRuns", ids, format);
     return this.exportTo === null ? null : { path: `${this.exportTo}.${format}`, bytes: 10 };
   }
+  async exportLeaderboard(query: LeaderboardQuery) {
+    this.#record("exportLeaderboard", query);
+    return this.exportTo === null ? null : { path: `${this.exportTo}/roundtable-leaderboard.csv`, bytes: 10 };
+  }
   async providers() {
     return this.providerList;
   }
