@@ -130,7 +130,7 @@ describe("the leaderboard", () => {
     await darkScreenshot(browser, "leaderboard");
   });
 
-  it("filters by a panel picked from those run", async () => {
+  it("filters by a panel picked from those run, and by source", async () => {
     const pick = await browser.$("[data-testid=leaderboard-pick-panel]");
     await pick.selectByAttribute("value", [...NEWCOMER_PANEL].sort().join(", "));
     const state = await waitInPage(browser, () => {
@@ -141,6 +141,15 @@ describe("the leaderboard", () => {
     assert.equal(state.panel, "fake/frontier, fake/local, fake/newcomer");
     assert.deepEqual([...state.unranked].sort(), [...NEWCOMER_PANEL].sort());
     await (await browser.$("button=Any panel")).click();
+    await waitInPage(browser, () => document.querySelectorAll("[data-testid=leaderboard-row]").length === 3, []);
+
+    // Judges' rankings are apart from the votes: none here yet.
+    await (await browser.$("[data-testid=source-judges]")).click();
+    const judges = await waitInPage(browser, () => document.querySelector("[data-testid=leaderboard-empty]")?.innerText, []);
+    assert.match(judges, /No judge rankings yet/);
+    assert.match(judges, /roundtable judge ID --model/);
+    assert.ok(await (await browser.$("[data-testid=judge-model]")).isDisplayed());
+    await (await browser.$("[data-testid=source-votes]")).click();
     await waitInPage(browser, () => document.querySelectorAll("[data-testid=leaderboard-row]").length === 3, []);
   });
 
