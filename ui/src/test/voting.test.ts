@@ -3,6 +3,7 @@
 import { beforeEach, describe, expect, it, vi } from "vitest";
 import { fireEvent, render, screen, waitFor } from "@testing-library/svelte";
 import WorkbenchView from "../lib/views/WorkbenchView.svelte";
+import ResolvedPanel from "../lib/components/ResolvedPanel.svelte";
 import { Workbench } from "../lib/state/workbench.svelte";
 import { RunState } from "../lib/state/run.svelte";
 import { Settings, draftModel } from "../lib/state/settings.svelte";
@@ -196,6 +197,28 @@ describe("the blind workbench in the page", () => {
     expect(screen.getAllByTestId("card-mark").map((e) => e.textContent)).toEqual(["Your pick"]);
     expect(screen.getByTestId("vote-summary").textContent).toContain(MODELS[shown[0]]);
     expect(results.textContent).toMatch(/\$/);
+  });
+
+  it("counts a blind multiple-choice vote with its voters unnamed", () => {
+    const run = new RunState("h", { input: "Capital?", models: MODELS.map((name) => ({ name })), resolution: "multiple_choice", choices: ["Paris", "Lyon"] });
+    run.voting.blindfold(seeded(5));
+    const results = [result(0, MODELS[0], "Paris", { vote: "Paris" }), result(1, MODELS[1], "Lyon", { vote: "Lyon" }), result(2, MODELS[2], "Paris", { vote: "Paris" })];
+    run.finish({ response: response(results, { data: "Paris", meta: { resolution: "multiple_choice", models_used: MODELS, total_cost: 0, total_duration_ms: 1, votes: { Paris: 2, Lyon: 1 } } }), status: "completed" });
+    const { container } = render(ResolvedPanel, { props: { run } });
+    const who = screen.getAllByTestId("voters").map((e) => e.textContent);
+    const letterOf = (i: number) => `Response ${run.voting.letterOf(i)}`;
+    expect(who).toEqual([[letterOf(0), letterOf(2)].sort().join(", "), letterOf(1)]);
+    for (const m of MODELS) expect(container.innerHTML).not.toContain(m);
+  });
+
+  it("offers to reveal a blind run with fewer than two answers", async () => {
+    const { backend, wb } = setup(["fake/alpha"]);
+    const settings = new Settings();
+    settings.setBlind(true);
+    const { container } = render(WorkbenchView, { props: { wb, settings, suggestions: [], oncompare: vi.fn() }, context: backendContext(backend) });
+    await fireEvent.click(screen.getByTestId("run"));
+    await fireEvent.click(await screen.findByTestId("reveal"));
+    expect(container.querySelector("[data-testid=model-card]")?.getAttribute("data-model")).toBe("fake/alpha");
   });
 
   it("remembers blind mode as last used and per saved panel, and loads panels saved before it", () => {
