@@ -165,4 +165,15 @@ describe("the leaderboard", () => {
     assert.equal(lines.length, 5, "a header, three ranked, one not ranked yet");
     assert.match(lines[4], /^,fake\/newcomer,/);
   });
+
+  it("fits the window at its smallest", async () => {
+    await browser.setWindowSize(880, 560);
+    const fit = await waitInPage(browser, () => {
+      const body = document.querySelector("[data-testid=leaderboard] .body");
+      const table = document.querySelector("[data-testid=leaderboard-table]");
+      return window.innerWidth < 900 && { body: body.clientWidth, scroll: body.scrollWidth, table: table.getBoundingClientRect().width };
+    }, []);
+    await browser.saveScreenshot(join(artifacts, "leaderboard-narrow.png"));
+    assert.ok(fit.scroll <= fit.body, `no sideways scrolling: ${JSON.stringify(fit)}`);
+  });
 });
