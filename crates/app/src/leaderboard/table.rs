@@ -4,7 +4,7 @@
 use super::bradley_terry::{self, Outcomes};
 use super::{Leaderboard, LeaderboardRow, MIN_VOTES, PRIOR_GAMES};
 use roundtable_store::{Verdict, VerdictSource};
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{HashMap, HashSet};
 
 /// Points of rating per unit of `ln p`: +400 is ten-to-one odds, as in Elo.
 const SCALE: f64 = 400.0 / std::f64::consts::LN_10;
@@ -38,75 +38,77 @@ struct Tally {
 }
 
 pub(super) fn leaderboard(source: VerdictSource, verdicts: &[Verdict]) -> Leaderboard {
-    let mut tallies: BTreeMap<String, Tally> = BTreeMap::new();
-    let mut pairs: Vec<(String, String, bool)> = Vec::new();
+    // Models by name, each with a number; pairs and tallies use the numbers.
+    let mut number: HashMap<&str, usize> = HashMap::new();
+    let mut names: Vec<&str> = Vec::new();
+    let mut tallies: Vec<Tally> = Vec::new();
+    let mut pairs: Vec<(usize, usize, bool)> = Vec::new();
     for v in verdicts {
-        let answered: Vec<_> = v.results.iter().filter(|r| r.answered).collect();
+        let mut answered: Vec<(u32, usize)> = Vec::new();
         let mut seen = HashSet::new();
-        for r in &answered {
-            let t = tallies.entry(r.model.clone()).or_default();
-            if seen.insert(r.model.as_str()) {
+        for r in v.results.iter().filter(|r| r.answered) {
+            let k = *number.entry(r.model.as_str()).or_insert_with(|| {
+                names.push(r.model.as_str());
+                tallies.push(Tally::default());
+                names.len() - 1
+            });
+            let t = &mut tallies[k];
+            if seen.insert(k) {
                 t.votes += 1;
             }
             t.costs.push(r.cost);
             t.latencies.push(r.duration_ms);
+            answered.push((r.index, k));
         }
-        let model_of = |i: u32| answered.iter().find(|r| r.index == i).map(|r| &r.model);
-        // Places: each listed group in order, then every answered model left out.
-        let mut places: Vec<Vec<&String>> = Vec::new();
+        let model_of = |i: u32| {
+            answered
+                .iter()
+                .find(|(index, _)| *index == i)
+                .map(|(_, k)| *k)
+        };
+        // Places: each listed group in order, then every answered model left out
+        // (below them all, not compared among themselves); or one tie of all.
+        let mut places: Vec<Vec<usize>> = Vec::new();
+        let rest_is_unranked = !v.all_tie;
         if v.all_tie {
-            places.push(answered.iter().map(|r| &r.model).collect());
+            places.push(answered.iter().map(|(_, k)| *k).collect());
         } else {
             let listed: HashSet<u32> = v.ranking.iter().flatten().copied().collect();
             for group in &v.ranking {
                 places.push(group.iter().filter_map(|&i| model_of(i)).collect());
             }
-            let rest: Vec<&String> = answered
-                .iter()
-                .filter(|r| !listed.contains(&r.index))
-                .map(|r| &r.model)
-                .collect();
-            places.push(rest);
+            places.push(
+                answered
+                    .iter()
+                    .filter(|(index, _)| !listed.contains(index))
+                    .map(|(_, k)| *k)
+                    .collect(),
+            );
         }
-        let unranked_rest = !v.all_tie;
-        for (k, place) in places.iter().enumerate() {
-            let is_rest = unranked_rest && k == places.len() - 1;
-            if !is_rest {
-                for (a, x) in place.iter().enumerate() {
-                    for y in &place[a + 1..] {
-                        pairs.push(((*x).clone(), (*y).clone(), true));
-                    }
+        for (p, place) in places.iter().enumerate() {
+            if !(rest_is_unranked && p == places.len() - 1) {
+                for (a, &x) in place.iter().enumerate() {
+                    pairs.extend(place[a + 1..].iter().map(|&y| (x, y, true)));
                 }
             }
-            for lower in &places[k + 1..] {
-                for x in place {
-                    for y in lower {
-                        pairs.push(((*x).clone(), (*y).clone(), false));
-                    }
+            for lower in &places[p + 1..] {
+                for &x in place {
+                    pairs.extend(lower.iter().map(|&y| (x, y, false)));
                 }
             }
         }
     }
-    // The same model on both sides (it was in the panel twice) says nothing.
-    pairs.retain(|(a, b, _)| a != b);
-
-    let names: Vec<String> = tallies.keys().cloned().collect();
-    let index = |m: &str| {
-        names
-            .binary_search_by(|n| n.as_str().cmp(m))
-            .expect("tallied")
-    };
     let mut outcomes = Outcomes::new(names.len());
-    for (a, b, tie) in &pairs {
-        let (i, j) = (index(a), index(b));
-        if *tie {
-            outcomes.tie(i, j);
-            tallies.get_mut(a).expect("tallied").ties += 1;
-            tallies.get_mut(b).expect("tallied").ties += 1;
+    // The same model on both sides (it was in the panel twice) says nothing.
+    for &(a, b, tie) in pairs.iter().filter(|(a, b, _)| a != b) {
+        if tie {
+            outcomes.tie(a, b);
+            tallies[a].ties += 1;
+            tallies[b].ties += 1;
         } else {
-            outcomes.win(i, j);
-            tallies.get_mut(a).expect("tallied").wins += 1;
-            tallies.get_mut(b).expect("tallied").losses += 1;
+            outcomes.win(a, b);
+            tallies[a].wins += 1;
+            tallies[b].losses += 1;
         }
     }
     let fits = bradley_terry::fit(&outcomes, PRIOR_GAMES);
@@ -114,13 +116,13 @@ pub(super) fn leaderboard(source: VerdictSource, verdicts: &[Verdict]) -> Leader
     let mut rows: Vec<LeaderboardRow> = names
         .iter()
         .zip(fits)
-        .map(|(model, fit)| {
-            let t = tallies.get_mut(model).expect("tallied");
+        .zip(&mut tallies)
+        .map(|((model, fit), t)| {
             let games = f64::from(t.wins + t.losses + t.ties);
             let rating = 1000.0 + SCALE * fit.theta;
             let half = 1.96 * SCALE * fit.se;
             LeaderboardRow {
-                model: model.clone(),
+                model: model.to_string(),
                 rank: None,
                 rating,
                 rating_low: rating - half,

@@ -241,39 +241,45 @@ impl Store {
         let mut filter = vec!["1 = 1".to_string()];
         if let Some(since) = q.since_ms {
             args.push(Sql::Integer(since));
-            filter.push("r.created_at >= ?".into());
+            filter.push("(SELECT created_at FROM runs r WHERE r.id = v.run_id) >= ?".into());
         }
         if let Some(until) = q.until_ms {
             args.push(Sql::Integer(until));
-            filter.push("r.created_at < ?".into());
+            filter.push("(SELECT created_at FROM runs r WHERE r.id = v.run_id) < ?".into());
         }
         if let Some(tag) = q.tag.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
             args.push(Sql::Text(tag.to_string()));
-            filter.push("EXISTS (SELECT 1 FROM tags t WHERE t.run_id = r.id AND t.tag = ?)".into());
+            filter.push(
+                "EXISTS (SELECT 1 FROM tags t WHERE t.run_id = v.run_id AND t.tag = ?)".into(),
+            );
         }
         if let (VerdictSource::Judges, Some(judge)) = (q.source, &q.judge_model) {
             args.push(Sql::Text(judge.clone()));
             filter.push("v.judge_model = ?".into());
         }
-        let key = match q.source {
-            VerdictSource::Votes => "v.run_id",
-            VerdictSource::Judges => "v.run_id || char(0) || v.judge_model",
+        // Rows come grouped by verdict (the votes' and judgements' primary keys
+        // lead with the run), each verdict's results in index order. Whether a
+        // result answered is read from its outcome, or for older rows from its
+        // error and the answer's size, without loading the answer.
+        let order = match q.source {
+            VerdictSource::Votes => "v.run_id, m.idx",
+            VerdictSource::Judges => "v.run_id, v.judge_model, m.idx",
         };
         let sql = format!(
-            "SELECT {key}, v.run_id, {ranking}, m.idx, m.model, \
-                    (m.error IS NULL AND m.data != ''), m.cost, m.duration_ms \
-             FROM {table} v JOIN runs r ON r.id = v.run_id \
-             JOIN model_results m ON m.run_id = v.run_id \
-             WHERE {} ORDER BY 1, m.idx",
+            "SELECT v.rowid, v.run_id, {ranking}, m.idx, m.model, \
+                    coalesce(m.outcome = 'answered', m.error IS NULL AND octet_length(m.data) > 0), \
+                    m.cost, m.duration_ms \
+             FROM {table} v JOIN model_results m ON m.run_id = v.run_id \
+             WHERE {} ORDER BY {order}",
             filter.join(" AND ")
         );
         let mut stmt = self.conn.prepare_cached(&sql)?;
         let mut rows = stmt.query(rusqlite::params_from_iter(args))?;
         let mut out: Vec<Verdict> = Vec::new();
-        let mut last_key: Option<String> = None;
+        let mut last_key: Option<i64> = None;
         while let Some(row) = rows.next()? {
-            let key: String = row.get(0)?;
-            if last_key.as_deref() != Some(key.as_str()) {
+            let key: i64 = row.get(0)?;
+            if last_key != Some(key) {
                 let run_id: String = row.get(1)?;
                 let raw: String = row.get(2)?;
                 let ranking = match q.source {
