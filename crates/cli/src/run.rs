@@ -77,6 +77,10 @@ pub struct RunArgs {
     /// Print exactly the contract response as JSON on stdout, and nothing else
     #[arg(long)]
     json: bool,
+
+    /// Once the run is done, have this model judge its answers (as `roundtable judge`)
+    #[arg(long, value_name = "MODEL", conflicts_with = "json")]
+    judge: Option<String>,
 }
 
 fn usage_error(message: String) -> Failure {
@@ -177,12 +181,20 @@ pub async fn run(app: App, args: RunArgs) -> Result<(), Failure> {
         }
     };
     let panel = request.models.clone();
+    let mut id = None;
     drive(args.json, panel, async |sink, cancel| {
-        app.run(request, sink, cancel)
-            .await
-            .map_err(|e| args.name_the_flag(e))
+        let outcome = app.run(request, sink, cancel).await;
+        id = outcome.as_ref().ok().map(|o| o.response.id.clone());
+        outcome.map_err(|e| args.name_the_flag(e))
     })
-    .await
+    .await?;
+    match (&args.judge, id) {
+        (Some(judge), Some(id)) => {
+            println!();
+            crate::verdicts::judge_run(&app, &id, judge, false).await
+        }
+        _ => Ok(()),
+    }
 }
 
 impl RunArgs {

@@ -135,7 +135,13 @@ pub fn vote(app: &App, args: VoteArgs) -> Result<(), Failure> {
 }
 
 pub async fn judge(app: &App, args: JudgeArgs) -> Result<(), Failure> {
-    let run = app.get_run(&args.id)?;
+    judge_run(app, &args.id, &args.model, args.json).await
+}
+
+/// Judges run `id` with `model`, a spinner while it works, then prints the
+/// ranking (or the judgement as JSON).
+pub async fn judge_run(app: &App, id: &str, model: &str, json: bool) -> Result<(), Failure> {
+    let run = app.get_run(id)?;
     let cancel = CancellationToken::new();
     let on_ctrl_c = cancel.clone();
     tokio::spawn(async move {
@@ -147,12 +153,12 @@ pub async fn judge(app: &App, args: JudgeArgs) -> Result<(), Failure> {
     spinner.set_style(
         ProgressStyle::with_template("{spinner:.cyan} {msg} {elapsed}").expect("template"),
     );
-    spinner.set_message(format!("{} is judging {}", clean(&args.model), args.id));
+    spinner.set_message(format!("{} is judging {id}", clean(model)));
     spinner.enable_steady_tick(Duration::from_millis(100));
-    let judged = app.judge(&args.id, &args.model, cancel).await;
+    let judged = app.judge(id, model, cancel).await;
     spinner.finish_and_clear();
     let judgement = judged?;
-    if args.json {
+    if json {
         println!(
             "{}",
             serde_json::to_string_pretty(&judgement).expect("serialises")

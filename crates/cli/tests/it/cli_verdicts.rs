@@ -170,6 +170,32 @@ async fn a_judge_ranks_a_stored_run_apart_from_the_votes() {
     assert!(table.stdout.contains("1. fake/"), "{}", table.stdout);
     assert!(table.stdout.contains("clearer"), "{}", table.stdout);
 
+    // A run can be judged as soon as it is done.
+    let judged_run = home
+        .run(&[
+            "run",
+            "Capital?",
+            "-m",
+            "fake/a",
+            "-m",
+            "fake/b",
+            "--resolution",
+            "fast",
+            "--judge",
+            "fake/judge",
+        ])
+        .await;
+    assert_eq!(judged_run.code, 0, "{}", judged_run.stderr);
+    assert!(
+        judged_run.stdout.contains("1. fake/"),
+        "{}",
+        judged_run.stdout
+    );
+    assert_eq!(
+        home.json(&["leaderboard", "--judge", "--json"]).await["verdicts"],
+        2
+    );
+
     // A judge that does not answer with a ranking fails, and says why.
     let bad = home.run(&["judge", &id, "-m", "fake/rambler"]).await;
     assert_eq!(bad.code, 1, "{}", bad.stderr);
