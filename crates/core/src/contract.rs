@@ -63,7 +63,21 @@ pub struct ModelSpec {
     pub temperature: Option<f64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub top_p: Option<f64>,
+    /// Extension: how many times to call this model (1 to [`MAX_SAMPLES`],
+    /// default 1), each call its own model result: self-consistency under
+    /// multiple choice, Self-MoA under summary. The engine expands the entry
+    /// into that many entries at prepare time (see [`expand_samples`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub samples: Option<u32>,
+    /// Extension, set by the engine on an entry expanded from `samples`: which
+    /// sample of its entry it is (1-based); its result carries the same number.
+    /// A host need not send it (a stored run's request has it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sample: Option<u32>,
 }
+
+/// The most samples one model entry may ask for.
+pub const MAX_SAMPLES: u32 = 32;
 
 impl ModelSpec {
     pub fn named(name: impl Into<String>) -> Self {
@@ -72,6 +86,29 @@ impl ModelSpec {
             ..Default::default()
         }
     }
+
+    /// How many calls this entry makes: `samples`, else 1.
+    pub fn samples(&self) -> u32 {
+        self.samples.unwrap_or(1)
+    }
+}
+
+/// The panel with each entry that asks for N > 1 `samples` replaced by N copies
+/// of it, numbered by `sample` (1 to N) and without `samples`; other entries are
+/// kept as they are, so expanding twice changes nothing.
+pub fn expand_samples(models: &[ModelSpec]) -> Vec<ModelSpec> {
+    let mut out = Vec::with_capacity(models.len());
+    for spec in models {
+        match spec.samples() {
+            n if n > 1 => out.extend((1..=n).map(|k| ModelSpec {
+                samples: None,
+                sample: Some(k),
+                ..spec.clone()
+            })),
+            _ => out.push(spec.clone()),
+        }
+    }
+    out
 }
 
 /// The ensemble call. Unknown fields are tolerated (and ignored).
@@ -104,6 +141,17 @@ pub const DEFAULT_TIMEOUT_MS: u64 = 120_000;
 pub const MAX_TIMEOUT_MS: u64 = 300_000;
 
 impl RoundtableRequest {
+    /// How many model calls the panel makes, every sample counted (a `samples`
+    /// value out of 1 to [`MAX_SAMPLES`] counts as 1: validation refuses it).
+    pub fn panel_size(&self) -> usize {
+        self.models
+            .iter()
+            .map(|m| match m.samples() {
+                n @ 1..=MAX_SAMPLES => n as usize,
+                _ => 1,
+            })
+            .sum()
+    }
     pub fn resolution(&self) -> Resolution {
         self.resolution.unwrap_or_default()
     }
@@ -197,9 +245,14 @@ impl Usage {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct ModelResult {
-    /// Position in the request's `models`.
+    /// Position in the request's `models` (as expanded for `samples`: the
+    /// stored request is the expanded one).
     pub index: usize,
     pub model: String,
+    /// Extension: which sample of its model entry this result is (1-based),
+    /// when the entry asked for more than one (`samples`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sample: Option<u32>,
     /// The answer; when the model failed or was cancelled, what had arrived of
     /// it before (often `""`).
     pub data: String,

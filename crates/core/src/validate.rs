@@ -1,7 +1,9 @@
 //! Validation of a request before any provider is called. Every error names the
 //! offending field, in the contract's own spelling (`models[1].temperature`).
 
-use crate::contract::{MAX_MAX_RETRIES, MAX_TIMEOUT_MS, Resolution, RoundtableRequest};
+use crate::contract::{
+    MAX_MAX_RETRIES, MAX_SAMPLES, MAX_TIMEOUT_MS, Resolution, RoundtableRequest,
+};
 
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 #[error("{field}: {message}")]
@@ -80,6 +82,16 @@ pub fn validate_request(
                 field("reasoning"),
                 format!("'{r}' is not one of low, medium, high, max"),
             ));
+        }
+        for (key, value) in [("samples", spec.samples), ("sample", spec.sample)] {
+            if let Some(n) = value
+                && !(1..=MAX_SAMPLES).contains(&n)
+            {
+                return Err(ValidationError::new(
+                    field(key),
+                    format!("{n} is outside 1 to {MAX_SAMPLES}"),
+                ));
+            }
         }
     }
     if let Some(m) = &req.summary_model {
@@ -267,6 +279,37 @@ mod tests {
         let mut r = base();
         r.input = "  ".into();
         assert_eq!(field_of(r), "input");
+
+        for n in [0, MAX_SAMPLES + 1] {
+            let mut r = base();
+            r.models.push(ModelSpec::named("openai/gpt-4.1-mini"));
+            r.models[1].samples = Some(n);
+            assert_eq!(field_of(r), "models[1].samples");
+        }
+    }
+
+    #[test]
+    fn samples_expand_into_numbered_entries_once() {
+        let mut r = base();
+        r.models[0].samples = Some(MAX_SAMPLES);
+        validate_request(&r, &known).unwrap();
+        r.models[0].samples = Some(3);
+        r.models[0].temperature = Some(0.7);
+        r.models.push(ModelSpec::named("ollama/x"));
+        assert_eq!(r.panel_size(), 4);
+        let expanded = crate::contract::expand_samples(&r.models);
+        let samples: Vec<_> = expanded.iter().map(|m| (m.sample, m.samples)).collect();
+        assert_eq!(
+            samples,
+            [
+                (Some(1), None),
+                (Some(2), None),
+                (Some(3), None),
+                (None, None)
+            ]
+        );
+        assert!(expanded[..3].iter().all(|m| m.temperature == Some(0.7)));
+        assert_eq!(crate::contract::expand_samples(&expanded), expanded);
     }
 
     #[test]

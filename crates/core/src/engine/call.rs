@@ -57,6 +57,7 @@ impl Engine {
         let result = ModelResult {
             index,
             model,
+            sample: call.spec.sample,
             data: out.text,
             duration_ms: ms(started.elapsed()),
             queued_ms,

@@ -171,8 +171,22 @@ impl Engine {
     }
 
     /// Validates `request` and gives it an id and a trace id.
+    ///
+    /// An entry asking for N `samples` is expanded here into N entries, each
+    /// with its `sample` number ([`crate::contract::expand_samples`]), and the
+    /// prepared (so the stored) request is the expanded one. Every result's
+    /// `index` is thus a position in the stored request's `models`, as
+    /// everything that reads it assumes (the labels' `#n` among equal names in
+    /// the exports, the CLI and the window, its cards and votes, the history's
+    /// model list); a re-run of the stored request makes the same calls with the
+    /// same sample numbers (expanding again changes nothing), and a
+    /// re-resolution finds its results where they were.
     pub fn prepare(&self, request: RoundtableRequest) -> Result<PreparedRun, ValidationError> {
         self.validate(&request)?;
+        let request = RoundtableRequest {
+            models: crate::contract::expand_samples(&request.models),
+            ..request
+        };
         Ok(PreparedRun {
             id: crate::new_run_id(),
             trace_uuid: uuid::Uuid::new_v4().to_string(),
@@ -254,6 +268,7 @@ impl Engine {
             results.push(task.await.unwrap_or_else(|e| ModelResult {
                 index,
                 model: req.models[index].name.clone(),
+                sample: req.models[index].sample,
                 error: Some(format!("internal error: {e}")),
                 outcome: Some(crate::contract::ModelOutcome::Failed),
                 ..Default::default()

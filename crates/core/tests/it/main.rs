@@ -16,3 +16,4 @@ mod openai_spec;
 mod parser_props;
 mod providers_http;
 mod real_local_server;
+mod samples;

@@ -155,10 +155,19 @@ impl Store {
                 what: "request",
                 source,
             })?;
-        let model_results = model_results
+        let mut model_results = model_results
             .into_iter()
             .map(|r| r.into_result(id))
             .collect::<Result<Vec<_>>>()?;
+        // A result's sample number is its spec's in the stored (expanded)
+        // request, not a column of its own.
+        for r in &mut model_results {
+            r.sample = request
+                .models
+                .get(r.index)
+                .filter(|s| s.name == r.model)
+                .and_then(|s| s.sample);
+        }
         let meta = match meta {
             Some(m) => serde_json::from_str(&m).map_err(|source| Error::Corrupt {
                 id: id.to_string(),
@@ -385,6 +394,7 @@ impl RawResult {
         Ok(ModelResult {
             index: self.idx.max(0) as usize,
             model: self.model,
+            sample: None,
             data: self.data,
             duration_ms: self.duration_ms.max(0) as u64,
             queued_ms: self.queued_ms.map(|q| q.max(0) as u64),
