@@ -101,12 +101,13 @@ async fn accept(shared: &Shared, request: Request) -> Result<RoundtableRequest, 
         return Err(too_large());
     }
     let request = parse(&bytes)?;
-    if request.models.len() > shared.max_models {
+    // Every sample of a model is a call: the limit counts them all.
+    let size = request.panel_size();
+    if size > shared.max_models {
         return Err(ApiError::invalid(
             Some("models".into()),
             format!(
-                "models: {} models, but this server accepts at most {} per request (server.max_models)",
-                request.models.len(),
+                "models: {size} models (samples counted), but this server accepts at most {} per request (server.max_models)",
                 shared.max_models
             ),
         ));

@@ -25,7 +25,7 @@
 //! | status | `code` | when |
 //! |---|---|---|
 //! | 400 | `invalid_json` | the body is not JSON (the message says where) |
-//! | 400 | `invalid_request` | a field is missing, of the wrong type or invalid; `details.field` names it (`models[0].temperature`); also more models than `server.max_models` (`models`) |
+//! | 400 | `invalid_request` | a field is missing, of the wrong type or invalid; `details.field` names it (`models[0].temperature`); also more models than `server.max_models`, every sample counted (`models`) |
 //! | 401 | `unauthorized` | no `Authorization: Bearer <token>`, or the wrong token |
 //! | 403 | `forbidden` | a `Host` that is not a loopback name or address (DNS rebinding), or a browser `Origin` that is not loopback |
 //! | 404 / 405 | `not_found` / `method_not_allowed` | another path or method |

@@ -7,4 +7,5 @@ mod common;
 mod api;
 mod limits;
 mod load;
+mod samples;
 mod verdicts;
