@@ -5,7 +5,8 @@ use crate::progress::Progress;
 use crate::render;
 use clap::Args;
 use roundtable_app::core::{
-    ErrorBody, ErrorDetail, ModelSpec, Resolution, RoundtableRequest, RunOutcome, RunStatus,
+    ErrorBody, ErrorDetail, MAX_SAMPLES, ModelSpec, Resolution, RoundtableRequest, RunOutcome,
+    RunStatus, expand_samples,
 };
 use roundtable_app::{App, AppError, RunSink};
 use std::io::Read;
@@ -17,6 +18,8 @@ use tokio_util::sync::CancellationToken;
   roundtable run \"Is P = NP?\" -m openai/gpt-4.1-mini -m anthropic/claude-sonnet-4-5
   roundtable run \"Capital of Australia?\" -m ollama/llama3.2 -m ollama/qwen3 \\
       --resolution multiple_choice --choices Sydney,Canberra,Melbourne
+  roundtable run \"Capital of Australia?\" -m openai/gpt-4.1-mini*5 \\
+      --resolution multiple_choice --choices Sydney,Canberra,Melbourne
   echo '{\"input\": \"hi\", \"models\": [{\"name\": \"ollama/llama3.2\"}]}' | roundtable run --request - --json
 
 Exit status: 0 when the run resolved; 1 when no model answered; 2 when the request
@@ -26,7 +29,7 @@ pub struct RunArgs {
     #[arg(value_name = "PROMPT", required_unless_present = "request")]
     prompt: Option<String>,
 
-    /// A model of the panel, as provider/model (repeat it; the same model may come more than once)
+    /// A model of the panel, as provider/model (repeat it; the same model may come more than once); provider/model*N asks it N times (samples)
     #[arg(short, long = "model", value_name = "MODEL")]
     models: Vec<String>,
 
@@ -87,6 +90,22 @@ fn usage_error(message: String) -> Failure {
     Failure { code: 2, message }
 }
 
+/// A `-m` value: `provider/model`, or `provider/model*N` for N samples of it.
+fn model_flag(value: &str) -> Result<ModelSpec, Failure> {
+    let Some((name, n)) = value.rsplit_once('*') else {
+        return Ok(ModelSpec::named(value));
+    };
+    match n.trim().parse::<u32>() {
+        Ok(n @ 1..=MAX_SAMPLES) => Ok(ModelSpec {
+            samples: (n > 1).then_some(n),
+            ..ModelSpec::named(name)
+        }),
+        _ => Err(usage_error(format!(
+            "--model {value}: '*{n}' is not a number of samples from 1 to {MAX_SAMPLES}"
+        ))),
+    }
+}
+
 impl RunArgs {
     fn to_request(&self, app: &App) -> Result<RoundtableRequest, Failure> {
         if let Some(src) = &self.request {
@@ -105,11 +124,20 @@ impl RunArgs {
             self.apply_overrides(&mut req);
             return Ok(req);
         }
-        let mut names = self.models.clone();
-        if names.is_empty() {
-            names = app.config().default_models.clone();
+        let mut models = self
+            .models
+            .iter()
+            .map(|m| model_flag(m))
+            .collect::<Result<Vec<_>, _>>()?;
+        if models.is_empty() {
+            models = app
+                .config()
+                .default_models
+                .iter()
+                .map(ModelSpec::named)
+                .collect();
         }
-        if names.is_empty() {
+        if models.is_empty() {
             return Err(usage_error(
                 "models: give at least one with -m provider/model (or set default_models in config.toml)".into(),
             ));
@@ -135,7 +163,7 @@ impl RunArgs {
             .transpose()?;
         let mut req = RoundtableRequest {
             input: self.prompt.clone().unwrap_or_default(),
-            models: names.into_iter().map(ModelSpec::named).collect(),
+            models,
             instructions: self.instructions.clone(),
             resolution,
             summary_model: self.summary_model.clone(),
@@ -180,7 +208,8 @@ pub async fn run(app: App, args: RunArgs) -> Result<(), Failure> {
             return Err(f);
         }
     };
-    let panel = request.models.clone();
+    // The panel as the engine expands it: one label (`#n`) per sample.
+    let panel = expand_samples(&request.models);
     let mut id = None;
     drive(args.json, panel, async |sink, cancel| {
         let outcome = app.run(request, sink, cancel).await;

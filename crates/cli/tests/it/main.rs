@@ -8,5 +8,6 @@ mod cli_history;
 mod cli_keys;
 mod cli_labels;
 mod cli_run;
+mod cli_samples;
 mod cli_serve;
 mod cli_verdicts;
