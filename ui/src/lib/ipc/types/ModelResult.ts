@@ -8,9 +8,15 @@ import type { VoteRead } from "./VoteRead";
  */
 export type ModelResult = { 
 /**
- * Position in the request's `models`.
+ * Position in the request's `models` (as expanded for `samples`: the
+ * stored request is the expanded one).
  */
 index: number, model: string, 
+/**
+ * Extension: which sample of its model entry this result is (1-based),
+ * when the entry asked for more than one (`samples`).
+ */
+sample?: number | null, 
 /**
  * The answer; when the model failed or was cancelled, what had arrived of
  * it before (often `""`).

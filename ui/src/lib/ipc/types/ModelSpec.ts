@@ -11,4 +11,17 @@ name: string, max_tokens?: number | null,
 /**
  * `low`, `medium`, `high` or `max`.
  */
-reasoning?: string | null, temperature?: number | null, top_p?: number | null, };
+reasoning?: string | null, temperature?: number | null, top_p?: number | null, 
+/**
+ * Extension: how many times to call this model (1 to [`MAX_SAMPLES`],
+ * default 1), each call its own model result: self-consistency under
+ * multiple choice, Self-MoA under summary. The engine expands the entry
+ * into that many entries at prepare time (see [`expand_samples`]).
+ */
+samples?: number | null, 
+/**
+ * Extension, set by the engine on an entry expanded from `samples`: which
+ * sample of its entry it is (1-based); its result carries the same number.
+ * A host need not send it (a stored run's request has it).
+ */
+sample?: number | null, };
