@@ -188,6 +188,9 @@ pub struct ResolveArgs {
     /// The options of a multiple_choice resolution, comma-separated
     #[arg(long, value_delimiter = ',')]
     choices: Vec<String>,
+    /// With summary: also list the claims the answers make and where they agree
+    #[arg(long)]
+    consensus: bool,
     #[arg(long)]
     json: bool,
 }
@@ -200,6 +203,7 @@ pub async fn reresolve(app: &App, args: ResolveArgs) -> Result<(), Failure> {
         })?,
         summary_model: args.summary_model,
         choices: (!args.choices.is_empty()).then_some(args.choices),
+        consensus: args.consensus.then_some(true),
     };
     let panel = panel_of(app, &args.id);
     drive(args.json, panel, async |sink, cancel| {

@@ -221,6 +221,7 @@ pub fn response(r: &RoundtableResponse, panel: &[ModelSpec], status: RunStatus) 
                 if let Some(d) = written {
                     println!("{}", clean(d.trim_end()));
                 }
+                crate::claims::print(&r.meta, &labels);
             }
         },
     }

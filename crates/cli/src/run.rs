@@ -81,6 +81,11 @@ pub struct RunArgs {
     #[arg(long)]
     json: bool,
 
+    /// With summary: also list the claims the answers make and which answers
+    /// support or contradict each (the summary model is asked through structured output)
+    #[arg(long)]
+    consensus: bool,
+
     /// Once the run is done, have this model judge its answers (as `roundtable judge`)
     #[arg(long, value_name = "MODEL", conflicts_with = "json")]
     judge: Option<String>,
@@ -183,6 +188,9 @@ impl RunArgs {
         }
         if self.timeout_ms.is_some() {
             req.timeout_ms = self.timeout_ms;
+        }
+        if self.consensus {
+            req.consensus = Some(true);
         }
         for m in &mut req.models {
             if self.max_tokens.is_some() {

@@ -133,6 +133,10 @@ pub struct RoundtableRequest {
     pub timeout_ms: Option<u64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stream: Option<bool>,
+    /// Extension (summary resolution): also ask the summary model for the claims
+    /// the answers make and each answer's stance on them (`meta.claims`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub consensus: Option<bool>,
 }
 
 pub const DEFAULT_MAX_RETRIES: u32 = 1;
@@ -385,6 +389,12 @@ pub struct Meta {
     /// Extension: `data` validated against `output_schema`, when one was given.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub schema_valid: Option<bool>,
+    /// Extension (`consensus`): the claims the answers make, and each one's stance.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub claims: Option<Box<crate::resolution::claims::ClaimMatrix>>,
+    /// Extension (`consensus`): why there is no claims matrix, when there is none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub claims_error: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]

@@ -75,10 +75,17 @@ pub(crate) struct Reply {
 
 impl Reply {
     pub fn new(model: &str, behavior: &Behavior, prompt: &Prompt, seq: u64) -> Self {
-        let answer = behavior.answer.clone().unwrap_or_else(|| {
-            let excerpt: String = prompt.last_user.chars().take(40).collect();
-            format!("Answer from {model}: {excerpt}")
-        });
+        let by_prompt = behavior
+            .answer_when
+            .iter()
+            .find(|(needle, _)| prompt.last_user.contains(needle.as_str()))
+            .map(|(_, text)| text.clone());
+        let answer = by_prompt
+            .or_else(|| behavior.answer.clone())
+            .unwrap_or_else(|| {
+                let excerpt: String = prompt.last_user.chars().take(40).collect();
+                format!("Answer from {model}: {excerpt}")
+            });
         let thinking = behavior.thinking.clone().filter(|text| !text.is_empty());
         let usage = behavior
             .usage

@@ -108,6 +108,11 @@ pub struct Behavior {
     /// characters of the last user message.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub answer: Option<String>,
+    /// Answers by prompt: the first `(needle, text)` whose needle is in the last
+    /// user message answers `text` instead of `answer` (a judge or a claims call
+    /// told apart from a consolidation sent to the same model).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub answer_when: Vec<(String, String)>,
     /// Thinking text, sent before the answer in each format's own way (Anthropic
     /// `thinking` block, Gemini `thought: true` part, OpenAI-compatible
     /// `reasoning_content`). `None` or empty: no thinking.
@@ -143,6 +148,7 @@ impl Default for Behavior {
     fn default() -> Self {
         Self {
             answer: None,
+            answer_when: Vec::new(),
             thinking: None,
             latency_ms: 0,
             chunk_delay_ms: 0,
@@ -172,6 +178,12 @@ impl Behavior {
     /// Replaces the answer text.
     pub fn with_answer(mut self, text: impl Into<String>) -> Self {
         self.answer = Some(text.into());
+        self
+    }
+
+    /// Answers `text` when the last user message contains `needle`.
+    pub fn answer_when(mut self, needle: impl Into<String>, text: impl Into<String>) -> Self {
+        self.answer_when.push((needle.into(), text.into()));
         self
     }
 

@@ -22,6 +22,9 @@ pub struct Reresolve {
     pub resolution: Resolution,
     pub summary_model: Option<String>,
     pub choices: Option<Vec<String>>,
+    /// Summary: also the claims matrix (request `consensus`).
+    #[serde(default)]
+    pub consensus: Option<bool>,
 }
 
 impl App {
@@ -42,6 +45,9 @@ impl App {
         }
         if how.choices.is_some() {
             request.choices = how.choices;
+        }
+        if how.consensus.is_some() {
+            request.consensus = how.consensus;
         }
         let engine = self.engine_for(&request);
         let prepared = engine.prepare(request)?;

@@ -17,7 +17,7 @@ async fn a_stored_run_is_resolved_again_without_calling_the_panel() {
     let how = Reresolve {
         resolution: Resolution::Summary,
         summary_model: Some("fake/b".into()),
-        choices: None,
+        ..Default::default()
     };
     let again = fx
         .app
@@ -77,8 +77,8 @@ async fn multiple_choice_counts_the_stored_answers_as_votes() {
     let first = first.unwrap();
     let how = Reresolve {
         resolution: Resolution::MultipleChoice,
-        summary_model: None,
         choices: Some(vec!["Paris".into(), "London".into()]),
+        ..Default::default()
     };
     let again = fx
         .app

@@ -209,3 +209,65 @@ async fn a_judge_ranks_a_stored_run_apart_from_the_votes() {
     assert_eq!(bad.code, 2, "{}", bad.stderr);
     assert!(bad.stderr.contains("two or more"), "{}", bad.stderr);
 }
+
+#[tokio::test]
+async fn consensus_lists_the_claims_and_a_stored_run_can_get_them_later() {
+    let claims = r#"{"claims": [{"claim": "Paris is the capital", "stances": {"A": "supports", "B": "supports"}}, {"claim": "It is on the Seine", "stances": {"A": "silent", "B": "supports"}}]}"#;
+    let script = script().model(
+        "summ",
+        Behavior::answer("Paris.").answer_when("List the distinct", claims),
+    );
+    let fake = FakeProvider::start(script).await.unwrap();
+    let home = Home::new(&fake);
+    let args = [
+        "run",
+        "Capital?",
+        "-m",
+        "fake/a",
+        "-m",
+        "fake/b",
+        "--summary-model",
+        "fake/summ",
+    ];
+    let out = home.run(&[&args[..], &["--consensus"]].concat()).await;
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(
+        out.stdout.contains("Claims · agreement 100 %"),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        out.stdout.contains("✓✓  Paris is the capital"),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        out.stdout.contains("·✓  It is on the Seine"),
+        "{}",
+        out.stdout
+    );
+
+    // A run made without it gets the matrix from its stored answers.
+    let plain = home.json(&[&args[..], &["--json"]].concat()).await;
+    assert!(plain["meta"]["claims"].is_null());
+    let id = plain["id"].as_str().unwrap();
+    let calls = fake.requests().len();
+    let again = home
+        .json(&[
+            "resolve",
+            id,
+            "--resolution",
+            "summary",
+            "--summary-model",
+            "fake/summ",
+            "--consensus",
+            "--json",
+        ])
+        .await;
+    assert_eq!(again["meta"]["claims"]["claims"][1]["kind"], "minority");
+    let panel_calls = fake.requests()[calls..]
+        .iter()
+        .filter(|r| r.model == "a" || r.model == "b")
+        .count();
+    assert_eq!(panel_calls, 0, "the panel is not called again");
+}

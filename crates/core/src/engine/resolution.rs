@@ -10,6 +10,7 @@ use crate::contract::{
 };
 use crate::events::RunEvent;
 use crate::providers::Delta;
+use crate::resolution::claims::{self, ClaimMatrix};
 use crate::resolution::{self, consolidation, vote};
 use crate::validate::split_model_name;
 use futures_util::FutureExt;
@@ -117,9 +118,21 @@ impl Engine {
                 data = Some(tally.winner.unwrap_or_default());
             }
             Resolution::Summary if answered && !cancelled => {
-                let summary = self
-                    .summarise(req, &meta.models_used, &results, &events, &cancel)
-                    .await;
+                let summarising =
+                    self.summarise(req, &meta.models_used, &results, &events, &cancel);
+                let (summary, claims) = if req.consensus == Some(true) {
+                    let model = self.summary_candidates(req, &meta.models_used)[0].clone();
+                    tokio::join!(summarising, self.claims(req, &model, &results, &cancel))
+                } else {
+                    (summarising.await, None)
+                };
+                if let Some((claims, cost)) = claims {
+                    meta.total_cost += cost;
+                    match claims {
+                        Ok(m) => meta.claims = Some(Box::new(m)),
+                        Err(e) => meta.claims_error = Some(e),
+                    }
+                }
                 let outcome = summary.outcome;
                 meta.summary_model = Some(summary.model);
                 meta.summary_usage = Some(outcome.usage.clone());
@@ -173,17 +186,7 @@ impl Engine {
         events: &Events,
         cancel: &CancellationToken,
     ) -> Summary {
-        let first = req
-            .summary_model
-            .clone()
-            .or_else(|| self.default_summary_model.clone())
-            .filter(|m| split_model_name(m).is_some_and(|(p, _)| self.providers.contains_key(p)));
-        let mut candidates: Vec<String> = first.into_iter().collect();
-        for m in answered {
-            if !candidates.contains(m) {
-                candidates.push(m.clone());
-            }
-        }
+        let candidates = self.summary_candidates(req, answered);
         let mut failures: Vec<String> = Vec::new();
         let mut cost = 0.0;
         let mut written = None;
@@ -235,6 +238,57 @@ impl Engine {
             cost,
             error,
         }
+    }
+
+    /// Who writes the summary, in order: the request's summary model (else the
+    /// default), then every model that answered, in panel order.
+    fn summary_candidates(&self, req: &RoundtableRequest, answered: &[String]) -> Vec<String> {
+        let first = req
+            .summary_model
+            .clone()
+            .or_else(|| self.default_summary_model.clone())
+            .filter(|m| split_model_name(m).is_some_and(|(p, _)| self.providers.contains_key(p)));
+        let mut candidates: Vec<String> = first.into_iter().collect();
+        for m in answered {
+            if !candidates.contains(m) {
+                candidates.push(m.clone());
+            }
+        }
+        candidates
+    }
+
+    /// The claims matrix (`consensus`), asked of `model` through structured
+    /// output beside the consolidation, and what the call cost. Its failure is
+    /// the matrix's alone: the summary is untouched.
+    async fn claims(
+        &self,
+        req: &RoundtableRequest,
+        model: &str,
+        results: &[ModelResult],
+        cancel: &CancellationToken,
+    ) -> Option<(Result<ClaimMatrix, String>, f64)> {
+        let answered = claims::answered(results);
+        let texts: Vec<&str> = answered.iter().map(|r| r.data.as_str()).collect();
+        let indices: Vec<usize> = answered.iter().map(|r| r.index).collect();
+        let call = ModelCall {
+            index: usize::MAX,
+            spec: ModelSpec::named(model),
+            instructions: None,
+            input: claims::prompt(&req.input, req.instructions.as_deref(), &texts),
+            schema: Some(claims::schema(texts.len())),
+            schema_native_only: false,
+            max_retries: req.max_retries(),
+            timeout: Duration::from_millis(req.timeout_ms()),
+        };
+        let _slot = self.slot(model, cancel, || {}).await?;
+        let outcome = self
+            .attempt_call(&call, cancel, &mut |_| {}, &mut |_, _, _| {})
+            .await;
+        let matrix = match &outcome.error {
+            Some(e) => Err(format!("the claims call to {model} failed: {e}")),
+            None => claims::read(&outcome.text, &indices),
+        };
+        Some((matrix, outcome.cost))
     }
 
     async fn consolidate(

@@ -1,12 +1,14 @@
 //! The resolutions, what makes one answer of the panel's: the summary's
 //! consolidation prompt ([`consolidation`]), the multiple-choice vote
-//! ([`vote`]) and a judge model's ranking of a stored run's answers ([`judge`]),
-//! with what they share. The engine's resolution step
+//! ([`vote`]), a judge model's ranking of a stored run's answers ([`judge`]),
+//! the claims matrix of where free-text answers agree ([`claims`]), and what
+//! they share. The engine's resolution step
 //! (`engine/resolution.rs`) calls them; they call no provider.
 //!
 //! Extending it: a new resolution is a variant of [`crate::Resolution`], a
 //! module here with its pure logic, and its arm in the engine's step.
 
+pub mod claims;
 pub mod consolidation;
 pub mod judge;
 pub mod vote;
