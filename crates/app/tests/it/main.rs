@@ -8,3 +8,4 @@ mod keys;
 mod prefs;
 mod reresolve;
 mod runs;
+mod samples;
