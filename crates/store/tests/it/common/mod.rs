@@ -43,6 +43,7 @@ pub fn result(index: usize, model: &str, data: &str) -> ModelResult {
         vote: None,
         vote_read: None,
         outcome: Some(ModelOutcome::Answered),
+        sample: None,
     }
 }
 
