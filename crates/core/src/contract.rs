@@ -389,6 +389,10 @@ pub struct Meta {
     /// Extension: `data` validated against `output_schema`, when one was given.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub schema_valid: Option<bool>,
+    /// Extension: where the answers agree, computed from them without a model
+    /// call ([`crate::agreement`]); absent when fewer than two models answered.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub agreement: Option<Box<crate::agreement::Agreement>>,
     /// Extension (`consensus`): the claims the answers make, and each one's stance.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub claims: Option<Box<crate::resolution::claims::ClaimMatrix>>,

@@ -10,8 +10,10 @@
 //! - a new built-in provider is a row of the table in `provider/builtin.rs`
 //!   ([`provider::builtins`]); every host lists it and the engine can call it;
 //! - a new resolution is a variant of [`Resolution`] and a module in [`resolution`];
-//! - a new event for hosts is a variant of [`RunEvent`].
+//! - a new event for hosts is a variant of [`RunEvent`];
+//! - a new view of where the answers agree is a module in [`agreement`].
 
+pub mod agreement;
 pub mod contract;
 pub mod engine;
 pub mod events;

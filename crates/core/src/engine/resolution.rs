@@ -159,12 +159,13 @@ impl Engine {
         } else {
             RunStatus::Failed
         };
-        let response = RoundtableResponse {
+        let mut response = RoundtableResponse {
             id: run.id,
             data,
             meta,
             model_results: results,
         };
+        response.meta.agreement = crate::agreement::compute(req, &response).map(Box::new);
         emit(
             &events,
             RunEvent::Done {
