@@ -4,7 +4,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh >/dev/null
 echo "== engine fan-out"
-cargo bench -q -p roundtable-core --bench fanout
+cargo bench -q -p roundtable-bench --bench fanout
 if [ -f crates/store/benches/history.rs ]; then
   echo "== history store"
   cargo bench -q -p roundtable-store --bench history
@@ -15,4 +15,4 @@ cargo build --release -q --locked -p roundtable-desktop -p roundtable-testkit --
 if [ ! -d tests/e2e/node_modules/webdriverio ]; then npm ci --prefix tests/e2e --no-audit --no-fund --loglevel=error; fi
 E2E_PROFILE=release scripts/with-keyring.sh xvfb-run -a -s "-screen 0 1280x800x24" node tests/e2e/bench.mjs
 echo "== local API load"
-cargo bench -q -p roundtable-server --bench load
+cargo bench -q -p roundtable-bench --bench load

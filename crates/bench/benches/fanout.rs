@@ -2,7 +2,7 @@
 //! model's latency, for panels of 1, 10, 50 and 200 models against the fake
 //! provider at a fixed latency. Prints its figures (median and worst of the runs).
 //!
-//! `cargo bench -p roundtable-core --bench fanout` (or `make bench`).
+//! `cargo bench -p roundtable-bench --bench fanout` (or `make bench`).
 
 use roundtable_core::{
     Engine, ModelSpec, PriceTable, Provider, Resolution, RoundtableRequest, WireFormat,

@@ -6,9 +6,10 @@
 //!
 //! Everything is in this process: the fake provider, the server (over an App
 //! with a temp ROUNDTABLE_HOME, an in-memory keychain, the SQLite history) and a
-//! reqwest client. `cargo bench -p roundtable-server --bench load`.
+//! reqwest client. `cargo bench -p roundtable-bench --bench load` (or `make bench`).
 
-#[path = "../tests/it/common/mod.rs"]
+// The API tests' set-up, shared as it is (one place for how the server is started).
+#[path = "../../server/tests/it/common/mod.rs"]
 mod common;
 
 use common::TOKEN;
