@@ -1,5 +1,5 @@
 # The README's two commands: `make run` and `make test`.
-.PHONY: setup run desktop demo test check bench types
+.PHONY: setup run desktop package demo test check bench types
 
 setup:
 	scripts/setup.sh
@@ -11,6 +11,11 @@ run:
 # Builds target/release/roundtable-desktop with the UI embedded.
 desktop:
 	scripts/desktop.sh build
+
+# The .deb a user installs (release, stripped, the `roundtable` CLI beside the
+# app in /usr/bin), then checked: scripts/check-package.sh.
+package:
+	scripts/package.sh
 
 # The CLI demo: a roundtable against a local server, or the bundled fake one.
 demo:
