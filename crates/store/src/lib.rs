@@ -9,7 +9,8 @@
 //! and exported ([`export`]: Markdown, JSON, CSV and one self-contained HTML page).
 //!
 //! This is the only crate that touches SQLite; it uses nothing of `roundtable-core`
-//! but the contract types ([`RoundtableRequest`], [`RoundtableResponse`], ...).
+//! but the contract types ([`RoundtableRequest`], [`RoundtableResponse`], ...) and
+//! the agreement of a run's answers, which the exports show.
 //!
 //! # Durability and concurrency
 //!

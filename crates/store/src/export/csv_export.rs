@@ -1,8 +1,9 @@
 //! CSV export: one row per model result.
 
 use crate::StoredRun;
+use roundtable_core::agreement::Agreement;
 
-const HEADER: [&str; 10] = [
+const HEADER: [&str; 14] = [
     "run_id",
     "created_at",
     "prompt",
@@ -13,10 +14,21 @@ const HEADER: [&str; 10] = [
     "output_tokens",
     "cost",
     "duration_ms",
+    "mean_similarity",
+    "fields_agreeing",
+    "fields",
+    "winner_share",
 ];
 
 /// One row per model result: run_id, created_at, prompt, model, answer, error,
-/// input_tokens, output_tokens, cost, duration_ms. Text cells that a spreadsheet
+/// input_tokens, output_tokens, cost, duration_ms, then where the answers agree
+/// (`meta.agreement`, computed when the run was stored without it), empty where
+/// it does not apply: mean_similarity (free text: this answer's mean similarity
+/// to the others, 0 to 1), fields_agreeing and fields (structured answers: how
+/// many of the run's leaf fields this answer gives the majority value for, of
+/// how many), winner_share (multiple choice: the winning choice's share of the
+/// answers, 0 to 1, on each of the run's rows). Counts are two columns rather
+/// than `3/4`, which a spreadsheet would read as a date. Text cells that a spreadsheet
 /// would take for a formula (starting with `=`, `+`, `-`, `@`, tab or CR) get a
 /// leading `'`.
 pub fn to_csv(runs: &[StoredRun]) -> String {
@@ -32,7 +44,9 @@ fn write_rows(w: &mut csv::Writer<Vec<u8>>, runs: &[StoredRun]) -> csv::Result<(
     w.write_record(HEADER)?;
     for run in runs {
         let prompt = guard(&run.request.input);
-        for m in &run.response.model_results {
+        let agreement = super::agreement::of(run);
+        for (at, m) in run.response.model_results.iter().enumerate() {
+            let [similar, agreeing, fields, share] = agreement_cells(agreement.as_deref(), at);
             w.write_record([
                 guard(&run.summary.id).as_ref(),
                 run.summary.created_at.as_str(),
@@ -44,11 +58,44 @@ fn write_rows(w: &mut csv::Writer<Vec<u8>>, runs: &[StoredRun]) -> csv::Result<(
                 m.usage.output_tokens.to_string().as_str(),
                 format!("{}", m.cost).as_str(),
                 m.duration_ms.to_string().as_str(),
+                similar.as_str(),
+                agreeing.as_str(),
+                fields.as_str(),
+                share.as_str(),
             ])?;
         }
     }
     w.flush()?;
     Ok(())
+}
+
+/// The agreement columns of the result at position `at` (empty when they do
+/// not apply).
+fn agreement_cells(a: Option<&Agreement>, at: usize) -> [String; 4] {
+    let mut cells: [String; 4] = Default::default();
+    let Some(a) = a else {
+        return cells;
+    };
+    if let Some(s) = &a.similarity
+        && let Some(k) = s.results.iter().position(|&r| r == at)
+    {
+        cells[0] = format!("{:.3}", s.mean[k]);
+    }
+    if let Some(t) = &a.fields
+        && t.answers.contains(&at)
+    {
+        let agreeing = t
+            .fields
+            .iter()
+            .filter(|f| f.majority.is_some() && f.values[0].results.contains(&at))
+            .count();
+        cells[1] = agreeing.to_string();
+        cells[2] = t.fields.len().to_string();
+    }
+    if let Some(c) = &a.choice {
+        cells[3] = format!("{:.3}", c.share);
+    }
+    cells
 }
 
 /// Formula-injection guard for a text cell.

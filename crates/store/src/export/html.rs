@@ -43,6 +43,8 @@ blockquote{margin:0;padding-left:1rem;border-left:3px solid var(--line);color:va
 .badge.warn{color:var(--warn);border-color:var(--warn)}
 .answer.partial{border-style:dashed}
 tr.won td{font-weight:600}
+tr.split td,tr.split th{color:var(--warn)}
+td.sim1{background:rgba(36,87,197,.1)}td.sim2{background:rgba(36,87,197,.2)}td.sim3{background:rgba(36,87,197,.32)}td.sim4{background:rgba(36,87,197,.45)}
 "#;
 
 /// The runs as ONE self-contained HTML page: inline CSS only, no script, nothing
@@ -130,6 +132,7 @@ fn write_run(out: &mut String, run: &StoredRun, sanitizer: &ammonia::Builder<'_>
     out.push_str("</div>\n");
     write_votes(out, run);
     write_resolved(out, run, sanitizer);
+    super::agreement::html(out, run, &labels);
     write_table(out, run, &labels);
     out.push_str("</article>\n");
 }

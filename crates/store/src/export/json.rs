@@ -28,7 +28,9 @@ struct ImportItem {
 
 /// The runs as a JSON array of contract responses (`RoundtableResponse`), each
 /// with the added fields `status`, `request`, `created_at` (RFC 3339) and
-/// `created_at_ms`. [`import_json`] reads it back.
+/// `created_at_ms`. `meta.agreement` is as stored: the history's export
+/// (`App::export`) computes it first for a run stored without it, while an
+/// export imported back stays identical. [`import_json`] reads it back.
 pub fn to_json(runs: &[StoredRun]) -> String {
     let items: Vec<ExportedRun<'_>> = runs
         .iter()

@@ -6,6 +6,7 @@
 //! Markdown export escapes HTML outside code and defangs script URL schemes; the
 //! CSV export guards cells against formula injection.
 
+mod agreement;
 mod csv_export;
 mod facts;
 mod html;

@@ -401,7 +401,11 @@ fn csv_export_has_one_row_per_result_and_guards_formulas() {
             "input_tokens",
             "output_tokens",
             "cost",
-            "duration_ms"
+            "duration_ms",
+            "mean_similarity",
+            "fields_agreeing",
+            "fields",
+            "winner_share"
         ]
     );
     let rows: Vec<csv::StringRecord> = rd.records().map(Result::unwrap).collect();

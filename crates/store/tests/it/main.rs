@@ -6,6 +6,7 @@ mod common;
 mod export_fixtures;
 
 mod export;
+mod export_agreement;
 mod export_figures;
 mod export_shows;
 mod migrations;
