@@ -16,9 +16,13 @@ echo "== cargo fmt --check"
 cargo fmt --all --check
 echo "== cargo clippy"
 cargo clippy --workspace --all-targets --locked -- -D warnings
+# One feature set for the tests and for the binaries the end-to-end suite
+# starts (the desktop with the UI embedded, the fake provider), so each crate,
+# tauri included, is compiled once: the build, then the tests on its artifacts.
+features=(--workspace --locked --features roundtable-desktop/custom-protocol)
+echo "== cargo build: the tests, and the desktop with the UI embedded"
+cargo build "${features[@]}" --lib --bins --tests
 echo "== cargo test (inside a throwaway D-Bus session and keyring)"
-scripts/with-keyring.sh cargo test --workspace --locked
-echo "== desktop: build with the UI embedded, and the fake provider"
-cargo build --locked -p roundtable-desktop -p roundtable-testkit --features roundtable-desktop/custom-protocol
+scripts/with-keyring.sh cargo test "${features[@]}"
 echo "== desktop: WebDriver end to end (Xvfb, throwaway keyring)"
 scripts/with-keyring.sh xvfb-run -a -s "-screen 0 1280x800x24" tests/e2e/run.sh
