@@ -13,6 +13,7 @@
 //! | `key_status.rs`, `keys.rs` | where each key comes from ([`ProviderStatus`]), setting and deleting keys; the keychains |
 //! | `runs/` | run, rerun, re-resolve, recording them as they happen, the host's [`RunSink`] |
 //! | `votes.rs`, `judge.rs`, `leaderboard/` | a person's vote on a run; a judge model's ranking of one; the private leaderboard (Bradley–Terry) from either |
+//! | `estimate.rs` | a run's cost before it starts, and its `max_cost` checked against it |
 //! | `history.rs` | listing and searching ([`HistoryQuery`]), starring, tagging, export and import |
 //! | `prefs.rs`, `custom_providers.rs`, `provider_limits.rs` | what Settings changes in `config.toml` |
 //! | `config/` | `config.toml` as read, its `toml_edit` writer, replacing the file safely |
@@ -26,6 +27,7 @@ pub mod api_token;
 pub mod config;
 mod custom_providers;
 mod error;
+mod estimate;
 mod history;
 mod judge;
 mod key_status;

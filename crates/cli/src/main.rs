@@ -3,6 +3,7 @@
 //! through [`render`], machine output (`--json`) is the contract's JSON.
 
 mod claims;
+mod estimate;
 mod history;
 mod keys;
 mod listing;

@@ -86,6 +86,19 @@ pub struct RunArgs {
     #[arg(long)]
     consensus: bool,
 
+    /// Print what the run would cost (typical and worst case) and call no one
+    #[arg(long)]
+    estimate: bool,
+
+    /// The most the run may cost (USD): refused when the worst case is over it
+    /// (unless --yes), and the models still running are stopped when it is reached
+    #[arg(long, value_name = "USD")]
+    max_cost: Option<f64>,
+
+    /// Start even when the worst case is over --max-cost
+    #[arg(long, requires = "max_cost")]
+    yes: bool,
+
     /// Once the run is done, have this model judge its answers (as `roundtable judge`)
     #[arg(long, value_name = "MODEL", conflicts_with = "json")]
     judge: Option<String>,
@@ -192,6 +205,12 @@ impl RunArgs {
         if self.consensus {
             req.consensus = Some(true);
         }
+        if self.max_cost.is_some() {
+            req.max_cost = self.max_cost;
+        }
+        if self.yes {
+            req.confirm_cost = Some(true);
+        }
         for m in &mut req.models {
             if self.max_tokens.is_some() {
                 m.max_tokens = self.max_tokens;
@@ -216,6 +235,11 @@ pub async fn run(app: App, args: RunArgs) -> Result<(), Failure> {
             return Err(f);
         }
     };
+    if args.estimate {
+        let estimate = app.estimate(&request).map_err(|e| args.name_the_flag(e))?;
+        crate::estimate::print(&estimate, args.json);
+        return Ok(());
+    }
     // The panel as the engine expands it: one label (`#n`) per sample.
     let panel = expand_samples(&request.models);
     let mut id = None;
@@ -249,6 +273,7 @@ impl RunArgs {
             "reasoning" if self.reasoning.is_some() => "--reasoning",
             "max_retries" if self.max_retries.is_some() => "--max-retries",
             "timeout_ms" if self.timeout_ms.is_some() => "--timeout-ms",
+            "max_cost" if self.max_cost.is_some() => "--max-cost",
             _ => return e,
         };
         if let Some(rest) = e.message.strip_prefix(field) {

@@ -137,6 +137,17 @@ pub struct RoundtableRequest {
     /// the answers make and each answer's stance on them (`meta.claims`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub consensus: Option<bool>,
+    /// Extension: the most this run may cost (USD). Refused before any call when
+    /// the estimate's worst case is over it (unless `confirm_cost`); while it
+    /// streams, the models still running are stopped once its cost reaches it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_cost: Option<f64>,
+    /// Extension: start even though the estimate's worst case is over `max_cost`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub confirm_cost: Option<bool>,
+    /// Extension (the local API): answer with the run's cost estimate and call no one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
 }
 
 pub const DEFAULT_MAX_RETRIES: u32 = 1;
@@ -359,6 +370,9 @@ pub enum ModelOutcome {
     MissingKey,
     /// The model declined to answer.
     Refused,
+    /// Stopped when the run's running cost reached its `max_cost`; what had
+    /// arrived is kept.
+    BudgetExceeded,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]

@@ -26,7 +26,7 @@ pub mod slots;
 pub mod validate;
 
 pub use contract::*;
-pub use engine::{Engine, RunOutcome};
+pub use engine::{CallEstimate, Engine, Estimate, RunOutcome};
 pub use events::RunEvent;
 pub use prices::{ModelPrice, PriceTable};
 pub use provider::{Provider, ProviderKey};

@@ -23,6 +23,8 @@ pub struct ModelPrice {
     pub cache_write_1h: Option<f64>,
     /// Reasoning tokens, when billed apart from output; `output` when absent.
     pub reasoning: Option<f64>,
+    /// The most output tokens the model writes in one call, when the table says.
+    pub max_output_tokens: Option<u64>,
 }
 
 impl ModelPrice {
@@ -58,6 +60,7 @@ struct LiteLlmEntry {
     cache_creation_input_token_cost: Option<f64>,
     cache_creation_input_token_cost_above_1hr: Option<f64>,
     output_cost_per_reasoning_token: Option<f64>,
+    max_output_tokens: Option<u64>,
     litellm_provider: Option<String>,
 }
 
@@ -114,6 +117,7 @@ impl PriceTable {
                 cache_write: e.cache_creation_input_token_cost,
                 cache_write_1h: e.cache_creation_input_token_cost_above_1hr,
                 reasoning: e.output_cost_per_reasoning_token,
+                max_output_tokens: e.max_output_tokens,
             };
             // LiteLLM names most models bare, with the provider beside them.
             if let Some(provider) = e.litellm_provider.as_deref()
@@ -193,6 +197,7 @@ mod tests {
             cache_write: Some(2.5e-6),
             cache_write_1h: Some(4e-6),
             reasoning: None,
+            max_output_tokens: None,
         };
         let u = Usage {
             input_tokens: 1000,

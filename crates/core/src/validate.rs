@@ -164,6 +164,14 @@ pub fn validate_request(
     if req.timeout_ms() == 0 {
         return Err(ValidationError::new("timeout_ms", "must be at least 1"));
     }
+    if let Some(cap) = req.max_cost
+        && !(cap.is_finite() && cap > 0.0)
+    {
+        return Err(ValidationError::new(
+            "max_cost",
+            format!("must be a positive number of US dollars, not {cap}"),
+        ));
+    }
     Ok(())
 }
 

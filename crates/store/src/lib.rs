@@ -47,7 +47,8 @@
 //! - `stars_tags.rs`: starring and tagging;
 //! - `votes.rs`: a person's vote on a run, judge models' rankings, and the
 //!   verdicts the leaderboard is fitted on;
-//! - `import.rs`: finished runs from elsewhere.
+//! - `import.rs`: finished runs from elsewhere;
+//! - `medians.rs`: what a model usually writes, for a run's estimate.
 //!
 //! Beside them: `search.rs` (the FTS5 index: [`fts_query`], `reindex`,
 //! [`Store::search`]), `migrations.rs`, `time.rs` and [`export`] (pure functions

@@ -46,6 +46,7 @@ impl App {
     ) -> Result<RunOutcome, AppError> {
         let engine = self.engine_for(&request);
         let prepared = engine.prepare(request)?;
+        self.check_cost(&engine, &prepared.request)?;
         self.recorder
             .write(vec![Self::begin(&prepared, parent)])
             .await?;

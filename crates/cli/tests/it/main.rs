@@ -4,6 +4,7 @@
 
 mod common;
 
+mod cli_cost;
 mod cli_history;
 mod cli_keys;
 mod cli_labels;

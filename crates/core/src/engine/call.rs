@@ -1,6 +1,7 @@
 //! One model's call: its place among its provider's slots, its attempts with
 //! retries inside its timeout, the JSON-mode fallback, and its usage and cost.
 
+use super::meter::CostMeter;
 use super::{Engine, Events, MAX_RETRY_AFTER, emit, ms};
 use crate::contract::{ModelOutcome, ModelResult, ModelSpec, Usage};
 use crate::events::RunEvent;
@@ -11,6 +12,7 @@ use crate::slots::Slot;
 use crate::validate::split_model_name;
 use backon::BackoffBuilder;
 use serde_json::Value;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio_util::sync::CancellationToken;
 
@@ -227,10 +229,31 @@ impl Engine {
             .build();
         let mut attempts = 0u32;
         let mut partial = String::new();
+        // What this call has added to the run's meter (see `meter.rs`).
+        let meter = call.meter.as_ref().zip(price);
+        let over = call
+            .meter
+            .as_ref()
+            .map(|m| m.over().clone())
+            .unwrap_or_default();
+        let prompt_usage = || {
+            let instructions = call.instructions.as_deref().unwrap_or("");
+            Usage::estimated(&[instructions, &call.input], &[])
+        };
+        let mut metered = 0.0;
+        if let Some((m, p)) = meter {
+            metered = p.cost(&prompt_usage());
+            m.add(metered);
+        }
         let outcome: Result<Completion, (ModelOutcome, String)> = loop {
             attempts += 1;
             partial.clear();
             let mut forward = |d: Delta| {
+                if let (Some((m, p)), Delta::Text(t) | Delta::Thinking(t)) = (meter, &d) {
+                    let usd = t.chars().count() as f64 / 4.0 * p.output;
+                    metered += usd;
+                    m.add(usd);
+                }
                 if let Delta::Text(t) = &d {
                     partial.push_str(t);
                 }
@@ -240,6 +263,10 @@ impl Engine {
             let result = tokio::select! {
                 biased;
                 _ = cancel.cancelled() => break Err((ModelOutcome::Cancelled, "cancelled".into())),
+                _ = over.cancelled() => {
+                    let why = call.meter.as_ref().map(|m| m.stopped()).unwrap_or_default();
+                    break Err((ModelOutcome::BudgetExceeded, why))
+                }
                 _ = tokio::time::sleep_until(deadline) => {
                     break Err((ModelOutcome::TimedOut, timeout_message(call.timeout, attempts)))
                 }
@@ -282,10 +309,14 @@ impl Engine {
             tokio::select! {
                 biased;
                 _ = cancel.cancelled() => break Err((ModelOutcome::Cancelled, "cancelled".into())),
+                _ = over.cancelled() => {
+                    let why = call.meter.as_ref().map(|m| m.stopped()).unwrap_or_default();
+                    break Err((ModelOutcome::BudgetExceeded, why))
+                }
                 _ = tokio::time::sleep(delay) => {}
             }
         };
-        match outcome {
+        let outcome = match outcome {
             Ok(c) => {
                 let c = with_usage(c, &chat);
                 let fallback = json_mode && provider.dialect != Dialect::CompatibleJsonMode;
@@ -295,6 +326,21 @@ impl Engine {
                 Attempted {
                     schema_fallback: fallback,
                     ..self.finish_completion(c, provider, provider_id, model_id, price, attempts)
+                }
+            }
+            Err((ModelOutcome::BudgetExceeded, error)) => {
+                // Stopped by the run's cap: billed for the prompt and what
+                // arrived, as far as it can be told.
+                let mut usage = prompt_usage();
+                usage.output_tokens = partial.chars().count().div_ceil(4) as u64;
+                Attempted {
+                    cost: price.map_or(0.0, |p| p.cost(&usage)),
+                    usage,
+                    text: partial,
+                    error: Some(error),
+                    ended: ModelOutcome::BudgetExceeded,
+                    attempts,
+                    ..Default::default()
                 }
             }
             Err((ended, error)) => Attempted {
@@ -307,7 +353,12 @@ impl Engine {
                 attempts,
                 ..Default::default()
             },
+        };
+        if let Some(m) = &call.meter {
+            // The estimate gives way to what the call cost.
+            m.add(outcome.cost - metered);
         }
+        outcome
     }
 
     fn finish_completion(
@@ -431,6 +482,8 @@ pub(super) struct ModelCall {
     pub(super) schema_native_only: bool,
     pub(super) max_retries: u32,
     pub(super) timeout: Duration,
+    /// The run's running cost, when it has a `max_cost`.
+    pub(super) meter: Option<Arc<CostMeter>>,
 }
 
 #[derive(Debug)]

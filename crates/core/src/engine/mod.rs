@@ -32,10 +32,13 @@ use tokio::sync::mpsc::UnboundedSender;
 use tokio_util::sync::CancellationToken;
 
 mod call;
+mod estimate;
+mod meter;
 mod resolution;
 
 use crate::provider::{Provider, ProviderKey};
 use call::ModelCall;
+pub use estimate::{CallEstimate, Estimate, count_tokens};
 pub use resolution::check_schema;
 
 /// The longest wait a provider's `Retry-After` is honoured for.
@@ -242,6 +245,7 @@ impl Engine {
             (Resolution::MultipleChoice, None) => (None, false),
             _ => (req.output_schema.clone(), false),
         };
+        let meter = req.max_cost.map(meter::CostMeter::new);
         let tasks: Vec<_> = req
             .models
             .iter()
@@ -257,6 +261,7 @@ impl Engine {
                     schema_native_only: native_only,
                     max_retries: req.max_retries(),
                     timeout: Duration::from_millis(req.timeout_ms()),
+                    meter: meter.clone(),
                 };
                 let events = events.clone();
                 let cancel = cancel.clone();

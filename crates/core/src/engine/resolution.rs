@@ -117,6 +117,16 @@ impl Engine {
                 meta.votes = Some(tally.votes);
                 data = Some(tally.winner.unwrap_or_default());
             }
+            Resolution::Summary
+                if results
+                    .iter()
+                    .any(|r| r.outcome == Some(ModelOutcome::BudgetExceeded)) =>
+            {
+                data = Some(String::new());
+                meta.summary_error = Some(
+                    "not written: the run's cost reached its max_cost before the summary".into(),
+                );
+            }
             Resolution::Summary if answered && !cancelled => {
                 let summarising =
                     self.summarise(req, &meta.models_used, &results, &events, &cancel);
@@ -280,6 +290,7 @@ impl Engine {
             schema_native_only: false,
             max_retries: req.max_retries(),
             timeout: Duration::from_millis(req.timeout_ms()),
+            meter: None,
         };
         let _slot = self.slot(model, cancel, || {}).await?;
         let outcome = self
@@ -317,6 +328,7 @@ impl Engine {
             schema_native_only: false,
             max_retries: req.max_retries(),
             timeout: Duration::from_millis(req.timeout_ms()),
+            meter: None,
         };
         let name = model.to_string();
         let events = events.clone();

@@ -4,6 +4,7 @@
 
 mod claims;
 mod common;
+mod cost_cap;
 
 mod anthropic_fixtures;
 mod contract_schema;

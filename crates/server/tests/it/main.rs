@@ -5,6 +5,7 @@
 mod common;
 
 mod api;
+mod cost;
 mod limits;
 mod load;
 mod samples;

@@ -4,6 +4,7 @@
 //! "Layout"); full-text search is in `crate::search`, beside [`crate::fts_query`].
 
 mod import;
+mod medians;
 mod open;
 mod query;
 mod record;

@@ -1,0 +1,56 @@
+//! A run's cost before it starts ([`App::estimate`]), with each model's median
+//! output in this history standing in for its typical answer, and the check of
+//! a run's `max_cost` against the estimate's worst case ([`App::check_cost`]).
+
+use crate::{App, AppError, Code};
+use roundtable_core::{Engine, Estimate, RoundtableRequest};
+
+impl App {
+    /// What `request` would cost, without calling anyone.
+    pub fn estimate(&self, request: &RoundtableRequest) -> Result<Estimate, AppError> {
+        let engine = self.engine_for(request);
+        self.estimate_with(&engine, request)
+    }
+
+    fn estimate_with(
+        &self,
+        engine: &Engine,
+        request: &RoundtableRequest,
+    ) -> Result<Estimate, AppError> {
+        let mut models: Vec<String> = request.models.iter().map(|m| m.name.clone()).collect();
+        models.extend(request.summary_model.clone());
+        let medians = self.store().median_output_tokens(&models)?;
+        Ok(engine.estimate(request, &medians)?)
+    }
+
+    /// Refuses a run whose estimate's worst case is over its `max_cost`, unless
+    /// it says `confirm_cost`; names both figures.
+    pub(crate) fn check_cost(
+        &self,
+        engine: &Engine,
+        request: &RoundtableRequest,
+    ) -> Result<(), AppError> {
+        let Some(cap) = request.max_cost else {
+            return Ok(());
+        };
+        if request.confirm_cost == Some(true) {
+            return Ok(());
+        }
+        let e = self.estimate_with(engine, request)?;
+        if e.worst_cost <= cap {
+            return Ok(());
+        }
+        Err(AppError {
+            field: Some("max_cost".into()),
+            ..AppError::new(
+                Code::InvalidRequest,
+                format!(
+                    "max_cost: this run could cost up to ${:.4} (typically ${:.4}), over its max_cost of ${cap}; \
+                     raise max_cost, lower max_tokens, or confirm to start anyway (confirm_cost, --yes); \
+                     it is stopped once it reaches ${cap} either way",
+                    e.worst_cost, e.typical_cost
+                ),
+            )
+        })
+    }
+}

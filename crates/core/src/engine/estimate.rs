@@ -1,0 +1,189 @@
+//! What a run will cost, before it starts: per model, the input tokens (counted
+//! with OpenAI's own tokenizer for OpenAI's models, `tiktoken-rs`; else about
+//! four characters a token, said to be an estimate), the output tokens as a
+//! range (typical: the model's median in the user's history, else
+//! [`DEFAULT_TYPICAL_OUTPUT`] or `max_tokens` when lower; worst: `max_tokens`,
+//! else the price table's `max_output_tokens`, else [`DEFAULT_WORST_OUTPUT`]),
+//! and their cost; then the summary call, which reads every answer. A model
+//! with no known price counts 0 and is listed in `unpriced`.
+
+use super::Engine;
+use crate::contract::{ModelSpec, Resolution, RoundtableRequest};
+use crate::resolution::vote;
+use crate::validate::{ValidationError, split_model_name};
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+
+/// Typical output of a model with no history here, in tokens.
+pub const DEFAULT_TYPICAL_OUTPUT: u64 = 500;
+/// Worst-case output of a call without `max_tokens` nor a known limit.
+pub const DEFAULT_WORST_OUTPUT: u64 = 8_192;
+/// What the consolidation prompt adds around the question and the answers.
+const SUMMARY_PROMPT_TOKENS: u64 = 200;
+
+/// One call's estimate.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct CallEstimate {
+    pub model: String,
+    pub input_tokens: u64,
+    /// Counted with the model's own tokenizer (else about 4 characters a token).
+    pub input_exact: bool,
+    pub output_typical: u64,
+    pub output_worst: u64,
+    /// `output_typical` is the model's median in the history.
+    pub output_from_history: bool,
+    pub cost_typical: f64,
+    pub cost_worst: f64,
+    /// The model has a known price (else its cost counts 0).
+    pub priced: bool,
+}
+
+/// A run's estimate: each panel call, the summary call, and the totals.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct Estimate {
+    pub calls: Vec<CallEstimate>,
+    pub summary: Option<CallEstimate>,
+    pub typical_cost: f64,
+    pub worst_cost: f64,
+    /// Models whose price is not known (counted as free).
+    pub unpriced: Vec<String>,
+}
+
+/// Input tokens of `text` for `provider/model`: exact with OpenAI's tokenizer
+/// for the models it knows, else about four characters a token.
+pub fn count_tokens(provider: &str, model: &str, text: &str) -> (u64, bool) {
+    if provider == "openai"
+        && tiktoken_rs::tokenizer::get_tokenizer(model).is_some()
+        && let Ok(bpe) = tiktoken_rs::bpe_for_model(model)
+    {
+        return (bpe.encode_with_special_tokens(text).len() as u64, true);
+    }
+    (text.chars().count().div_ceil(4) as u64, false)
+}
+
+impl Engine {
+    /// The estimate of `request`, without calling anyone. `typical_output` is
+    /// each model's median output tokens in the history, where known.
+    pub fn estimate(
+        &self,
+        request: &RoundtableRequest,
+        typical_output: &HashMap<String, u64>,
+    ) -> Result<Estimate, ValidationError> {
+        let req = self.prepare(request.clone())?.request;
+        let instructions = match (req.resolution(), &req.choices) {
+            (Resolution::MultipleChoice, Some(choices)) => format!(
+                "{}\n\n{}",
+                req.instructions.as_deref().unwrap_or(""),
+                vote::choice_instructions(choices)
+            ),
+            _ => req.instructions.clone().unwrap_or_default(),
+        };
+        let prompt = format!("{instructions}\n{}", req.input);
+        let calls: Vec<CallEstimate> = req
+            .models
+            .iter()
+            .map(|spec| self.call_estimate(spec, &prompt, 0, typical_output))
+            .collect();
+        let summary = (req.resolution() == Resolution::Summary)
+            .then(|| {
+                let model = req
+                    .summary_model
+                    .clone()
+                    .or_else(|| self.default_summary_model.clone())
+                    .or_else(|| req.models.first().map(|m| m.name.clone()))?;
+                let typical: u64 = calls.iter().map(|c| c.output_typical).sum();
+                let worst: u64 = calls.iter().map(|c| c.output_worst).sum();
+                let mut e = self.call_estimate(
+                    &ModelSpec::named(model),
+                    &req.input,
+                    SUMMARY_PROMPT_TOKENS + typical,
+                    typical_output,
+                );
+                // The summary reads every answer: at worst, every worst answer.
+                if let Some(price) = self.price_of(&e.model) {
+                    e.cost_worst += (worst - typical) as f64 * price.input;
+                }
+                Some(e)
+            })
+            .flatten();
+        let all = || calls.iter().chain(summary.as_ref());
+        let mut unpriced: Vec<String> = all()
+            .filter(|c| !c.priced)
+            .map(|c| c.model.clone())
+            .collect();
+        unpriced.dedup();
+        Ok(Estimate {
+            typical_cost: all().map(|c| c.cost_typical).sum(),
+            worst_cost: all().map(|c| c.cost_worst).sum(),
+            calls,
+            summary,
+            unpriced,
+        })
+    }
+
+    fn price_of(&self, model: &str) -> Option<crate::prices::ModelPrice> {
+        let (provider, id) = split_model_name(model)?;
+        self.prices.lookup(provider, id)
+    }
+
+    fn call_estimate(
+        &self,
+        spec: &ModelSpec,
+        prompt: &str,
+        extra_input: u64,
+        typical_output: &HashMap<String, u64>,
+    ) -> CallEstimate {
+        let (provider, id) = split_model_name(&spec.name).unwrap_or(("", &spec.name));
+        let (counted, input_exact) = count_tokens(provider, id, prompt);
+        let input_tokens = counted + extra_input;
+        let price = self.prices.lookup(provider, id);
+        let history = typical_output.get(&spec.name).copied();
+        let cap = spec.max_tokens.map(u64::from);
+        let output_worst = cap
+            .or(price.and_then(|p| p.max_output_tokens))
+            .unwrap_or(DEFAULT_WORST_OUTPUT);
+        let output_typical = history.unwrap_or(DEFAULT_TYPICAL_OUTPUT).min(output_worst);
+        let cost = |output: u64| {
+            price.map_or(0.0, |p| {
+                input_tokens as f64 * p.input + output as f64 * p.output
+            })
+        };
+        CallEstimate {
+            model: spec.name.clone(),
+            input_tokens,
+            input_exact,
+            output_typical,
+            output_worst,
+            output_from_history: history.is_some(),
+            cost_typical: cost(output_typical),
+            cost_worst: cost(output_worst),
+            priced: price.is_some(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn openai_models_are_counted_with_their_tokenizer() {
+        // "hello world" is two tokens in o200k_base (and in cl100k_base).
+        assert_eq!(
+            count_tokens("openai", "gpt-4.1-mini", "hello world"),
+            (2, true)
+        );
+        assert_eq!(count_tokens("openai", "gpt-4", "hello world"), (2, true));
+        // Others: about four characters a token, and said to be an estimate.
+        assert_eq!(
+            count_tokens("anthropic", "claude-sonnet-4-5", "hello world"),
+            (3, false)
+        );
+        assert_eq!(
+            count_tokens("ollama", "gpt-4.1-mini", "hello world"),
+            (3, false)
+        );
+    }
+}

@@ -1,0 +1,153 @@
+//! The estimate before a run and `max_cost` while it streams: the models still
+//! running are stopped once the run's cost reaches the cap, each keeping what
+//! had arrived, within a chunk of the cap.
+
+use crate::common::provider;
+use roundtable_core::prices::ModelPrice;
+use roundtable_core::{Engine, ModelOutcome, ModelSpec, PriceTable, Resolution, RoundtableRequest};
+use roundtable_testkit::{Behavior, FakeProvider, Script};
+use std::collections::HashMap;
+use tokio_util::sync::CancellationToken;
+
+/// $1 per 1,000 output tokens: a 20-character chunk (5 tokens) costs $0.005.
+fn prices() -> PriceTable {
+    let mut t = PriceTable::empty();
+    let price = ModelPrice {
+        input: 1e-6,
+        output: 1e-3,
+        ..ModelPrice::default()
+    };
+    t.insert("fake/slow", price);
+    t.insert("fake/quick", price);
+    t
+}
+
+fn script() -> Script {
+    Script::new()
+        .model(
+            "slow",
+            Behavior::answer("abcdefghijklmnopqrst".repeat(100))
+                .chunks(100)
+                .chunk_delay(15),
+        )
+        .model("quick", Behavior::answer("Short."))
+}
+
+fn engine(fake: &FakeProvider) -> Engine {
+    Engine::new(vec![provider("fake", fake.openai_base_url())], prices())
+}
+
+#[tokio::test]
+async fn a_streaming_model_is_stopped_when_the_run_reaches_its_cap() {
+    let fake = FakeProvider::start(script()).await.unwrap();
+    let req = RoundtableRequest {
+        input: "Write at length.".into(),
+        models: vec![
+            ModelSpec::named("fake/quick"),
+            ModelSpec::named("fake/slow"),
+        ],
+        resolution: Some(Resolution::Summary),
+        summary_model: Some("fake/quick".into()),
+        max_cost: Some(0.05),
+        ..Default::default()
+    };
+    let out = engine(&fake)
+        .run(req, None, CancellationToken::new())
+        .await
+        .unwrap();
+    let quick = &out.response.model_results[0];
+    let slow = &out.response.model_results[1];
+    assert_eq!(quick.outcome, Some(ModelOutcome::Answered));
+    assert_eq!(slow.outcome, Some(ModelOutcome::BudgetExceeded), "{slow:?}");
+    assert!(
+        slow.error.as_deref().unwrap().contains("max_cost ($0.05)"),
+        "{slow:?}"
+    );
+    // $0.05 is ten chunks of this answer; the chunk that crossed the cap is the
+    // overshoot (the quick model's few tokens come off the slow one's share).
+    let chars = slow.data.chars().count();
+    assert!((180..=220).contains(&chars), "{chars} characters kept");
+    assert!(slow.usage.is_estimated());
+    let spent = quick.cost + slow.cost;
+    assert!((0.05..0.05 + 0.0051).contains(&spent), "spent {spent}");
+    // No summary once the cap is reached, and it says why.
+    assert_eq!(out.response.data.as_deref(), Some(""));
+    assert!(
+        out.response
+            .meta
+            .summary_error
+            .as_deref()
+            .unwrap()
+            .contains("max_cost")
+    );
+}
+
+#[tokio::test]
+async fn a_run_under_its_cap_is_untouched() {
+    let fake = FakeProvider::start(script()).await.unwrap();
+    let req = RoundtableRequest {
+        input: "Briefly.".into(),
+        models: vec![ModelSpec::named("fake/quick")],
+        resolution: Some(Resolution::Fast),
+        max_cost: Some(1.0),
+        ..Default::default()
+    };
+    let out = engine(&fake)
+        .run(req, None, CancellationToken::new())
+        .await
+        .unwrap();
+    assert_eq!(
+        out.response.model_results[0].outcome,
+        Some(ModelOutcome::Answered)
+    );
+    assert_eq!(out.response.model_results[0].data, "Short.");
+}
+
+#[tokio::test]
+async fn the_estimate_is_a_range_from_history_max_tokens_and_prices() {
+    let fake = FakeProvider::start(script()).await.unwrap();
+    let mut capped = ModelSpec::named("fake/slow");
+    capped.max_tokens = Some(100);
+    let req = RoundtableRequest {
+        input: "x".repeat(400),
+        models: vec![
+            ModelSpec::named("fake/quick"),
+            capped,
+            ModelSpec::named("fake/free"),
+        ],
+        resolution: Some(Resolution::Summary),
+        summary_model: Some("fake/quick".into()),
+        ..Default::default()
+    };
+    let history = HashMap::from([("fake/quick".to_string(), 40u64)]);
+    let e = engine(&fake).estimate(&req, &history).unwrap();
+    let quick = &e.calls[0];
+    assert_eq!(
+        quick.input_tokens, 101,
+        "400 characters and a newline, 4 a token"
+    );
+    assert!(!quick.input_exact);
+    assert_eq!((quick.output_typical, quick.output_worst), (40, 8192));
+    assert!(quick.output_from_history);
+    let slow = &e.calls[1];
+    assert_eq!(
+        (slow.output_typical, slow.output_worst),
+        (100, 100),
+        "max_tokens bounds both"
+    );
+    assert!((slow.cost_worst - (101.0 * 1e-6 + 100.0 * 1e-3)).abs() < 1e-12);
+    assert_eq!(e.unpriced, vec!["fake/free".to_string()]);
+    let summary = e.summary.as_ref().unwrap();
+    assert!(
+        summary.input_tokens > 40 + 100 + 500,
+        "it reads the answers"
+    );
+    assert!(e.worst_cost > e.typical_cost);
+    let sum: f64 = e
+        .calls
+        .iter()
+        .chain(e.summary.as_ref())
+        .map(|c| c.cost_typical)
+        .sum();
+    assert!((e.typical_cost - sum).abs() < 1e-12);
+}
