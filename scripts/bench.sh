@@ -9,6 +9,8 @@ if [ -f crates/store/benches/history.rs ]; then
   echo "== history store"
   cargo bench -q -p roundtable-store --bench history
 fi
+echo "== leaderboard (100,000 runs, 20,000 votes)"
+cargo bench -q -p roundtable-app --bench leaderboard
 echo "== desktop app: cold start to first paint, memory idle and after a 10-model run"
 npm --prefix ui run build >/dev/null
 cargo build --release -q --locked -p roundtable-desktop -p roundtable-testkit --features roundtable-desktop/custom-protocol
