@@ -48,7 +48,9 @@
 //! - `votes.rs`: a person's vote on a run, judge models' rankings, and the
 //!   verdicts the leaderboard is fitted on;
 //! - `import.rs`: finished runs from elsewhere;
-//! - `medians.rs`: what a model usually writes, for a run's estimate.
+//! - `medians.rs`: what a model usually writes, for a run's estimate;
+//! - `spend.rs`: where the money and time went ([`Store::spend_stats`]) and the
+//!   sum a budget is checked against.
 //!
 //! Beside them: `search.rs` (the FTS5 index: [`fts_query`], `reindex`,
 //! [`Store::search`]), `migrations.rs`, `time.rs` and [`export`] (pure functions
@@ -91,6 +93,10 @@ pub use search::{SEARCH_TIER, fts_query};
 pub use store::{
     Ballot, ImportedRun, Judgement, ListQuery, NewRun, ParentKind, RunSummary, RunWrite, Store,
     StoredRun, Verdict, VerdictQuery, VerdictResult, VerdictSource, Vote, VoteKind,
+};
+pub use store::{
+    ModelSpend, ProviderSpend, SpendBucket, SpendQuery, SpendStats, SpendTotals, UNPRICED_KEY,
+    UnpricedModel, provider_of,
 };
 pub use time::{now_ms, rfc3339_utc};
 

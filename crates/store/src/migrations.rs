@@ -37,6 +37,10 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "0005_votes.sql",
         sql: include_str!("../migrations/0005_votes.sql"),
     },
+    Migration {
+        name: "0006_spend.sql",
+        sql: include_str!("../migrations/0006_spend.sql"),
+    },
 ];
 
 pub(crate) fn user_version(conn: &Connection) -> Result<u32> {

@@ -9,12 +9,17 @@ mod open;
 mod query;
 mod record;
 mod recover;
+mod spend;
 mod stars_tags;
 mod votes;
 
 pub use import::ImportedRun;
 pub use query::{ListQuery, RunSummary, StoredRun};
 pub use record::{NewRun, ParentKind, RunWrite};
+pub use spend::{
+    ModelSpend, ProviderSpend, SpendBucket, SpendQuery, SpendStats, SpendTotals, UNPRICED_KEY,
+    UnpricedModel, provider_of,
+};
 pub use votes::{
     Ballot, Judgement, Verdict, VerdictQuery, VerdictResult, VerdictSource, Vote, VoteKind,
 };

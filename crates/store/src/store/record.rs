@@ -269,8 +269,10 @@ pub(super) fn upsert_result(tx: &Transaction<'_>, run_id: &str, r: &ModelResult)
     tx.prepare_cached(
         "INSERT INTO model_results (run_id, idx, model, data, thinking, error, usage, cost, \
                                     duration_ms, schema_valid, schema_error, vote, attempts, \
-                                    queued_ms, schema_fallback, vote_read, outcome) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17) \
+                                    queued_ms, schema_fallback, vote_read, outcome, \
+                                    created_at, input_tokens, output_tokens, unpriced, ended) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, \
+                 (SELECT created_at FROM runs WHERE id = ?1), ?18, ?19, ?20, ?21) \
          ON CONFLICT (run_id, idx) DO UPDATE SET \
            model = excluded.model, data = excluded.data, thinking = excluded.thinking, \
            error = excluded.error, usage = excluded.usage, cost = excluded.cost, \
@@ -278,7 +280,9 @@ pub(super) fn upsert_result(tx: &Transaction<'_>, run_id: &str, r: &ModelResult)
            schema_error = excluded.schema_error, vote = excluded.vote, \
            attempts = excluded.attempts, queued_ms = excluded.queued_ms, \
            schema_fallback = excluded.schema_fallback, vote_read = excluded.vote_read, \
-           outcome = excluded.outcome",
+           outcome = excluded.outcome, input_tokens = excluded.input_tokens, \
+           output_tokens = excluded.output_tokens, unpriced = excluded.unpriced, \
+           ended = excluded.ended",
     )?
     .execute(params![
         run_id,
@@ -298,6 +302,12 @@ pub(super) fn upsert_result(tx: &Transaction<'_>, run_id: &str, r: &ModelResult)
         r.schema_fallback,
         r.vote_read.map(serde_name),
         r.outcome.map(serde_name),
+        to_i64(r.usage.input_tokens),
+        to_i64(r.usage.output_tokens),
+        r.usage
+            .extra
+            .contains_key(crate::store::spend::UNPRICED_KEY),
+        serde_name(r.ended()),
     ])?;
     Ok(())
 }

@@ -12,4 +12,5 @@ mod export_shows;
 mod migrations;
 mod recording;
 mod search;
+mod spend;
 mod votes;

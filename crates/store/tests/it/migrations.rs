@@ -96,19 +96,20 @@ fn insert_runs(conn: &Connection, k: usize) {
         )
         .unwrap();
     }
-    // Schema 4 (queued_ms) adds nothing a run of its time must hold, and schema
-    // 5 (votes, judgements) nothing a run must have.
-    assert!(k < 6, "extend insert_runs for schema {k}");
+    // Schema 4 (queued_ms) adds nothing a run of its time must hold, schema
+    // 5 (votes, judgements) nothing a run must have, and schema 6 (the spend
+    // columns) only what it fills from the results.
+    assert!(k < 7, "extend insert_runs for schema {k}");
 }
 
 #[test]
 fn the_latest_schema_is_what_this_test_knows() {
     assert_eq!(
         MIGRATIONS.len(),
-        5,
+        6,
         "add the new schema to insert_runs and check_runs"
     );
-    assert_eq!(SCHEMA_VERSION, 5);
+    assert_eq!(SCHEMA_VERSION, 6);
     for (i, m) in MIGRATIONS.iter().enumerate() {
         assert!(m.name.starts_with(&format!("{:04}_", i + 1)), "{}", m.name);
     }
@@ -191,6 +192,26 @@ fn every_earlier_schema_migrates_with_its_data() {
         };
         assert_eq!(store.set_vote("rt_old", &ballot).unwrap().ballot, ballot);
         assert!(store.add_tag("rt_new", "t").unwrap());
+        // The results recorded before the spend columns are counted by them.
+        let spend = store
+            .spend_stats(&roundtable_store::SpendQuery::default())
+            .unwrap();
+        assert_eq!(spend.totals.runs, 3, "schema {k}");
+        let old_cost = old.response.meta.total_cost;
+        let new_cost = store.get_run("rt_new").unwrap().unwrap().summary.total_cost;
+        assert!(
+            (spend.totals.cost - old_cost - new_cost).abs() < 1e-9,
+            "schema {k}"
+        );
+        let old_tokens: u64 = old
+            .response
+            .model_results
+            .iter()
+            .map(|r| r.usage.input_tokens)
+            .sum();
+        assert_eq!(spend.totals.input_tokens, old_tokens + 120, "schema {k}");
+        assert_eq!(spend.days[0].start, "1970-01-01", "schema {k}");
+        assert_eq!(spend.models.len(), 3, "schema {k}");
         drop(store);
         // And it opens again as is.
         let again = Store::open(&path).unwrap();
@@ -240,7 +261,7 @@ fn a_newer_schema_is_refused() {
             err,
             Error::SchemaTooNew {
                 found: 99,
-                supported: 5
+                supported: 6
             }
         ),
         "{err}"

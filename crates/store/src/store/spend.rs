@@ -1,0 +1,352 @@
+//! Where the money and the time went: the spend figures of the history over a
+//! time range ([`Store::spend_stats`]) and the sum a budget is checked against
+//! ([`Store::spent_between`]).
+//!
+//! Every figure is an indexed SQL aggregate (migration `0006_spend.sql`): per
+//! day, one range scan of the runs' `(created_at, total_cost)` and one of the
+//! results' `(created_at, model, ended, cost, tokens)`, grouped by model; weeks,
+//! months, providers and models are summed from the days; latency percentiles
+//! are one ordered index scan per model.
+//!
+//! Time zone: days, weeks (Monday to Sunday) and months are cut at the local
+//! midnight of the UTC offset the host passes ([`SpendQuery::utc_offset_minutes`],
+//! 0 for UTC). The offset is fixed for the whole range: a host passes the one in
+//! effect now, so in a zone with daylight saving a run within an hour of
+//! midnight on the other side of a change may count on the neighbouring day.
+//!
+//! Costs: a run's `total_cost` is every call of it, the consolidation included;
+//! a model's cost is its own calls. What a run cost beyond its models' calls
+//! (the summary, the claims) is [`SpendTotals::resolution_cost`], so the models'
+//! costs plus it are the runs' cost. Judge models' calls are kept apart from
+//! runs ([`SpendTotals::judge_cost`]).
+
+use super::Store;
+use crate::Result;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// The key of `Usage::extra` the engine sets when a model had no known price
+/// (its cost is then counted as 0).
+pub const UNPRICED_KEY: &str = "pricing";
+
+const DAY_MS: i64 = 86_400_000;
+
+/// Which runs the figures count.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[serde(default)]
+pub struct SpendQuery {
+    /// Runs created at or after this (unix ms); all when `None`.
+    pub since_ms: Option<i64>,
+    /// Runs created before this (unix ms); all when `None`.
+    pub until_ms: Option<i64>,
+    /// Where days, weeks and months start: minutes east of UTC (e.g. 60 for
+    /// UTC+1, the negated value of JavaScript's `getTimezoneOffset()`).
+    pub utc_offset_minutes: i32,
+}
+
+/// What the runs cost in all, and what they used.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct SpendTotals {
+    /// USD: the sum of the runs' `total_cost`.
+    pub cost: f64,
+    pub runs: u64,
+    /// Model calls (results), every sample counted.
+    pub calls: u64,
+    /// Calls that did not answer (any end but `answered`).
+    pub failures: u64,
+    pub input_tokens: u64,
+    pub output_tokens: u64,
+    /// USD: what the runs cost beyond their models' calls (the consolidation,
+    /// the claims): `cost` minus the models' costs.
+    pub resolution_cost: f64,
+    /// USD: judge models' rankings judged in the range (not part of `cost`).
+    pub judge_cost: f64,
+}
+
+/// One day, week or month.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct SpendBucket {
+    /// Its first day, `YYYY-MM-DD` (a week starts on Monday; a month on the 1st).
+    pub start: String,
+    /// Its first instant (unix ms) at the query's offset.
+    pub start_ms: i64,
+    /// USD: the runs' cost.
+    pub cost: f64,
+    pub runs: u64,
+    pub input_tokens: u64,
+    pub output_tokens: u64,
+    /// USD per provider of the models' calls (for a stacked chart).
+    pub providers: BTreeMap<String, f64>,
+    /// USD per model of its calls (for a stacked chart).
+    pub models: BTreeMap<String, f64>,
+}
+
+/// One provider's calls.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct ProviderSpend {
+    pub provider: String,
+    pub cost: f64,
+    pub calls: u64,
+    pub failures: u64,
+    pub input_tokens: u64,
+    pub output_tokens: u64,
+}
+
+/// One model's calls (`provider/model`, every sample of it counted).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct ModelSpend {
+    pub model: String,
+    pub provider: String,
+    pub cost: f64,
+    pub calls: u64,
+    /// Calls that did not answer.
+    pub failures: u64,
+    /// Calls that did not answer, by how they ended (`failed`, `timed_out`,
+    /// `cancelled`, `missing_key`, `refused`, …).
+    pub failures_by_end: BTreeMap<String, u64>,
+    pub input_tokens: u64,
+    pub output_tokens: u64,
+    /// Median duration of the calls that answered, in ms (nearest rank).
+    pub latency_p50_ms: Option<u64>,
+    /// 95th percentile duration of the calls that answered, in ms (nearest rank).
+    pub latency_p95_ms: Option<u64>,
+}
+
+/// A model whose calls had no known price (counted as 0): add one.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct UnpricedModel {
+    pub model: String,
+    pub calls: u64,
+    /// Its latest such call's run (unix ms).
+    pub last_ms: i64,
+}
+
+/// Every figure of the Usage view over a [`SpendQuery`].
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct SpendStats {
+    pub query: SpendQuery,
+    pub totals: SpendTotals,
+    /// Every day from the first run's to the last's, empty days included.
+    pub days: Vec<SpendBucket>,
+    pub weeks: Vec<SpendBucket>,
+    pub months: Vec<SpendBucket>,
+    /// Most expensive first.
+    pub providers: Vec<ProviderSpend>,
+    /// Most expensive first.
+    pub models: Vec<ModelSpend>,
+    /// By name.
+    pub unpriced: Vec<UnpricedModel>,
+}
+
+/// A model's provider: the part of `provider/model` before the slash.
+pub fn provider_of(model: &str) -> &str {
+    model.split_once('/').map_or(model, |(p, _)| p)
+}
+
+impl Store {
+    /// What the runs created in `[since, until)` cost, plus the judge models'
+    /// calls in it (USD): the figure a budget is checked against.
+    pub fn spent_between(&self, since_ms: i64, until_ms: i64) -> Result<f64> {
+        let runs: f64 = self
+            .conn
+            .prepare_cached(
+                "SELECT coalesce(sum(total_cost), 0) FROM runs \
+                 WHERE created_at >= ?1 AND created_at < ?2",
+            )?
+            .query_row([since_ms, until_ms], |r| r.get(0))?;
+        Ok(runs + self.judge_cost(since_ms, until_ms)?)
+    }
+
+    fn judge_cost(&self, since_ms: i64, until_ms: i64) -> Result<f64> {
+        Ok(self
+            .conn
+            .prepare_cached(
+                "SELECT coalesce(sum(cost), 0) FROM judgements \
+                 WHERE judged_at >= ?1 AND judged_at < ?2",
+            )?
+            .query_row([since_ms, until_ms], |r| r.get(0))?)
+    }
+
+    /// Every figure of the history's spend over `q` (see the module's notes).
+    pub fn spend_stats(&self, q: &SpendQuery) -> Result<SpendStats> {
+        let lo = q.since_ms.unwrap_or(i64::MIN);
+        let hi = q.until_ms.unwrap_or(i64::MAX);
+        let off = i64::from(q.utc_offset_minutes) * 60_000;
+        let mut out = SpendStats {
+            query: *q,
+            ..SpendStats::default()
+        };
+        out.totals.judge_cost = self.judge_cost(lo, hi)?;
+        let (first, last): (Option<i64>, Option<i64>) = self
+            .conn
+            .prepare_cached(
+                "SELECT min(created_at), max(created_at) FROM runs \
+                 WHERE created_at >= ?1 AND created_at < ?2",
+            )?
+            .query_row([lo, hi], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        let (Some(first), Some(last)) = (first, last) else {
+            return Ok(out);
+        };
+        let mut models: BTreeMap<String, ModelSpend> = BTreeMap::new();
+        let mut models_cost = 0.0;
+        let mut runs_q = self.conn.prepare_cached(
+            "SELECT count(*), coalesce(sum(total_cost), 0) FROM runs \
+             WHERE created_at >= ?1 AND created_at < ?2",
+        )?;
+        let mut results_q = self.conn.prepare_cached(
+            "SELECT model, ended, count(*), sum(cost), sum(input_tokens), sum(output_tokens) \
+             FROM model_results WHERE created_at >= ?1 AND created_at < ?2 \
+             GROUP BY model, ended",
+        )?;
+        for day in (first + off).div_euclid(DAY_MS)..=(last + off).div_euclid(DAY_MS) {
+            let start_ms = day * DAY_MS - off;
+            let (from, to) = (start_ms.max(lo), (start_ms + DAY_MS).min(hi));
+            let mut b = SpendBucket {
+                start: date(day),
+                start_ms,
+                ..SpendBucket::default()
+            };
+            let (runs, cost): (i64, f64) =
+                runs_q.query_row([from, to], |r| Ok((r.get(0)?, r.get(1)?)))?;
+            b.runs = runs as u64;
+            b.cost = cost;
+            if runs > 0 {
+                let mut rows = results_q.query([from, to])?;
+                while let Some(r) = rows.next()? {
+                    let model: String = r.get(0)?;
+                    let ended: String = r.get(1)?;
+                    let calls = r.get::<_, i64>(2)? as u64;
+                    let cost: f64 = r.get(3)?;
+                    let (tin, tout) = (r.get::<_, i64>(4)? as u64, r.get::<_, i64>(5)? as u64);
+                    b.input_tokens += tin;
+                    b.output_tokens += tout;
+                    *b.models.entry(model.clone()).or_default() += cost;
+                    *b.providers.entry(provider_of(&model).into()).or_default() += cost;
+                    models_cost += cost;
+                    let m = models.entry(model).or_default();
+                    m.calls += calls;
+                    m.cost += cost;
+                    m.input_tokens += tin;
+                    m.output_tokens += tout;
+                    if ended != "answered" {
+                        m.failures += calls;
+                        *m.failures_by_end.entry(ended).or_default() += calls;
+                    }
+                }
+            }
+            out.totals.cost += b.cost;
+            out.totals.runs += b.runs;
+            out.totals.input_tokens += b.input_tokens;
+            out.totals.output_tokens += b.output_tokens;
+            out.days.push(b);
+        }
+        out.totals.resolution_cost = (out.totals.cost - models_cost).max(0.0);
+        out.weeks = roll_up(&out.days, |day| day - (day + 3).rem_euclid(7), off);
+        out.months = roll_up(
+            &out.days,
+            |day| {
+                let (y, m, _) = crate::time::civil_from_days(day);
+                crate::time::days_from_civil(y, m, 1)
+            },
+            off,
+        );
+        let mut latency = self.conn.prepare_cached(
+            "SELECT duration_ms FROM model_results INDEXED BY model_results_latency \
+             WHERE model = ?1 AND ended = 'answered' AND created_at >= ?2 AND created_at < ?3 \
+             ORDER BY duration_ms LIMIT 1 OFFSET ?4",
+        )?;
+        let mut providers: BTreeMap<String, ProviderSpend> = BTreeMap::new();
+        for (name, mut m) in models {
+            m.provider = provider_of(&name).to_string();
+            let answered = m.calls - m.failures;
+            let mut rank = |p: f64| -> Result<Option<u64>> {
+                if answered == 0 {
+                    return Ok(None);
+                }
+                let k = ((p * answered as f64).ceil() as i64 - 1).max(0);
+                let v: i64 = latency.query_row(rusqlite::params![name, lo, hi, k], |r| r.get(0))?;
+                Ok(Some(v as u64))
+            };
+            m.latency_p50_ms = rank(0.5)?;
+            m.latency_p95_ms = rank(0.95)?;
+            m.model = name;
+            let p = providers
+                .entry(m.provider.clone())
+                .or_insert_with(|| ProviderSpend {
+                    provider: m.provider.clone(),
+                    ..ProviderSpend::default()
+                });
+            p.cost += m.cost;
+            p.calls += m.calls;
+            p.failures += m.failures;
+            p.input_tokens += m.input_tokens;
+            p.output_tokens += m.output_tokens;
+            out.totals.calls += m.calls;
+            out.totals.failures += m.failures;
+            out.models.push(m);
+        }
+        out.models.sort_by(|a, b| b.cost.total_cmp(&a.cost));
+        out.providers = providers.into_values().collect();
+        out.providers.sort_by(|a, b| b.cost.total_cmp(&a.cost));
+        out.unpriced = self
+            .conn
+            .prepare_cached(
+                "SELECT model, count(*), max(created_at) FROM model_results \
+                 WHERE unpriced = 1 AND created_at >= ?1 AND created_at < ?2 \
+                 GROUP BY model ORDER BY model",
+            )?
+            .query_map([lo, hi], |r| {
+                Ok(UnpricedModel {
+                    model: r.get(0)?,
+                    calls: r.get::<_, i64>(1)? as u64,
+                    last_ms: r.get(2)?,
+                })
+            })?
+            .collect::<rusqlite::Result<_>>()?;
+        Ok(out)
+    }
+}
+
+/// `YYYY-MM-DD` of a day number (days since 1970-01-01).
+fn date(day: i64) -> String {
+    let (y, m, d) = crate::time::civil_from_days(day);
+    format!("{y:04}-{m:02}-{d:02}")
+}
+
+/// The days summed into the buckets `start_of` puts them in (in order).
+fn roll_up(days: &[SpendBucket], start_of: impl Fn(i64) -> i64, off: i64) -> Vec<SpendBucket> {
+    let mut out: Vec<SpendBucket> = Vec::new();
+    for d in days {
+        let day = (d.start_ms + off).div_euclid(DAY_MS);
+        let start = start_of(day);
+        if out
+            .last()
+            .is_none_or(|b| b.start_ms != start * DAY_MS - off)
+        {
+            out.push(SpendBucket {
+                start: date(start),
+                start_ms: start * DAY_MS - off,
+                ..SpendBucket::default()
+            });
+        }
+        let b = out.last_mut().expect("pushed above");
+        b.cost += d.cost;
+        b.runs += d.runs;
+        b.input_tokens += d.input_tokens;
+        b.output_tokens += d.output_tokens;
+        for (k, v) in &d.providers {
+            *b.providers.entry(k.clone()).or_default() += v;
+        }
+        for (k, v) in &d.models {
+            *b.models.entry(k.clone()).or_default() += v;
+        }
+    }
+    out
+}
