@@ -39,6 +39,9 @@ pub enum Code {
     PortDenied,
     /// A judge model's call failed or its ranking could not be read.
     JudgeFailed,
+    /// A daily or monthly budget (`[budget]`) is spent and not soft: the run
+    /// was refused; the message names the budget and the figures.
+    BudgetExceeded,
 }
 
 impl Code {
@@ -57,6 +60,7 @@ impl Code {
             Code::PortInUse => "port_in_use",
             Code::PortDenied => "port_denied",
             Code::JudgeFailed => "judge_failed",
+            Code::BudgetExceeded => "budget_exceeded",
         }
     }
 }
@@ -151,6 +155,7 @@ mod tests {
             Code::LocalApi,
             Code::PortInUse,
             Code::PortDenied,
+            Code::BudgetExceeded,
         ] {
             assert_eq!(serde_json::to_value(code).unwrap(), code.as_str());
         }

@@ -14,6 +14,7 @@
 //! | `runs/` | run, rerun, re-resolve, recording them as they happen, the host's [`RunSink`] |
 //! | `votes.rs`, `judge.rs`, `leaderboard/` | a person's vote on a run; a judge model's ranking of one; the private leaderboard (Bradley–Terry) from either |
 //! | `estimate.rs` | a run's cost before it starts, and its `max_cost` checked against it |
+//! | `budget.rs`, `spend.rs` | the daily and monthly budget (`[budget]`, refusing a run past it); where the money went ([`App::spend_stats`]) |
 //! | `history.rs` | listing and searching ([`HistoryQuery`]), starring, tagging, export and import |
 //! | `prefs.rs`, `custom_providers.rs`, `provider_limits.rs` | what Settings changes in `config.toml` |
 //! | `config/` | `config.toml` as read, its `toml_edit` writer, replacing the file safely |
@@ -24,6 +25,7 @@
 //! host boundaries as [`AppError`] (`{code, message}`).
 
 pub mod api_token;
+pub mod budget;
 pub mod config;
 mod custom_providers;
 mod error;
@@ -38,10 +40,12 @@ pub mod prefs;
 pub mod provider_limits;
 mod providers;
 mod runs;
+mod spend;
 #[cfg(test)]
 mod testing;
 mod votes;
 
+pub use budget::{BudgetConfig, BudgetPeriod, BudgetState, BudgetStatus};
 pub use custom_providers::CustomProvider;
 pub use error::{AppError, Code};
 pub use history::{ExportFormat, HistoryQuery};

@@ -1,7 +1,8 @@
 //! The preferences the desktop app shows and changes, kept in `config.toml` so
 //! the CLI and the local API share them: the default panel (`default_models`),
 //! the default summary model, the theme and whether the local API starts with
-//! the app (`[desktop]`), and the local API's port (`[server] port`).
+//! the app (`[desktop]`), the local API's port (`[server] port`), and the
+//! daily and monthly budget (`[budget]`, see [`crate::budget`]).
 //!
 //! Saving edits the file in place with `toml_edit`: the user's comments, layout
 //! and every other entry are kept; a value that was already there keeps the
@@ -11,6 +12,7 @@
 
 use crate::App;
 use crate::AppError;
+use crate::budget::BudgetConfig;
 use crate::config::edit::{parse, remove, rewrite, set, table};
 use crate::config::{Config, Theme, check_default_panel, check_port};
 use roundtable_core::ValidationError;
@@ -19,7 +21,7 @@ use std::path::Path;
 use toml_edit::{Array, Value};
 
 /// What the desktop's Settings edit.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Prefs {
     /// The panel when none is given (`default_models`).
@@ -32,6 +34,11 @@ pub struct Prefs {
     pub local_api: bool,
     /// `[server] port`: the local API's port (also `roundtable serve`'s default).
     pub local_api_port: u16,
+    /// `[budget]`; when saving, `None` leaves it as it is (a window that does
+    /// not show the budget does not clear it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ts", ts(optional))]
+    pub budget: Option<BudgetConfig>,
 }
 
 impl From<&Config> for Prefs {
@@ -42,6 +49,7 @@ impl From<&Config> for Prefs {
             theme: c.desktop.theme,
             local_api: c.desktop.local_api,
             local_api_port: c.server.port,
+            budget: Some(c.budget),
         }
     }
 }
@@ -78,6 +86,9 @@ impl Prefs {
             is_known_provider,
         )?;
         check_port(self.local_api_port)?;
+        if let Some(b) = &self.budget {
+            b.check()?;
+        }
         Ok(())
     }
 }
@@ -113,6 +124,16 @@ pub fn edit(text: &str, prefs: &Prefs) -> Result<String, String> {
     set(desktop, "local_api", prefs.local_api.into());
     let server = table(root, "server")?;
     set(server, "port", i64::from(prefs.local_api_port).into());
+    if let Some(b) = &prefs.budget {
+        let budget = table(root, "budget")?;
+        for (key, v) in [("daily_usd", b.daily_usd), ("monthly_usd", b.monthly_usd)] {
+            match v {
+                Some(v) => set(budget, key, v.into()),
+                None => remove(budget, key),
+            }
+        }
+        set(budget, "soft", b.soft.into());
+    }
     let out = doc.to_string();
     Config::parse(&out)?;
     Ok(out)
@@ -125,7 +146,7 @@ impl App {
     }
 
     /// Checks `prefs` and writes them into `config.toml`, keeping the rest of it;
-    /// returns them as saved. The default summary model applies to this app's
+    /// returns them as saved (read back, the budget included). The default summary model applies to this app's
     /// next run (the local API's too); the CLI reads them all at its next run.
     pub fn save_prefs(&self, prefs: &Prefs) -> Result<Prefs, AppError> {
         let prefs = prefs.normalized();
@@ -135,7 +156,7 @@ impl App {
             .default_summary_model
             .write()
             .unwrap_or_else(|e| e.into_inner()) = prefs.default_summary_model.clone();
-        Ok(prefs)
+        self.prefs()
     }
 }
 
@@ -152,6 +173,11 @@ mod tests {
             theme: Theme::Dark,
             local_api: true,
             local_api_port: 9100,
+            budget: Some(BudgetConfig {
+                daily_usd: Some(2.5),
+                monthly_usd: None,
+                soft: true,
+            }),
         }
     }
 
@@ -230,6 +256,13 @@ mod tests {
         assert!(e.to_string().contains("unknown provider 'nosuch'"), "{e}");
         let e = bad(|p| p.default_summary_model = Some("openai/".into()));
         assert_eq!(e.field, "default_summary_model");
+        let e = bad(|p| {
+            p.budget = Some(BudgetConfig {
+                monthly_usd: Some(-3.0),
+                ..BudgetConfig::default()
+            })
+        });
+        assert_eq!(e.field, "budget.monthly_usd");
         let e = bad(|p| p.local_api_port = 0);
         assert_eq!(e.field, "server.port");
         assert!(e.to_string().starts_with("server.port: "), "{e}");

@@ -23,6 +23,11 @@
 //! [server]
 //! port = 8787                  # `roundtable serve`, and the local API started by the desktop app
 //!
+//! [budget]                     # spend limits, the history's own sum (see crate::budget)
+//! daily_usd = 5.0              # optional: USD a local day
+//! monthly_usd = 50.0           # optional: USD a calendar month
+//! soft = false                 # true: past a limit warns instead of refusing a run
+//!
 //! [desktop]                    # the desktop app's own preferences (written by its Settings)
 //! theme = "system"             # system | light | dark
 //! local_api = false            # start the local API (on [server] port) with the app
@@ -75,6 +80,8 @@ pub struct Config {
     pub desktop: DesktopConfig,
     #[serde(default)]
     pub limits: LimitsConfig,
+    #[serde(default)]
+    pub budget: crate::budget::BudgetConfig,
 }
 
 /// `[limits]`: how much of a provider's answer is read.
@@ -204,6 +211,7 @@ impl Config {
 
     fn check(&self) -> Result<(), String> {
         check_port(self.server.port).map_err(|e| e.to_string())?;
+        self.budget.check().map_err(|e| e.to_string())?;
         if self.limits.max_answer_bytes < 1024 {
             return Err("limits.max_answer_bytes: must be at least 1024".into());
         }

@@ -27,7 +27,8 @@ use tokio_util::sync::CancellationToken;
 impl App {
     /// Runs a roundtable: validates it before any provider is called, records it
     /// as running, runs the panel and the resolution, recording each answer as it
-    /// arrives, and gives the events to `sink` as they happen.
+    /// arrives, and gives the events to `sink` as they happen. Past a hard
+    /// daily or monthly budget it is refused ([`crate::Code::BudgetExceeded`]).
     pub async fn run(
         &self,
         request: RoundtableRequest,
@@ -46,6 +47,7 @@ impl App {
     ) -> Result<RunOutcome, AppError> {
         let engine = self.engine_for(&request);
         let prepared = engine.prepare(request)?;
+        self.check_budget()?;
         self.check_cost(&engine, &prepared.request)?;
         self.recorder
             .write(vec![Self::begin(&prepared, parent)])

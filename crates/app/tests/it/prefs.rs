@@ -24,6 +24,7 @@ fn prefs() -> Prefs {
         theme: Theme::Dark,
         local_api: true,
         local_api_port: 9100,
+        budget: None,
     }
 }
 
