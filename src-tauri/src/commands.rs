@@ -117,7 +117,7 @@ pub async fn list_runs(state: State<'_, Desktop>, query: HistoryQuery) -> Result
 #[tauri::command]
 #[tracing::instrument(skip(state), err)]
 pub async fn get_run(state: State<'_, Desktop>, id: String) -> Result<StoredRun> {
-    off_main(&state, move |app| app.get_run(&id)).await
+    off_main(&state, move |app| app.view_run(&id)).await
 }
 
 #[tauri::command]

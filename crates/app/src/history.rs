@@ -101,6 +101,17 @@ impl App {
             .ok_or_else(|| AppError::not_found(id))
     }
 
+    /// A run as shown to people (`history show`, the exports, the desktop's
+    /// run view): [`App::get_run`] with `meta.agreement` computed when the run
+    /// was stored without it (recorded before it existed, or still running).
+    /// Kept apart from `get_run`, which listings call per row, because the
+    /// similarity of long answers takes milliseconds.
+    pub fn view_run(&self, id: &str) -> Result<StoredRun, AppError> {
+        let mut run = self.get_run(id)?;
+        roundtable_core::agreement::fill(&run.request, &mut run.response);
+        Ok(run)
+    }
+
     pub fn delete_run(&self, id: &str) -> Result<(), AppError> {
         if self.store().delete_run(id)? {
             Ok(())
@@ -151,7 +162,7 @@ impl App {
         }
         let runs = ids
             .iter()
-            .map(|id| self.get_run(id))
+            .map(|id| self.view_run(id))
             .collect::<Result<Vec<_>, _>>()?;
         use roundtable_store::export;
         Ok(match format {

@@ -122,7 +122,7 @@ pub fn history(app: &App, cmd: HistoryCommand) -> Result<(), Failure> {
             );
         }
         HistoryCommand::Show { id, json } => {
-            let run = app.get_run(&id)?;
+            let run = app.view_run(&id)?;
             if json {
                 let mut v = serde_json::to_value(&run.response).expect("serialises");
                 v["status"] = serde_json::to_value(run.summary.status).expect("serialises");

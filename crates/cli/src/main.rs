@@ -2,6 +2,7 @@
 //! Each subcommand is a thin layer over `roundtable-app`; output for people goes
 //! through [`render`], machine output (`--json`) is the contract's JSON.
 
+mod agreement;
 mod claims;
 mod estimate;
 mod history;

@@ -225,6 +225,7 @@ pub fn response(r: &RoundtableResponse, panel: &[ModelSpec], status: RunStatus) 
             }
         },
     }
+    crate::agreement::print(&r.meta, &labels);
     let ok = r.meta.models_used.len();
     let n = r.model_results.len();
     let mut line = format!(

@@ -4,6 +4,7 @@
 
 mod common;
 
+mod cli_agreement;
 mod cli_cost;
 mod cli_history;
 mod cli_keys;
