@@ -4,6 +4,7 @@
 
 mod common;
 
+mod agreement;
 mod api;
 mod cost;
 mod limits;
