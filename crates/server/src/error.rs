@@ -70,6 +70,10 @@ impl From<AppError> for ApiError {
         match e.code {
             Code::InvalidRequest => ApiError::invalid(e.field, e.message),
             Code::NotFound => ApiError::new(StatusCode::NOT_FOUND, "not_found", e.message),
+            // A daily or monthly budget is spent: pay (raise it) to go on.
+            Code::BudgetExceeded => {
+                ApiError::new(StatusCode::PAYMENT_REQUIRED, "budget_exceeded", e.message)
+            }
             code => ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, code.as_str(), e.message),
         }
     }

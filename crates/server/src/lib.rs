@@ -92,6 +92,7 @@ mod handlers;
 mod limits;
 mod outbox;
 mod spawn;
+mod spend;
 mod stream;
 mod verdicts;
 
@@ -308,6 +309,8 @@ fn router(shared: Arc<Shared>) -> Router {
         )
         .route("/v3/roundtable/{id}/judge", post(verdicts::judge))
         .route("/v3/roundtable/leaderboard", get(verdicts::leaderboard))
+        .route("/v3/roundtable/stats", get(spend::stats))
+        .route("/v3/roundtable/budget", get(spend::budget))
         .fallback(handlers::not_found)
         .method_not_allowed_fallback(handlers::method_not_allowed)
         .layer(axum::middleware::from_fn_with_state(
