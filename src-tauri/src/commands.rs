@@ -12,7 +12,7 @@ use crate::ipc::AppInfo;
 use crate::local_api::LocalApiStatus;
 use crate::state::Desktop;
 use roundtable_app::Code;
-use roundtable_app::core::{RoundtableRequest, RunEvent, RunOutcome};
+use roundtable_app::core::{Estimate, RoundtableRequest, RunEvent, RunOutcome};
 use roundtable_app::local_servers::{self, LocalServer};
 use roundtable_app::prefs::Prefs;
 use roundtable_app::provider_limits;
@@ -98,6 +98,13 @@ pub async fn resolve_run(
             app.reresolve(&id, how, &sink, cancel).await
         })
         .await
+}
+
+/// What `request` would cost (typical and worst case, per call), without calling anyone.
+#[tauri::command]
+#[tracing::instrument(skip_all, err)]
+pub async fn estimate_run(state: State<'_, Desktop>, request: RoundtableRequest) -> Result<Estimate> {
+    off_main(&state, move |app| app.estimate(&request)).await
 }
 
 /// Cancels the run in flight under `handle`; whether there was one.

@@ -29,6 +29,7 @@ fn generate() -> BTreeMap<String, String> {
         roundtable_app::AppError,
         roundtable_app::ExportFormat,
         roundtable_app::core::RunOutcome,
+        roundtable_app::core::Estimate,
         roundtable_app::HistoryQuery,
         roundtable_app::Reresolve,
         crate::ipc::AppInfo,

@@ -91,6 +91,7 @@ pub fn invoke_handler<R: tauri::Runtime>()
         commands::leaderboard,
         commands::ui_ready,
         commands::run_roundtable,
+        commands::estimate_run,
         commands::rerun,
         commands::resolve_run,
         commands::cancel_run,

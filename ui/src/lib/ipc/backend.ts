@@ -6,6 +6,7 @@ import type {
   AppError,
   AppInfo,
   Ballot,
+  Estimate,
   Judgement,
   Leaderboard,
   LeaderboardQuery,
@@ -38,6 +39,8 @@ export interface Backend {
   uiReady(): Promise<number>;
   /** Runs a roundtable, streaming its events; resolves when it is over. */
   run(handle: string, request: RoundtableRequest, onEvent: OnEvent): Promise<RunResult>;
+  /** What `request` would cost (typical and worst case, per call), without calling anyone. */
+  estimateRun(request: RoundtableRequest): Promise<Estimate>;
   rerun(handle: string, id: string, onEvent: OnEvent): Promise<RunResult>;
   resolve(handle: string, id: string, how: ResolveArgs, onEvent: OnEvent): Promise<RunResult>;
   cancel(handle: string): Promise<boolean>;

@@ -16,6 +16,7 @@ export const tauriBackend: Backend = {
   uiReady: () => invoke("ui_ready"),
   run: (handle, request, onEvent) =>
     invoke<RunResult>("run_roundtable", { handle, request, onEvent: channel(onEvent) }),
+  estimateRun: (request) => invoke("estimate_run", { request }),
   rerun: (handle, id, onEvent) => invoke<RunResult>("rerun", { handle, id, onEvent: channel(onEvent) }),
   resolve: (handle, id, how, onEvent) =>
     invoke<RunResult>("resolve_run", { handle, id, how, onEvent: channel(onEvent) }),

@@ -18,6 +18,8 @@ export class Workbench {
   schemaText = $state("");
   maxRetries = $state(1);
   timeoutS = $state(120);
+  /** USD the run may cost (`max_cost`); null: no cap. */
+  maxCost = $state<number | null>(null);
   run = $state<RunState | null>(null);
   /** Cards picked for Compare, by index. */
   compare = $state<number[]>([]);
@@ -38,6 +40,7 @@ export class Workbench {
     if (!Number.isInteger(this.maxRetries) || this.maxRetries < 0 || this.maxRetries > 3)
       return "Max retries is a whole number from 0 to 3.";
     if (!(this.timeoutS >= 1 && this.timeoutS <= 300)) return "The timeout is from 1 to 300 seconds.";
+    if (this.maxCost !== null && !(this.maxCost > 0)) return "Max cost is a positive number of USD (or blank).";
     return null;
   }
 
@@ -61,6 +64,7 @@ export class Workbench {
     if (schema.state === "valid") req.output_schema = schema.schema as RoundtableRequest["output_schema"];
     if (this.maxRetries !== 1) req.max_retries = this.maxRetries;
     if (this.timeoutS !== 120) req.timeout_ms = Math.round(this.timeoutS * 1000);
+    if (this.maxCost !== null && this.maxCost > 0) req.max_cost = this.maxCost;
     return req;
   }
 
@@ -73,6 +77,20 @@ export class Workbench {
     if (this.formError) return;
     const run = new RunState(newHandle(), this.request(), "run");
     if (blind) run.voting.blindfold(this.random);
+    await this.track(backend, run, (run) => backend.run(run.handle, run.request, (e) => run.receive(e)));
+  }
+
+  /** The run was refused because its worst case is over its `max_cost`. */
+  get costRefused(): boolean {
+    return this.run?.error?.field === "max_cost" && !this.run.running;
+  }
+
+  /** Sends the refused run again, confirming its cost (`confirm_cost`); the cap still stops it. */
+  async runAnyway(backend: Backend): Promise<void> {
+    const refused = this.run;
+    if (!refused || !this.costRefused) return;
+    const run = new RunState(newHandle(), { ...refused.request, confirm_cost: true }, "run");
+    if (refused.voting.blind) run.voting.blindfold(this.random);
     await this.track(backend, run, (run) => backend.run(run.handle, run.request, (e) => run.receive(e)));
   }
 
@@ -119,5 +137,6 @@ export class Workbench {
     this.schemaText = req.output_schema ? JSON.stringify(req.output_schema, null, 2) : "";
     this.maxRetries = req.max_retries ?? 1;
     this.timeoutS = (req.timeout_ms ?? 120_000) / 1000;
+    this.maxCost = req.max_cost ?? null;
   }
 }

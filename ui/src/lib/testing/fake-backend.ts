@@ -1,6 +1,6 @@
 // A Backend for tests: scripted events, an in-memory history, calls recorded.
 import type { Backend, OnEvent } from "../ipc/backend";
-import type { Ballot, CustomProvider, Judgement, Leaderboard, LeaderboardQuery, RunVerdicts, Vote, HistoryQuery, LocalApiStatus, Prefs, ProviderStatus, RoundtableRequest, RunEvent, RunResult, RunSummary, StoredRun, TokenOrigin } from "../ipc/types";
+import type { Ballot, CallEstimate, Estimate, CustomProvider, Judgement, Leaderboard, LeaderboardQuery, RunVerdicts, Vote, HistoryQuery, LocalApiStatus, Prefs, ProviderStatus, RoundtableRequest, RunEvent, RunResult, RunSummary, StoredRun, TokenOrigin } from "../ipc/types";
 
 export class FakeBackend implements Backend {
   calls: { method: string; args: unknown[] }[] = [];
@@ -31,9 +31,38 @@ export class FakeBackend implements Backend {
   }
   async run(handle: string, request: RoundtableRequest, onEvent: OnEvent): Promise<RunResult> {
     this.#record("run", handle, request);
+    if (request.max_cost != null && request.confirm_cost !== true) {
+      const e = await this.estimateRun(request);
+      if (e.worst_cost > request.max_cost)
+        throw { code: "invalid_request", message: `max_cost: this run could cost up to $${e.worst_cost.toFixed(4)} (typically $${e.typical_cost.toFixed(4)}), over its max_cost of $${request.max_cost}`, field: "max_cost" };
+    }
     if (!this.script) throw { code: "invalid_request", message: "no script", field: null };
     for (const e of this.script.events) onEvent(e);
     return this.script.result;
+  }
+  /** USD per million input and output tokens, by `provider/model`; others are unpriced. */
+  prices: Record<string, [number, number]> = {};
+  /** What `estimateRun` answers: input about 4 characters a token, output `max_tokens` or 500 (worst 8192). */
+  async estimateRun(request: RoundtableRequest): Promise<Estimate> {
+    this.#record("estimateRun", request);
+    const call = (model: string, input: number, maxTokens: number | null | undefined): CallEstimate => {
+      const [pin, pout] = this.prices[model] ?? [0, 0];
+      const typical = Math.min(maxTokens ?? 500, 500);
+      const worst = maxTokens ?? 8192;
+      const cost = (out: number) => (input * pin + out * pout) / 1e6;
+      return { model, input_tokens: input, input_exact: model.startsWith("openai/"), output_typical: typical, output_worst: worst, output_from_history: false, cost_typical: cost(typical), cost_worst: cost(worst), priced: model in this.prices };
+    };
+    const input = Math.ceil((request.input.length + (request.instructions?.length ?? 0)) / 4);
+    const calls = request.models.map((m) => call(m.name, input, m.max_tokens));
+    const summary = request.resolution !== "fast" && request.resolution !== "multiple_choice" && request.summary_model ? call(request.summary_model, input + calls.reduce((n, c) => n + c.output_worst, 0), null) : null;
+    const all = [...calls, ...(summary ? [summary] : [])];
+    return {
+      calls,
+      summary,
+      typical_cost: all.reduce((n, c) => n + c.cost_typical, 0),
+      worst_cost: all.reduce((n, c) => n + c.cost_worst, 0),
+      unpriced: [...new Set(all.filter((c) => !c.priced).map((c) => c.model))],
+    };
   }
   async rerun(handle: string, id: string, onEvent: OnEvent) {
     return this.run(handle, this.runs.find((r) => r.summary.id === id)!.request, onEvent);

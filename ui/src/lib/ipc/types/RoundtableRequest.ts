@@ -6,4 +6,18 @@ import type { JsonValue } from "./serde_json/JsonValue";
 /**
  * The ensemble call. Unknown fields are tolerated (and ignored).
  */
-export type RoundtableRequest = { input: string, models: Array<ModelSpec>, instructions?: string | null, resolution?: Resolution | null, summary_model?: string | null, choices?: Array<string> | null, output_schema?: JsonValue | null, max_retries?: number | null, timeout_ms?: number | null, stream?: boolean | null, };
+export type RoundtableRequest = { input: string, models: Array<ModelSpec>, instructions?: string | null, resolution?: Resolution | null, summary_model?: string | null, choices?: Array<string> | null, output_schema?: JsonValue | null, max_retries?: number | null, timeout_ms?: number | null, stream?: boolean | null, 
+/**
+ * Extension: the most this run may cost (USD). Refused before any call when
+ * the estimate's worst case is over it (unless `confirm_cost`); while it
+ * streams, the models still running are stopped once its cost reaches it.
+ */
+max_cost?: number | null, 
+/**
+ * Extension: start even though the estimate's worst case is over `max_cost`.
+ */
+confirm_cost?: boolean | null, 
+/**
+ * Extension (the local API): answer with the run's cost estimate and call no one.
+ */
+dry_run?: boolean | null, };
