@@ -87,49 +87,33 @@ async fn a_schema_run_has_the_field_majority_everywhere() {
     }
 }
 
+/// `roundtable run` of the panel a, a, b with `resolution` (and its options).
+async fn panel_of_three(home: &Home, resolution: &[&str]) -> String {
+    let mut args = vec![
+        "run",
+        "Capital?",
+        "-m",
+        "fake/a",
+        "-m",
+        "fake/a",
+        "-m",
+        "fake/b",
+        "--resolution",
+    ];
+    args.extend(resolution);
+    let out = home.run(&args).await;
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    out.stdout
+}
+
 #[tokio::test]
 async fn multiple_choice_prints_the_winners_share_and_free_text_the_similarity() {
     let fake = FakeProvider::start(script()).await.unwrap();
     let home = Home::new(&fake);
-    let out = home
-        .run(&[
-            "run",
-            "Capital?",
-            "-m",
-            "fake/a",
-            "-m",
-            "fake/a",
-            "-m",
-            "fake/b",
-            "--resolution",
-            "multiple_choice",
-            "--choices",
-            "Paris,London",
-        ])
-        .await;
-    assert_eq!(out.code, 0, "{}", out.stderr);
-    assert!(
-        out.stdout.contains("Agreement: Paris 2/3, 67 %"),
-        "{}",
-        out.stdout
-    );
+    let s = panel_of_three(&home, &["multiple_choice", "--choices", "Paris,London"]).await;
+    assert!(s.contains("Agreement: Paris 2/3, 67 %"), "{s}");
 
-    let out = home
-        .run(&[
-            "run",
-            "Capital?",
-            "-m",
-            "fake/a",
-            "-m",
-            "fake/a",
-            "-m",
-            "fake/b",
-            "--resolution",
-            "fast",
-        ])
-        .await;
-    assert_eq!(out.code, 0, "{}", out.stderr);
-    let s = &out.stdout;
+    let s = panel_of_three(&home, &["fast"]).await;
     assert!(s.contains("Agreement · similarity of the answers"), "{s}");
     assert!(s.contains("mean"), "{s}");
     assert!(s.contains("fake/b  ← outlier"), "{s}");

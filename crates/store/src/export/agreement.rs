@@ -12,7 +12,7 @@ use super::facts::Label;
 use super::html::esc;
 use super::inert::{one_line, push_block};
 use crate::StoredRun;
-use roundtable_core::agreement::{self, Agreement};
+use roundtable_core::agreement::{self, Agreement, Consensus};
 use std::borrow::Cow;
 use std::fmt::Write as _;
 
@@ -88,6 +88,18 @@ fn choice_line(a: &Agreement) -> Option<String> {
     ))
 }
 
+/// After "Consensus object": the fields left out (or nothing), and the object
+/// as pretty JSON.
+fn consensus_parts(c: &Consensus) -> (String, String) {
+    let left_out = if c.no_majority.is_empty() {
+        String::new()
+    } else {
+        format!(" (no majority, left out: {})", c.no_majority.join(", "))
+    };
+    let pretty = serde_json::to_string_pretty(&c.object).expect("JSON serialises");
+    (left_out, pretty)
+}
+
 /// A fence of backticks longer than any run of them in `text`.
 fn fence(text: &str) -> String {
     let longest = text.split(|c| c != '`').map(str::len).max().unwrap_or(0);
@@ -123,16 +135,8 @@ pub(super) fn markdown(out: &mut String, run: &StoredRun, labels: &[Label], esca
         out.push('\n');
     }
     if let Some(c) = &a.consensus {
-        out.push_str("**Consensus object**");
-        if !c.no_majority.is_empty() {
-            let _ = write!(
-                out,
-                " (no majority, left out: {})",
-                cell(&c.no_majority.join(", "))
-            );
-        }
-        out.push_str("\n\n");
-        let pretty = serde_json::to_string_pretty(&c.object).expect("JSON serialises");
+        let (left_out, pretty) = consensus_parts(c);
+        let _ = write!(out, "**Consensus object**{}\n\n", cell(&left_out));
         let f = fence(&pretty);
         push_block(out, &format!("{f}json\n{pretty}\n{f}"), escape_all);
     }
@@ -204,16 +208,13 @@ pub(super) fn html(out: &mut String, run: &StoredRun, labels: &[Label]) {
         out.push_str("</tbody>\n</table>\n");
     }
     if let Some(c) = &a.consensus {
-        out.push_str("<p class=\"stats\">Consensus object");
-        if !c.no_majority.is_empty() {
-            let _ = write!(
-                out,
-                " (no majority, left out: {})",
-                esc(&c.no_majority.join(", "))
-            );
-        }
-        let pretty = serde_json::to_string_pretty(&c.object).expect("JSON serialises");
-        let _ = writeln!(out, "</p>\n<pre><code>{}</code></pre>", esc(&pretty));
+        let (left_out, pretty) = consensus_parts(c);
+        let _ = writeln!(
+            out,
+            "<p class=\"stats\">Consensus object{}</p>\n<pre><code>{}</code></pre>",
+            esc(&left_out),
+            esc(&pretty)
+        );
     }
     if let Some(s) = &a.similarity {
         out.push_str(
