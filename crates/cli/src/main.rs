@@ -12,6 +12,7 @@ mod progress;
 mod render;
 mod run;
 mod serve;
+mod stats;
 mod verdicts;
 
 use clap::{Parser, Subcommand};
@@ -63,6 +64,14 @@ enum Command {
     Judge(verdicts::JudgeArgs),
     /// Which model is best for your questions: ratings from your votes (or judges'), with cost and latency
     Leaderboard(verdicts::LeaderboardArgs),
+    /// Where the money and the time went: cost, calls, tokens and latency by provider, model, day, week or month
+    Stats(stats::StatsArgs),
+    /// What was spent today and this month against the budget ([budget] in config.toml)
+    Budget {
+        /// Print JSON
+        #[arg(long)]
+        json: bool,
+    },
     /// Export runs as a comparison: md, json, csv or a self-contained html page
     Export(history::ExportArgs),
     /// Load runs from a JSON export into the history
@@ -140,6 +149,8 @@ async fn dispatch(cli: Cli) -> Result<(), Failure> {
         Command::Vote(args) => verdicts::vote(&app, args),
         Command::Judge(args) => verdicts::judge(&app, args).await,
         Command::Leaderboard(args) => verdicts::leaderboard(&app, args),
+        Command::Stats(args) => stats::stats(&app, args),
+        Command::Budget { json } => stats::budget(&app, json),
         Command::Export(args) => history::export(&app, args),
         Command::Import { file } => history::import(&app, file),
         Command::Keys(cmd) => keys::keys(&app, cmd),

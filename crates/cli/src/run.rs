@@ -240,6 +240,7 @@ pub async fn run(app: App, args: RunArgs) -> Result<(), Failure> {
         crate::estimate::print(&estimate, args.json);
         return Ok(());
     }
+    crate::stats::warn_budget(&app);
     // The panel as the engine expands it: one label (`#n`) per sample.
     let panel = expand_samples(&request.models);
     let mut id = None;

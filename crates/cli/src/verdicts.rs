@@ -186,7 +186,7 @@ pub async fn judge_run(app: &App, id: &str, model: &str, json: bool) -> Result<(
 }
 
 /// `2026-11-01` (midnight, local time) or a span back from now (`7d`, `3 months`).
-fn since_ms(s: &str) -> Result<i64, Failure> {
+pub(crate) fn since_ms(s: &str) -> Result<i64, Failure> {
     let tz = jiff::tz::TimeZone::system();
     if let Ok(date) = jiff::civil::Date::from_str(s) {
         return date

@@ -12,4 +12,5 @@ mod cli_labels;
 mod cli_run;
 mod cli_samples;
 mod cli_serve;
+mod cli_stats;
 mod cli_verdicts;
