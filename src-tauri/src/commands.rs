@@ -11,12 +11,15 @@ use crate::export::{self, ExportDone};
 use crate::ipc::AppInfo;
 use crate::local_api::LocalApiStatus;
 use crate::state::Desktop;
+use roundtable_app::BudgetStatus;
 use roundtable_app::Code;
 use roundtable_app::core::{Estimate, RoundtableRequest, RunEvent, RunOutcome};
 use roundtable_app::local_servers::{self, LocalServer};
 use roundtable_app::prefs::Prefs;
 use roundtable_app::provider_limits;
-use roundtable_app::store::{Ballot, Judgement, RunSummary, StoredRun, Vote};
+use roundtable_app::store::{
+    Ballot, Judgement, RunSummary, SpendQuery, SpendStats, StoredRun, Vote,
+};
 use roundtable_app::{
     App, AppError, CustomProvider, ExportFormat, HistoryQuery, Leaderboard, LeaderboardQuery,
     ProviderStatus, Reresolve, RunVerdicts,
@@ -103,7 +106,10 @@ pub async fn resolve_run(
 /// What `request` would cost (typical and worst case, per call), without calling anyone.
 #[tauri::command]
 #[tracing::instrument(skip_all, err)]
-pub async fn estimate_run(state: State<'_, Desktop>, request: RoundtableRequest) -> Result<Estimate> {
+pub async fn estimate_run(
+    state: State<'_, Desktop>,
+    request: RoundtableRequest,
+) -> Result<Estimate> {
     off_main(&state, move |app| app.estimate(&request)).await
 }
 
@@ -185,6 +191,21 @@ pub async fn judge_run(state: State<'_, Desktop>, id: String, model: String) -> 
     let app = state.app()?.clone();
     app.judge(&id, &model, tokio_util::sync::CancellationToken::new())
         .await
+}
+
+/// Every spend figure over `query`: the Usage view (days, weeks, months, by
+/// provider and model, latency, the models with no known price).
+#[tauri::command]
+#[tracing::instrument(skip(state), err)]
+pub async fn spend_stats(state: State<'_, Desktop>, query: SpendQuery) -> Result<SpendStats> {
+    off_main(&state, move |app| app.spend_stats(&query)).await
+}
+
+/// Spent today and this month against `[budget]`, its state and its warning.
+#[tauri::command]
+#[tracing::instrument(skip(state), err)]
+pub async fn budget_status(state: State<'_, Desktop>) -> Result<BudgetStatus> {
+    off_main(&state, |app| app.budget_status()).await
 }
 
 /// The private leaderboard of the votes (or the judges' rankings) `query` selects.

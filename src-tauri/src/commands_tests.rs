@@ -188,6 +188,8 @@ fn commands_touching_the_keychain_the_history_or_a_file_do_not_hold_the_main_thr
         ("export_runs", json!({"ids": ["rt_x"], "format": "md"})),
         ("leaderboard", json!({"query": {}})),
         ("export_leaderboard", json!({"query": {"source": "votes"}})),
+        ("spend_stats", json!({"query": {"utc_offset_minutes": 60}})),
+        ("budget_status", json!({})),
     ];
     let responses = call_while_held(&webview, history, || {
         db.execute_batch("ROLLBACK").unwrap();
@@ -195,7 +197,8 @@ fn commands_touching_the_keychain_the_history_or_a_file_do_not_hold_the_main_thr
     assert!(first.returned.recv_timeout(RETURNS_WITHIN).is_ok());
     for (cmd, response) in responses {
         match cmd.as_str() {
-            "list_runs" | "history_version" | "leaderboard" | "export_leaderboard" => {
+            "list_runs" | "history_version" | "leaderboard" | "export_leaderboard"
+            | "spend_stats" | "budget_status" => {
                 assert!(response.is_ok(), "{cmd}: {response:?}")
             }
             _ => assert_eq!(response.unwrap_err()["code"], "not_found", "{cmd}"),

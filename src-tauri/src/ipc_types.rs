@@ -44,6 +44,9 @@ fn generate() -> BTreeMap<String, String> {
         roundtable_app::RunVerdicts,
         roundtable_app::Leaderboard,
         roundtable_app::LeaderboardQuery,
+        roundtable_app::store::SpendQuery,
+        roundtable_app::store::SpendStats,
+        roundtable_app::BudgetStatus,
     );
     let mut files = read_tree(tmp.path());
     for text in files.values_mut() {

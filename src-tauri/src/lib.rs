@@ -89,6 +89,8 @@ pub fn invoke_handler<R: tauri::Runtime>()
         commands::run_verdicts,
         commands::judge_run,
         commands::leaderboard,
+        commands::spend_stats,
+        commands::budget_status,
         commands::ui_ready,
         commands::run_roundtable,
         commands::estimate_run,

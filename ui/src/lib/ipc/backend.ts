@@ -6,6 +6,7 @@ import type {
   AppError,
   AppInfo,
   Ballot,
+  BudgetStatus,
   Estimate,
   Judgement,
   Leaderboard,
@@ -25,6 +26,8 @@ import type {
   RunEvent,
   RunResult,
   RunSummary,
+  SpendQuery,
+  SpendStats,
   StoredRun,
 } from "./types";
 
@@ -70,6 +73,14 @@ export interface Backend {
    * which the shell opens (the page never names a path); null when cancelled.
    */
   exportLeaderboard(query: LeaderboardQuery): Promise<ExportDone | null>;
+  /**
+   * Where the money and the time went over the query's range: days, weeks and
+   * months (cut at `utc_offset_minutes`, i.e. `-new Date().getTimezoneOffset()`),
+   * by provider and model, latency, the models with no known price.
+   */
+  spendStats(query: SpendQuery): Promise<SpendStats>;
+  /** Spent today and this month against `[budget]`, its state (ok / warning / exceeded) and its message. */
+  budgetStatus(): Promise<BudgetStatus>;
   providers(): Promise<ProviderStatus[]>;
   setKey(provider: string, key: string): Promise<void>;
   deleteKey(provider: string): Promise<boolean>;

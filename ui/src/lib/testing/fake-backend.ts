@@ -1,5 +1,6 @@
 // A Backend for tests: scripted events, an in-memory history, calls recorded.
 import type { Backend, OnEvent } from "../ipc/backend";
+import type { BudgetStatus, SpendQuery, SpendStats } from "../ipc/types";
 import type { Ballot, CallEstimate, Estimate, CustomProvider, Judgement, Leaderboard, LeaderboardQuery, RunVerdicts, Vote, HistoryQuery, LocalApiStatus, Prefs, ProviderStatus, RoundtableRequest, RunEvent, RunResult, RunSummary, StoredRun, TokenOrigin } from "../ipc/types";
 
 export class FakeBackend implements Backend {
@@ -137,6 +138,27 @@ export class FakeBackend implements Backend {
   async leaderboard(query: LeaderboardQuery): Promise<Leaderboard> {
     this.#record("leaderboard", query);
     return this.board;
+  }
+  /** What `spendStats` answers (its `query` is the one asked). */
+  spend: SpendStats = {
+    query: { since_ms: null, until_ms: null, utc_offset_minutes: 0 },
+    totals: { cost: 0, runs: 0, calls: 0, failures: 0, input_tokens: 0, output_tokens: 0, resolution_cost: 0, judge_cost: 0 },
+    days: [],
+    weeks: [],
+    months: [],
+    providers: [],
+    models: [],
+    unpriced: [],
+  };
+  async spendStats(query: SpendQuery): Promise<SpendStats> {
+    this.#record("spendStats", query);
+    return { ...this.spend, query };
+  }
+  /** What `budgetStatus` answers. */
+  budget: BudgetStatus = { spent_today_usd: 0, spent_month_usd: 0, daily: null, monthly: null, soft: false, state: "ok", message: null };
+  async budgetStatus(): Promise<BudgetStatus> {
+    this.#record("budgetStatus");
+    return this.budget;
   }
   /** Where the "save dialog" answers; null: the user cancelled it. */
   exportTo: string | null = "/tmp/export";

@@ -5,4 +5,4 @@
  * CLI's exit status, the local API's status, the window's hints). Add a code
  * only where a host branches on it; the message says the rest.
  */
-export type Code = "invalid_request" | "not_found" | "config" | "storage" | "keychain" | "unknown_provider" | "internal" | "io" | "local_api" | "port_in_use" | "port_denied" | "judge_failed";
+export type Code = "invalid_request" | "not_found" | "config" | "storage" | "keychain" | "unknown_provider" | "internal" | "io" | "local_api" | "port_in_use" | "port_denied" | "judge_failed" | "budget_exceeded";
