@@ -4,6 +4,8 @@
 //! votes, the judges and a tag filter. `ROUNDTABLE_BENCH_RUNS` and
 //! `ROUNDTABLE_BENCH_VOTES` change the sizes.
 
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
 use roundtable_app::keys::MemoryKeychain;
 use roundtable_app::store::{
     Ballot, ImportedRun, Judgement, Meta, ModelResult, ModelSpec, Resolution, RoundtableRequest,
@@ -28,24 +30,11 @@ const MODELS: &[&str] = &[
     "mistral/mistral-large",
 ];
 
-/// xorshift64*: deterministic, no dependency.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-}
-
-fn make_run(rng: &mut Rng, i: usize) -> ImportedRun {
-    let n = 3 + rng.below(3);
-    let models: Vec<&str> = (0..n).map(|_| MODELS[rng.below(MODELS.len())]).collect();
+fn make_run(rng: &mut StdRng, i: usize) -> ImportedRun {
+    let n = 3 + rng.random_range(0..3);
+    let models: Vec<&str> = (0..n)
+        .map(|_| MODELS[rng.random_range(0..MODELS.len())])
+        .collect();
     let results: Vec<ModelResult> = models
         .iter()
         .enumerate()
@@ -53,8 +42,8 @@ fn make_run(rng: &mut Rng, i: usize) -> ImportedRun {
             index: idx,
             model: m.to_string(),
             data: format!("answer {i} of {m}"),
-            duration_ms: 400 + rng.below(8000) as u64,
-            cost: rng.below(10_000) as f64 * 1e-6,
+            duration_ms: 400 + rng.random_range(0..8000) as u64,
+            cost: rng.random_range(0..10_000) as f64 * 1e-6,
             ..ModelResult::default()
         })
         .collect();
@@ -79,9 +68,9 @@ fn make_run(rng: &mut Rng, i: usize) -> ImportedRun {
     }
 }
 
-fn ballot(rng: &mut Rng, n: usize) -> Ballot {
-    let pick = rng.below(n) as u32;
-    let (kind, ranking) = match rng.below(10) {
+fn ballot(rng: &mut StdRng, n: usize) -> Ballot {
+    let pick = rng.random_range(0..n) as u32;
+    let (kind, ranking) = match rng.random_range(0..10) {
         0..=5 => (VoteKind::Best, vec![vec![pick]]),
         6..=7 => {
             let mut order: Vec<u32> = (0..n as u32).collect();
@@ -128,7 +117,7 @@ fn main() {
     let runs = env("ROUNDTABLE_BENCH_RUNS", 100_000);
     let votes = env("ROUNDTABLE_BENCH_VOTES", 20_000).min(runs);
     let home = tempfile::tempdir().unwrap();
-    let mut rng = Rng(0x1EAD_B0A2_D000_0001);
+    let mut rng = StdRng::seed_from_u64(0x1EAD_B0A2_D000_0001);
     let t = Instant::now();
     {
         let store = Store::open(&home.path().join("history.db")).unwrap();
