@@ -13,6 +13,8 @@ import type {
   Usage,
   VoteRead,
 } from "../ipc/backend";
+import { expandPanel } from "../agreement";
+import type { ModelSpec } from "../ipc/backend";
 import { fullLabel, labels } from "../labels";
 import { outcomeOf } from "../outcome";
 import { Voting } from "./voting.svelte";
@@ -109,6 +111,11 @@ export interface Consolidation {
 export class RunState {
   readonly handle: string;
   readonly request: RoundtableRequest;
+  /**
+   * The panel as run: the request's, each entry with `samples` expanded into
+   * that many (a result's `index` is a position in it, as in RunStarted.models).
+   */
+  panel = $state.raw<ModelSpec[]>([]);
   /** What started it: a new run, a re-run or a re-resolve of `parentId`. */
   readonly origin: "run" | "rerun" | "resolve" | "history";
   runId = $state<string | null>(null);
@@ -139,16 +146,16 @@ export class RunState {
     this.#clock = clock;
     this.startedAt = clock();
     this.now = this.startedAt;
-    this.cards = request.models.map((m, i) => new CardState(i, m.name));
-    const named = labels(request.models);
+    this.panel = expandPanel(request.models);
+    this.cards = this.panel.map((m, i) => new CardState(i, m.name));
     this.voting = new Voting(() => ({
       runId: this.runId,
       finished: !this.running,
-      entries: this.cards.map((c) => ({
+      entries: ((named) => this.cards.map((c) => ({
         index: c.index,
         name: named[c.index] ? fullLabel(named[c.index]) : c.model,
         answered: c.status === "done",
-      })),
+      })))(labels(this.panel)),
     }));
   }
 
@@ -221,6 +228,11 @@ export class RunState {
     switch (event.type) {
       case "run_started":
         this.runId = event.id;
+        // The engine's panel is the one run: should it differ from ours, its cards.
+        if (event.models.length !== this.cards.length || event.models.some((m, i) => m !== this.cards[i].model)) {
+          this.panel = event.models.map((name, i) => this.panel[i]?.name === name ? this.panel[i] : { name });
+          this.cards = this.panel.map((m, i) => new CardState(i, m.name));
+        }
         break;
       case "model_queued": {
         const c = this.card(event.index);

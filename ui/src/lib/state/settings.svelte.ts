@@ -15,6 +15,8 @@ export interface ModelDraft {
   reasoning: "" | "low" | "medium" | "high" | "max";
   temperature: number | null;
   top_p: number | null;
+  /** How many times to call it (1 to 32; absent: once). */
+  samples?: number;
 }
 
 export interface SavedPanel {

@@ -6,11 +6,31 @@ import { checkSchema } from "../schema/check";
 import { RunState } from "./run.svelte";
 import { draftModel, type ModelDraft } from "./settings.svelte";
 
+/** The most samples a model entry may ask for (the engine's MAX_SAMPLES). */
+export const MAX_SAMPLES = 32;
+
+/** The entries expanded from one `samples` entry (numbered 1, 2, … in a row) made one again. */
+export function collapseSamples(models: ModelSpec[]): ModelSpec[] {
+  const out: ModelSpec[] = [];
+  for (const m of models) {
+    const last = out[out.length - 1];
+    if (m.sample && m.sample > 1 && last && last.name === m.name && (last.samples ?? 1) === m.sample - 1) {
+      last.samples = m.sample;
+      continue;
+    }
+    const { sample: _, ...rest } = m;
+    out.push(m.sample === 1 ? { ...rest, samples: 1 } : { ...rest });
+  }
+  return out;
+}
+
 export class Workbench {
   input = $state("");
   instructions = $state("");
   panel = $state<ModelDraft[]>([draftModel()]);
   resolution = $state<Resolution>("summary");
+  /** Summary mode: also ask for the claims matrix (`consensus`). */
+  consensus = $state(false);
   summaryModel = $state("");
   /** The summary model of Settings, used when the draft names none. */
   defaultSummaryModel = $state("");
@@ -53,12 +73,14 @@ export class Workbench {
         if (m.reasoning) spec.reasoning = m.reasoning;
         if (m.temperature !== null && !Number.isNaN(m.temperature)) spec.temperature = m.temperature;
         if (m.top_p !== null && !Number.isNaN(m.top_p)) spec.top_p = m.top_p;
+        if (m.samples && m.samples > 1) spec.samples = Math.min(MAX_SAMPLES, Math.round(m.samples));
         return spec;
       });
     const req: RoundtableRequest = { input: this.input, models, resolution: this.resolution };
     if (this.instructions.trim()) req.instructions = this.instructions;
     const summary = this.summaryModel.trim() || this.defaultSummaryModel.trim();
     if (this.resolution === "summary" && summary) req.summary_model = summary;
+    if (this.resolution === "summary" && this.consensus) req.consensus = true;
     if (this.resolution === "multiple_choice") req.choices = this.choices.map((c) => c.trim()).filter(Boolean);
     const schema = checkSchema(this.schemaText);
     if (schema.state === "valid") req.output_schema = schema.schema as RoundtableRequest["output_schema"];
@@ -123,15 +145,18 @@ export class Workbench {
   load(req: RoundtableRequest): void {
     this.input = req.input;
     this.instructions = req.instructions ?? "";
-    this.panel = req.models.map((m) =>
+    // A stored request is the expanded one: its samples are one entry again.
+    this.panel = collapseSamples(req.models).map((m) =>
       draftModel(m.name, {
         max_tokens: m.max_tokens ?? null,
         reasoning: (m.reasoning as ModelDraft["reasoning"]) ?? "",
         temperature: m.temperature ?? null,
         top_p: m.top_p ?? null,
+        ...(m.samples && m.samples > 1 ? { samples: m.samples } : {}),
       }),
     );
     this.resolution = req.resolution ?? "summary";
+    this.consensus = req.consensus === true;
     this.summaryModel = req.summary_model ?? "";
     this.choices = req.choices?.length ? [...req.choices] : ["", ""];
     this.schemaText = req.output_schema ? JSON.stringify(req.output_schema, null, 2) : "";

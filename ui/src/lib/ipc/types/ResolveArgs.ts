@@ -4,4 +4,8 @@ import type { Resolution } from "./Resolution";
 /**
  * How to resolve a stored run again.
  */
-export type ResolveArgs = { resolution: Resolution, summary_model?: string, choices?: Array<string>, };
+export type ResolveArgs = { resolution: Resolution, summary_model?: string, choices?: Array<string>, 
+/**
+ * Summary: also the claims matrix (request `consensus`).
+ */
+consensus?: boolean, };

@@ -8,6 +8,11 @@ import type { JsonValue } from "./serde_json/JsonValue";
  */
 export type RoundtableRequest = { input: string, models: Array<ModelSpec>, instructions?: string | null, resolution?: Resolution | null, summary_model?: string | null, choices?: Array<string> | null, output_schema?: JsonValue | null, max_retries?: number | null, timeout_ms?: number | null, stream?: boolean | null, 
 /**
+ * Extension (summary resolution): also ask the summary model for the claims
+ * the answers make and each answer's stance on them (`meta.claims`).
+ */
+consensus?: boolean | null, 
+/**
  * Extension: the most this run may cost (USD). Refused before any call when
  * the estimate's worst case is over it (unless `confirm_cost`); while it
  * streams, the models still running are stopped once its cost reaches it.
