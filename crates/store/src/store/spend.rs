@@ -3,10 +3,12 @@
 //! ([`Store::spent_between`]).
 //!
 //! Every figure is an indexed SQL aggregate (migration `0006_spend.sql`): per
-//! day, one range scan of the runs' `(created_at, total_cost)` and one of the
-//! results' `(created_at, model, ended, cost, tokens)`, grouped by model; weeks,
+//! day, one range scan of the runs' `(created_at, total_cost)`; the results are
+//! read from `spend_hours`, their sums per UTC hour, model and end (kept by
+//! triggers), and only the part of an hour that the range or a local midnight
+//! cuts (an offset of part of an hour) from the results themselves; weeks,
 //! months, providers and models are summed from the days; latency percentiles
-//! are one ordered index scan per model.
+//! are one ordered index scan per model and percentile, from its nearer end.
 //!
 //! Time zone: days, weeks (Monday to Sunday) and months are cut at the local
 //! midnight of the UTC offset the host passes ([`SpendQuery::utc_offset_minutes`],
@@ -23,13 +25,14 @@
 use super::Store;
 use crate::Result;
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 /// The key of `Usage::extra` the engine sets when a model had no known price
 /// (its cost is then counted as 0).
 pub const UNPRICED_KEY: &str = "pricing";
 
 const DAY_MS: i64 = 86_400_000;
+const HOUR_MS: i64 = 3_600_000;
 
 /// Which runs the figures count.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -194,58 +197,40 @@ impl Store {
         let (Some(first), Some(last)) = (first, last) else {
             return Ok(out);
         };
-        let mut models: BTreeMap<String, ModelSpend> = BTreeMap::new();
-        let mut models_cost = 0.0;
+        let first_day = (first + off).div_euclid(DAY_MS);
         let mut runs_q = self.conn.prepare_cached(
             "SELECT count(*), coalesce(sum(total_cost), 0) FROM runs \
              WHERE created_at >= ?1 AND created_at < ?2",
         )?;
-        let mut results_q = self.conn.prepare_cached(
-            "SELECT model, ended, count(*), sum(cost), sum(input_tokens), sum(output_tokens) \
-             FROM model_results WHERE created_at >= ?1 AND created_at < ?2 \
-             GROUP BY model, ended",
-        )?;
-        for day in (first + off).div_euclid(DAY_MS)..=(last + off).div_euclid(DAY_MS) {
+        for day in first_day..=(last + off).div_euclid(DAY_MS) {
             let start_ms = day * DAY_MS - off;
             let (from, to) = (start_ms.max(lo), (start_ms + DAY_MS).min(hi));
-            let mut b = SpendBucket {
-                start: date(day),
-                start_ms,
-                ..SpendBucket::default()
-            };
             let (runs, cost): (i64, f64) =
                 runs_q.query_row([from, to], |r| Ok((r.get(0)?, r.get(1)?)))?;
-            b.runs = runs as u64;
-            b.cost = cost;
-            if runs > 0 {
-                let mut rows = results_q.query([from, to])?;
-                while let Some(r) = rows.next()? {
-                    let model: String = r.get(0)?;
-                    let ended: String = r.get(1)?;
-                    let calls = r.get::<_, i64>(2)? as u64;
-                    let cost: f64 = r.get(3)?;
-                    let (tin, tout) = (r.get::<_, i64>(4)? as u64, r.get::<_, i64>(5)? as u64);
-                    b.input_tokens += tin;
-                    b.output_tokens += tout;
-                    *b.models.entry(model.clone()).or_default() += cost;
-                    *b.providers.entry(provider_of(&model).into()).or_default() += cost;
-                    models_cost += cost;
-                    let m = models.entry(model).or_default();
-                    m.calls += calls;
-                    m.cost += cost;
-                    m.input_tokens += tin;
-                    m.output_tokens += tout;
-                    if ended != "answered" {
-                        m.failures += calls;
-                        *m.failures_by_end.entry(ended).or_default() += calls;
-                    }
-                }
-            }
-            out.totals.cost += b.cost;
-            out.totals.runs += b.runs;
+            out.totals.cost += cost;
+            out.totals.runs += runs as u64;
+            out.days.push(SpendBucket {
+                start: date(day),
+                start_ms,
+                cost,
+                runs: runs as u64,
+                ..SpendBucket::default()
+            });
+        }
+        let mut acc = Results {
+            days: &mut out.days,
+            first_day,
+            off,
+            index: HashMap::new(),
+            models: Vec::new(),
+            by_day: Vec::new(),
+            cost: 0.0,
+        };
+        self.results_between(&mut acc, lo.max(first), hi.min(last + 1))?;
+        let (models, models_cost) = acc.finish();
+        for b in &out.days {
             out.totals.input_tokens += b.input_tokens;
             out.totals.output_tokens += b.output_tokens;
-            out.days.push(b);
         }
         out.totals.resolution_cost = (out.totals.cost - models_cost).max(0.0);
         out.weeks = roll_up(&out.days, |day| day - (day + 3).rem_euclid(7), off);
@@ -257,26 +242,38 @@ impl Store {
             },
             off,
         );
-        let mut latency = self.conn.prepare_cached(
+        // The k-th duration counted from whichever end is nearer (p95 from the
+        // top), so each percentile steps through at most half the model's calls.
+        let mut up = self.conn.prepare_cached(
             "SELECT duration_ms FROM model_results INDEXED BY model_results_latency \
              WHERE model = ?1 AND ended = 'answered' AND created_at >= ?2 AND created_at < ?3 \
              ORDER BY duration_ms LIMIT 1 OFFSET ?4",
         )?;
+        let mut down = self.conn.prepare_cached(
+            "SELECT duration_ms FROM model_results INDEXED BY model_results_latency \
+             WHERE model = ?1 AND ended = 'answered' AND created_at >= ?2 AND created_at < ?3 \
+             ORDER BY duration_ms DESC LIMIT 1 OFFSET ?4",
+        )?;
         let mut providers: BTreeMap<String, ProviderSpend> = BTreeMap::new();
-        for (name, mut m) in models {
-            m.provider = provider_of(&name).to_string();
+        for mut m in models {
+            let name = m.model.clone();
             let answered = m.calls - m.failures;
             let mut rank = |p: f64| -> Result<Option<u64>> {
                 if answered == 0 {
                     return Ok(None);
                 }
-                let k = ((p * answered as f64).ceil() as i64 - 1).max(0);
-                let v: i64 = latency.query_row(rusqlite::params![name, lo, hi, k], |r| r.get(0))?;
+                let n = answered as i64;
+                let k = ((p * n as f64).ceil() as i64 - 1).clamp(0, n - 1);
+                let (stmt, k) = if k < n / 2 {
+                    (&mut up, k)
+                } else {
+                    (&mut down, n - 1 - k)
+                };
+                let v: i64 = stmt.query_row(rusqlite::params![name, lo, hi, k], |r| r.get(0))?;
                 Ok(Some(v as u64))
             };
             m.latency_p50_ms = rank(0.5)?;
             m.latency_p95_ms = rank(0.95)?;
-            m.model = name;
             let p = providers
                 .entry(m.provider.clone())
                 .or_insert_with(|| ProviderSpend {
@@ -298,7 +295,8 @@ impl Store {
         out.unpriced = self
             .conn
             .prepare_cached(
-                "SELECT model, count(*), max(created_at) FROM model_results \
+                "SELECT model, count(*), max(created_at) \
+                 FROM model_results INDEXED BY model_results_unpriced \
                  WHERE unpriced = 1 AND created_at >= ?1 AND created_at < ?2 \
                  GROUP BY model ORDER BY model",
             )?
@@ -311,6 +309,131 @@ impl Store {
             })?
             .collect::<rusqlite::Result<_>>()?;
         Ok(out)
+    }
+}
+
+/// The results' sums, by day and by model, as they are read (a model is a
+/// number here; the maps are filled once, at the end).
+struct Results<'a> {
+    days: &'a mut [SpendBucket],
+    first_day: i64,
+    off: i64,
+    index: HashMap<String, usize>,
+    models: Vec<ModelSpend>,
+    /// Cost per model and day; NaN where the model had no call that day.
+    by_day: Vec<Vec<f64>>,
+    cost: f64,
+}
+
+impl Results<'_> {
+    /// The day (index into `days`) of the instant `t`.
+    fn day(&self, t: i64) -> usize {
+        ((t + self.off).div_euclid(DAY_MS) - self.first_day) as usize
+    }
+
+    /// One row: `calls` results of `model` that ended `ended`, at `t`.
+    fn add(&mut self, t: i64, row: &rusqlite::Row<'_>) -> rusqlite::Result<()> {
+        let model = row.get_ref(0)?.as_str()?;
+        let calls = row.get::<_, i64>(2)? as u64;
+        let cost: f64 = row.get(3)?;
+        let (tin, tout) = (row.get::<_, i64>(4)? as u64, row.get::<_, i64>(5)? as u64);
+        let i = match self.index.get(model) {
+            Some(&i) => i,
+            None => {
+                self.index.insert(model.to_string(), self.models.len());
+                self.models.push(ModelSpend {
+                    model: model.to_string(),
+                    provider: provider_of(model).to_string(),
+                    ..ModelSpend::default()
+                });
+                self.by_day.push(vec![f64::NAN; self.days.len()]);
+                self.models.len() - 1
+            }
+        };
+        let day = self.day(t);
+        let b = &mut self.days[day];
+        b.input_tokens += tin;
+        b.output_tokens += tout;
+        let c = &mut self.by_day[i][day];
+        *c = if c.is_nan() { cost } else { *c + cost };
+        self.cost += cost;
+        let m = &mut self.models[i];
+        m.calls += calls;
+        m.cost += cost;
+        m.input_tokens += tin;
+        m.output_tokens += tout;
+        let ended = row.get_ref(1)?.as_str()?;
+        if ended != "answered" {
+            m.failures += calls;
+            *m.failures_by_end.entry(ended.to_string()).or_default() += calls;
+        }
+        Ok(())
+    }
+
+    /// The models, each day's costs by model and provider filled in.
+    fn finish(self) -> (Vec<ModelSpend>, f64) {
+        for (m, costs) in self.models.iter().zip(&self.by_day) {
+            for (b, &c) in self.days.iter_mut().zip(costs) {
+                if !c.is_nan() {
+                    b.models.insert(m.model.clone(), c);
+                    *b.providers.entry(m.provider.clone()).or_default() += c;
+                }
+            }
+        }
+        (self.models, self.cost)
+    }
+}
+
+impl Store {
+    /// The results of the runs created in `[lo, hi)` into `acc`: the whole
+    /// hours from the per-hour rollup (`spend_hours`), the parts of an hour the
+    /// range or a day boundary cuts (an offset that is not whole hours) from the
+    /// results themselves.
+    fn results_between(&self, acc: &mut Results<'_>, lo: i64, hi: i64) -> Result<()> {
+        let (h0, h1) = (
+            (lo + HOUR_MS - 1).div_euclid(HOUR_MS),
+            hi.div_euclid(HOUR_MS),
+        );
+        let mut pieces = Vec::new();
+        if h0 < h1 {
+            pieces.push((lo, h0 * HOUR_MS));
+            pieces.push((h1 * HOUR_MS, hi));
+            let mut hours = self.conn.prepare_cached(
+                "SELECT model, ended, calls, cost, input_tokens, output_tokens, hour \
+                 FROM spend_hours WHERE hour >= ?1 AND hour < ?2",
+            )?;
+            let mut rows = hours.query([h0, h1])?;
+            while let Some(row) = rows.next()? {
+                let start = row.get::<_, i64>(6)? * HOUR_MS;
+                if acc.day(start) != acc.day(start + HOUR_MS - 1) {
+                    if pieces.last() != Some(&(start, start + HOUR_MS)) {
+                        pieces.push((start, start + HOUR_MS));
+                    }
+                    continue;
+                }
+                acc.add(start, row)?;
+            }
+        } else {
+            pieces.push((lo, hi));
+        }
+        let mut raw = self.conn.prepare_cached(
+            "SELECT model, ended, count(*), sum(cost), sum(input_tokens), sum(output_tokens) \
+             FROM model_results WHERE created_at >= ?1 AND created_at < ?2 \
+             GROUP BY model, ended",
+        )?;
+        for (mut a, b) in pieces {
+            // Each part within one day.
+            while a < b {
+                let day_end = ((a + acc.off).div_euclid(DAY_MS) + 1) * DAY_MS - acc.off;
+                let e = b.min(day_end);
+                let mut rows = raw.query([a, e])?;
+                while let Some(row) = rows.next()? {
+                    acc.add(a, row)?;
+                }
+                a = e;
+            }
+        }
+        Ok(())
     }
 }
 

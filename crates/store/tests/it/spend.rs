@@ -49,6 +49,10 @@ fn record(store: &Store, id: &str, at: i64, calls: &[Call], summary_cost: f64) {
         })
         .collect();
     resp.meta.total_cost = calls.iter().map(|c| c.1).sum::<f64>() + summary_cost;
+    // One result recorded live first, then again with the run's end: counted once.
+    store
+        .record_model_result(id, &resp.model_results[0])
+        .unwrap();
     store.finish_run(&resp, RunStatus::Completed).unwrap();
 }
 
@@ -279,4 +283,62 @@ fn an_empty_range_has_no_figures() {
         .unwrap();
     assert_eq!(s.totals.runs, 0);
     assert!(s.days.is_empty() && s.models.is_empty() && s.unpriced.is_empty());
+}
+
+#[test]
+fn an_offset_of_part_of_an_hour_cuts_the_hour_at_local_midnight() {
+    use ModelOutcome::Answered;
+    let store = history();
+    // 18:15 and 18:45 UTC: either side of midnight at UTC+5:30.
+    record(
+        &store,
+        "rt_5",
+        MONDAY + 18 * HOUR + HOUR / 4,
+        &[("openai/gpt-4.1", 0.25, 3, 4, 10, Answered)],
+        0.0,
+    );
+    record(
+        &store,
+        "rt_6",
+        MONDAY + 18 * HOUR + 3 * HOUR / 4,
+        &[("openai/gpt-4.1", 0.5, 5, 6, 10, Answered)],
+        0.0,
+    );
+    let s = store.spend_stats(&range(330)).unwrap();
+    let day = |d: &str| s.days.iter().find(|b| b.start == d).unwrap();
+    let monday = day("2026-03-30");
+    assert_eq!((monday.runs, micro(monday.cost)), (2, micro(0.0679 + 0.25)));
+    assert_eq!(monday.input_tokens, 150 + 3);
+    assert_eq!(micro(monday.models["openai/gpt-4.1"]), micro(0.0123 + 0.25));
+    let tuesday = day("2026-03-31");
+    assert_eq!((tuesday.runs, micro(tuesday.cost)), (2, micro(0.5 + 0.02)));
+    assert_eq!(tuesday.input_tokens, 5 + 15);
+    assert_eq!(micro(tuesday.models["openai/gpt-4.1"]), micro(0.5 + 0.02));
+    // A range that starts and ends within an hour.
+    let s = store
+        .spend_stats(&SpendQuery {
+            since_ms: Some(MONDAY + 18 * HOUR + HOUR / 2),
+            until_ms: Some(MONDAY + 18 * HOUR + 50 * 60_000),
+            utc_offset_minutes: 0,
+        })
+        .unwrap();
+    assert_eq!(
+        (s.totals.runs, s.totals.calls, s.totals.input_tokens),
+        (1, 1, 5)
+    );
+}
+
+#[test]
+fn a_deleted_run_leaves_the_figures() {
+    let store = history();
+    assert!(store.delete_run("rt_4").unwrap());
+    let s = store.spend_stats(&range(0)).unwrap();
+    assert_eq!(cents(s.totals.cost), cents(0.0679 + 0.02 + 0.03));
+    let claude = s
+        .models
+        .iter()
+        .find(|m| m.model == "anthropic/claude")
+        .unwrap();
+    assert_eq!((claude.calls, micro(claude.cost)), (1, micro(0.0456)));
+    assert_eq!(s.totals.input_tokens, 100 + 50 + 10 + 5 + 1 + 7);
 }
