@@ -11,6 +11,8 @@ if [ -f crates/store/benches/history.rs ]; then
 fi
 echo "== leaderboard (100,000 runs, 20,000 votes)"
 cargo bench -q -p roundtable-app --bench leaderboard
+echo "== spend (100,000 runs over a year: every figure of the Usage view, the budget's sums)"
+cargo bench -q -p roundtable-store --bench spend
 echo "== desktop app: cold start to first paint, memory idle and after a 10-model run"
 npm --prefix ui run build >/dev/null
 cargo build --release -q --locked -p roundtable-desktop -p roundtable-testkit --features roundtable-desktop/custom-protocol
