@@ -60,7 +60,9 @@ async function waitForStatus(port, ms) {
 
 /**
  * Starts everything for one app session. `script` is the fake provider's script;
- * `config(url)` adds to config.toml, given the fake provider's URL.
+ * `config(url)` adds to config.toml, given the fake provider's URL; `top` goes
+ * before its first table (top-level keys: `price_files`), and `files` (name →
+ * text) are written into the home before the app starts.
  * Returns { browser, home, exportDir, openedFile (the URLs "opened in the
  * browser", a line each), url (the fake provider's), stop }.
  *
@@ -71,7 +73,7 @@ async function waitForStatus(port, ms) {
  * and GTK's GL paths as the libraries default them (Mesa's software GL here)
  * unless `appDefaults` is set, as the benchmark does to measure what users get.
  */
-export async function startApp(script, { appDefaults = false, config = () => "" } = {}) {
+export async function startApp(script, { appDefaults = false, config = () => "", top = "", files = {} } = {}) {
   mkdirSync(artifacts, { recursive: true });
   const tmp = mkdtempSync(join(tmpdir(), "roundtable-e2e-"));
   const home = join(tmp, "home");
@@ -79,6 +81,7 @@ export async function startApp(script, { appDefaults = false, config = () => "" 
   mkdirSync(home, { recursive: true });
   mkdirSync(exportDir, { recursive: true });
   writeFileSync(join(tmp, "script.json"), JSON.stringify(script));
+  for (const [name, text] of Object.entries(files)) writeFileSync(join(home, name), text);
 
   const children = [];
   const fake = spawn(bin("roundtable-fake-provider"), ["--script", join(tmp, "script.json")], { stdio: ["ignore", "pipe", "pipe"] });
@@ -88,7 +91,7 @@ export async function startApp(script, { appDefaults = false, config = () => "" 
   // time by default; it answers any number at once, as the suites expect.
   writeFileSync(
     join(home, "config.toml"),
-    `# written by the e2e harness\n[providers.fake]   # the fake provider\nformat = "openai"\nbase_url = "${url}/v1"\nmax_concurrency = 16\n${config(url)}`,
+    `# written by the e2e harness\n${top}[providers.fake]   # the fake provider\nformat = "openai"\nbase_url = "${url}/v1"\nmax_concurrency = 16\n${config(url)}`,
   );
 
   // The system browser, as far as the app can tell: an `xdg-open` first on PATH

@@ -4,7 +4,7 @@
 // in this window's localStorage.
 import type { Backend } from "../ipc/backend";
 import { errorMessage } from "../ipc/backend";
-import type { Prefs, Theme } from "../ipc/types";
+import type { BudgetConfig, Prefs, Theme } from "../ipc/types";
 
 export type { Theme };
 
@@ -60,6 +60,8 @@ export class Settings {
   /** Whether the local API starts with the app, and its port (config.toml). */
   localApi = $state(false);
   localApiPort = $state(8787);
+  /** `[budget]` as config.toml has it (USD a day and a month; null: no limit). */
+  budget = $state<BudgetConfig>({ daily_usd: null, monthly_usd: null, soft: false });
   /** Whether config.toml was read. */
   loaded = $state(false);
   /** Why the last load or save failed (the message names the field). */
@@ -93,6 +95,7 @@ export class Settings {
     this.summaryModel = p.default_summary_model ?? "";
     this.localApi = p.local_api;
     this.localApiPort = p.local_api_port;
+    if (p.budget) this.budget = { ...p.budget };
   }
 
   prefs(): Prefs {
@@ -177,6 +180,25 @@ export class Settings {
   deletePanel(name: string): void {
     this.savedPanels = this.savedPanels.filter((p) => p.name !== name);
     this.#saveLocal();
+  }
+
+  /**
+   * Writes `[budget]` (only it: other unsaved edits stay unsaved); true when
+   * saved. A refused limit leaves the message in `error` and the file as it was.
+   */
+  async saveBudget(budget: BudgetConfig): Promise<boolean> {
+    const backend = this.#backend;
+    const saved = this.#saved;
+    if (!backend || !saved) return false;
+    try {
+      this.#saved = await backend.savePrefs({ ...saved, budget });
+      this.budget = { ...(this.#saved.budget ?? budget) };
+      this.error = null;
+      return true;
+    } catch (e) {
+      this.error = errorMessage(e);
+      return false;
+    }
   }
 
   /** Changes the theme and writes only it (other unsaved edits stay unsaved). */
