@@ -15,6 +15,7 @@
 //! | `votes.rs`, `judge.rs`, `leaderboard/` | a person's vote on a run; a judge model's ranking of one; the private leaderboard (Bradley–Terry) from either |
 //! | `estimate.rs` | a run's cost before it starts, and its `max_cost` checked against it |
 //! | `budget.rs`, `spend.rs` | the daily and monthly budget (`[budget]`, refusing a run past it); where the money went ([`App::spend_stats`]) |
+//! | `prices.rs` | a LiteLLM-format price file imported (`price_files`), pricing the next runs |
 //! | `history.rs` | listing and searching ([`HistoryQuery`]), starring, tagging, export and import |
 //! | `prefs.rs`, `custom_providers.rs`, `provider_limits.rs` | what Settings changes in `config.toml` |
 //! | `config/` | `config.toml` as read, its `toml_edit` writer, replacing the file safely |
@@ -37,6 +38,7 @@ pub mod keys;
 pub mod leaderboard;
 pub mod local_servers;
 pub mod prefs;
+mod prices;
 pub mod provider_limits;
 mod providers;
 mod runs;
@@ -50,6 +52,7 @@ pub use custom_providers::CustomProvider;
 pub use error::{AppError, Code};
 pub use history::{ExportFormat, HistoryQuery};
 pub use key_status::ProviderStatus;
+pub use prices::PriceImport;
 pub use leaderboard::{Leaderboard, LeaderboardQuery, LeaderboardRow};
 pub use runs::{Reresolve, RunSink};
 pub use votes::RunVerdicts;
@@ -134,7 +137,7 @@ impl App {
         })
     }
 
-    fn load_prices(home: &Path, config: &Config) -> Result<PriceTable, AppError> {
+    pub(crate) fn load_prices(home: &Path, config: &Config) -> Result<PriceTable, AppError> {
         let mut prices = PriceTable::builtin();
         for file in &config.price_files {
             let path = if file.is_absolute() {

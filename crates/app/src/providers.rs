@@ -32,6 +32,16 @@ impl App {
             .clone()
     }
 
+    /// Prices the next runs with `prices` (a price file imported).
+    pub(crate) fn replace_prices(&self, prices: roundtable_core::PriceTable) {
+        let mut providers = self.providers.write().unwrap_or_else(|e| e.into_inner());
+        let engine = providers.engine.with_prices(prices);
+        *providers = Arc::new(Providers {
+            list: providers.list.clone(),
+            engine,
+        });
+    }
+
     /// Reads the providers of `config.toml` again: those added or removed since
     /// serve the next run.
     pub(crate) fn reload_providers(&self) -> Result<(), AppError> {

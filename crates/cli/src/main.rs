@@ -79,6 +79,9 @@ enum Command {
         /// A file written by `roundtable export --format json`
         file: PathBuf,
     },
+    /// Update the price table from a LiteLLM-format file (runs stored before keep their cost)
+    #[command(subcommand)]
+    Prices(PricesCommand),
     /// Manage API keys in the OS keychain
     #[command(subcommand)]
     Keys(keys::KeysCommand),
@@ -91,6 +94,13 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+}
+
+#[derive(Debug, Subcommand)]
+enum PricesCommand {
+    /// Keep FILE (LiteLLM's model_prices_and_context_window.json format) and
+    /// price the next runs with it; a file of the same name is replaced
+    Import { file: PathBuf },
 }
 
 /// How the process ends: the code, and a one-line reason for stderr.
@@ -153,6 +163,16 @@ async fn dispatch(cli: Cli) -> Result<(), Failure> {
         Command::Budget { json } => stats::budget(&app, json),
         Command::Export(args) => history::export(&app, args),
         Command::Import { file } => history::import(&app, file),
+        Command::Prices(PricesCommand::Import { file }) => {
+            let done = app.import_prices(&file)?;
+            eprintln!(
+                "{} models priced by {}, kept as {} and listed in config.toml's price_files; runs stored before keep the cost they had",
+                done.priced,
+                file.display(),
+                done.file
+            );
+            Ok(())
+        }
         Command::Keys(cmd) => keys::keys(&app, cmd),
         Command::Serve(args) => serve::serve(app, args).await,
         Command::Providers { json } => {

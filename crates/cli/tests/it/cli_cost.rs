@@ -104,3 +104,68 @@ async fn max_cost_refuses_a_run_that_could_cost_more_and_stops_one_that_does() {
     assert_eq!(bad.code, 2, "{}", bad.stderr);
     assert!(bad.stderr.contains("--max-cost"), "{}", bad.stderr);
 }
+
+#[tokio::test]
+async fn a_price_file_is_imported_and_earlier_runs_keep_their_cost() {
+    let fake = FakeProvider::start(script()).await.unwrap();
+    let home = Home::with_config(&fake, "");
+    let file = home.path().join("upload.json");
+    let cost_of = |run: &serde_json::Value| run["model_results"][0]["cost"].as_f64().unwrap();
+    let args = [
+        "run",
+        "Hi",
+        "-m",
+        "fake/quick",
+        "--resolution",
+        "fast",
+        "--json",
+    ];
+
+    let unpriced = home.json(&args).await;
+    assert_eq!(cost_of(&unpriced), 0.0);
+
+    std::fs::write(&file, PRICES).unwrap();
+    let out = home
+        .run(&["prices", "import", file.to_str().unwrap()])
+        .await;
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(out.stderr.contains("2 models priced"), "{}", out.stderr);
+    let config = std::fs::read_to_string(home.path().join("config.toml")).unwrap();
+    assert!(
+        config.contains(r#"price_files = ["prices/upload.json"]"#),
+        "{config}"
+    );
+    let first = home.json(&args).await;
+    assert!(cost_of(&first) > 0.0);
+
+    // The same file again, at twice the price: an update, listed once.
+    std::fs::write(&file, PRICES.replace("1e-3", "2e-3")).unwrap();
+    assert_eq!(
+        home.run(&["prices", "import", file.to_str().unwrap()])
+            .await
+            .code,
+        0
+    );
+    let second = home.json(&args).await;
+    assert!(
+        (cost_of(&second) / cost_of(&first) - 2.0).abs() < 0.05,
+        "{} vs {}",
+        cost_of(&second),
+        cost_of(&first)
+    );
+    let stored = home
+        .json(&["history", "show", first["id"].as_str().unwrap(), "--json"])
+        .await;
+    assert_eq!(
+        cost_of(&stored),
+        cost_of(&first),
+        "a stored run keeps its cost"
+    );
+
+    std::fs::write(&file, "{\"sample_spec\": {}}").unwrap();
+    let bad = home
+        .run(&["prices", "import", file.to_str().unwrap()])
+        .await;
+    assert_eq!(bad.code, 2, "{}", bad.stderr);
+    assert!(bad.stderr.contains("prices no model"), "{}", bad.stderr);
+}

@@ -136,6 +136,14 @@ impl Engine {
     }
 
     /// How much of each provider's answer is read (`max_answer_bytes`).
+    /// The same engine with another price table (a price file imported).
+    pub fn with_prices(&self, prices: PriceTable) -> Engine {
+        Engine {
+            prices: Arc::new(prices),
+            ..self.clone()
+        }
+    }
+
     pub fn with_limits(mut self, limits: Limits) -> Self {
         self.limits = limits;
         self
