@@ -136,3 +136,16 @@ describe("max_cost", () => {
     expect(screen.queryByTestId("card-error")).toBeNull();
   });
 });
+
+describe("the budget under the Run button", () => {
+  it("warns at 80 % and says a hard budget refuses past 100 %", async () => {
+    const { default: RunEstimate } = await import("../lib/components/RunEstimate.svelte");
+    const backend = new FakeBackend();
+    backend.budget = { spent_today_usd: 0.9, spent_month_usd: 0.9, daily: { name: "daily", limit_usd: 1, spent_usd: 0.9, fraction: 0.9, state: "warning", since_ms: 0 }, monthly: null, soft: false, state: "warning", message: "$0.90 of the daily budget of $1.00 spent today (90 %)" };
+    render(RunEstimate, { props: { wb: draft(), backend } });
+    expect((await screen.findByTestId("budget-warning")).textContent).toBe("$0.90 of the daily budget of $1.00 spent today (90 %).");
+    backend.budget = { ...backend.budget, state: "exceeded", message: "$1.10 of the daily budget of $1.00 spent today (110 %)" };
+    backend.historyListeners.forEach((l) => l());
+    await vi.waitFor(() => expect(screen.getByTestId("budget-warning").textContent).toMatch(/new runs are refused/));
+  });
+});
