@@ -171,4 +171,34 @@ describe("agreement views", () => {
     await browser.saveScreenshot(join(artifacts, "agreement-samples.png"));
     await darkScreenshot(browser, "agreement-samples");
   });
+
+  it("shows the same views for a run opened from the History", async () => {
+    const open = async (needle) => {
+      await (await browser.$("[data-testid=nav-history]")).click();
+      await fill("[data-testid=history-search]", needle);
+      await waitInPage(
+        browser,
+        (n) => {
+          const items = [...document.querySelectorAll("[data-testid=history-item]")];
+          return items.length === 1 && items[0].innerText.includes(n);
+        },
+        [needle],
+        { message: `the history did not find ${needle}` },
+      );
+      await (await browser.$("[data-testid=history-item] button.item")).click();
+      await (await browser.$("[data-testid=open-run]")).click();
+      await waitInPage(browser, (n) => document.querySelector(".prompt-line")?.textContent.includes(n) && document.querySelector("[data-testid=agreement]"), [needle], {
+        message: `${needle} opened from the History shows no agreement`,
+      });
+    };
+    await open("e2e-claims");
+    const stored = await browser.execute(() => ({
+      claims: document.querySelectorAll("[data-testid=claim-row]").length,
+      cells: document.querySelectorAll("[data-testid=heat-cell]").length,
+    }));
+    assert.deepEqual(stored, { claims: 4, cells: 9 });
+    await open("e2e-samples");
+    const group = await browser.execute(() => document.querySelector("[data-testid=sample-group]")?.querySelectorAll("[data-testid=model-card]").length);
+    assert.equal(group, 3, "the stored run's samples are a group again");
+  });
 });

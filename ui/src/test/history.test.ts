@@ -112,7 +112,19 @@ describe("HistoryView", () => {
     await fireEvent.input(screen.getByTestId("reresolve-choices"), { target: { value: "Sydney, Canberra ,, Melbourne" } });
     expect(button.disabled).toBe(false);
     await fireEvent.click(button);
-    expect(onresolve).toHaveBeenCalledWith(expect.objectContaining({ summary: expect.objectContaining({ id: "rt_1" }) }), "multiple_choice", ["Sydney", "Canberra", "Melbourne"]);
+    expect(onresolve).toHaveBeenCalledWith(expect.objectContaining({ summary: expect.objectContaining({ id: "rt_1" }) }), "multiple_choice", ["Sydney", "Canberra", "Melbourne"], false);
+  });
+
+  it("re-resolves a run as summary with the claims matrix when asked", async () => {
+    const backend = new FakeBackend();
+    backend.runs = [stored("rt_1", "Capital of Australia?")];
+    const onresolve = vi.fn();
+    render(HistoryView, { props: { info: null, onopen: vi.fn(), onrerun: vi.fn(), onresolve }, context: backendContext(backend) });
+    await waitFor(() => expect(screen.getAllByTestId("history-item")).toHaveLength(1));
+    await fireEvent.click(screen.getByTestId("history-item").querySelector("button.item")!);
+    await fireEvent.click(await screen.findByTestId("reresolve-claims"));
+    await fireEvent.click(screen.getByRole("button", { name: "Re-resolve" }));
+    expect(onresolve).toHaveBeenCalledWith(expect.objectContaining({ summary: expect.objectContaining({ id: "rt_1" }) }), "summary", null, true);
   });
 
   it("closes a run deleted elsewhere, and keeps one only filtered out", async () => {

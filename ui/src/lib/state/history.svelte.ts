@@ -31,6 +31,8 @@ export class History {
   /** The tag being typed for the focused run. */
   newTag = $state("");
   reresolveAs = $state<Resolution>("summary");
+  /** Re-resolving as summary: also ask for the claims matrix (`consensus`). */
+  reresolveClaims = $state(false);
   /** The choices of a re-resolve as multiple choice: the run's own, to edit. */
   choicesText = $state("");
   confirmDelete = $state(false);
