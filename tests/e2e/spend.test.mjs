@@ -8,7 +8,7 @@
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { artifacts, darkScreenshot, root, startApp, waitInPage } from "./harness.mjs";
 
@@ -214,5 +214,28 @@ describe("spend", () => {
     await browser.execute(() => document.querySelector("[data-testid=usage-models]").scrollIntoView({ block: "start" }));
     await browser.pause(200);
     await browser.saveScreenshot(join(artifacts, "usage-models.png"));
+  });
+
+  it("sets the budget in Settings, into config.toml's [budget], and Usage follows", async () => {
+    await (await browser.$("[data-testid=nav-settings]")).click();
+    const daily = await browser.$("[data-testid=budget-daily]");
+    await daily.waitForDisplayed();
+    assert.equal(await daily.getValue(), "0.1");
+    assert.equal(await (await browser.$("[data-testid=budget-monthly]")).getValue(), "5");
+    assert.equal(await (await browser.$("[data-testid=budget-soft]")).isSelected(), true);
+    await daily.setValue("1");
+    await (await browser.$("[data-testid=save-budget]")).click();
+    await waitInPage(browser, () => document.querySelector("[data-testid=budget-settings] [role=status]")?.textContent.includes("Saved"), [], { message: "the budget was not saved" });
+    const config = readFileSync(join(app.home, "config.toml"), "utf8");
+    assert.match(config, /daily_usd = 1\b/, config);
+    assert.match(config, /price_files = \["prices.json"\]/, "the rest of config.toml is kept");
+    await (await browser.$("[data-testid=budget-settings]")).scrollIntoView();
+    await browser.saveScreenshot(join(artifacts, "settings-budget.png"));
+    await (await browser.$("[data-testid=nav-usage]")).click();
+    const today = await waitInPage(browser, () => {
+      const t = document.querySelector("[data-testid=budget-today]");
+      return t?.dataset.state === "ok" && t.innerText;
+    }, [], { message: "Usage did not follow the new budget" });
+    assert.match(today, /of \$1\.00/);
   });
 });
