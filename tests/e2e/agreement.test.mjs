@@ -22,9 +22,9 @@ const SCRIPT = {
     j1: { answer: JSON.stringify(PARIS), latency_ms: 50 },
     // 2.10 is 2.1: one value.
     j2: { answer: JSON.stringify(PARIS).replace("2.1", "2.10"), latency_ms: 80 },
-    j3: { answer: JSON.stringify({ ...PARIS, city: "Lyon", tags: ["capital", "rhone"] }), latency_ms: 110 },
+    j3: { answer: JSON.stringify({ ...PARIS, city: "Lyon", population: 0.5, tags: ["capital", "rhone"] }), latency_ms: 110 },
     j4: { answer: "Sorry, I cannot answer in JSON.", latency_ms: 60 },
-    j5: { answer: JSON.stringify({ ...PARIS, country: { name: "France", eu: false } }), latency_ms: 70 },
+    j5: { answer: JSON.stringify({ ...PARIS, population: 2.2, country: { name: "France", eu: false } }), latency_ms: 70 },
     t1: { answer: "Paris is the capital of France, and has been since the 10th century. It has about two million inhabitants.", latency_ms: 60 },
     t2: { answer: "The capital of France is Paris; it has been the capital since the 10th century.", latency_ms: 90 },
     t3: { answer: "Many would say Lyon, where the seat of government sits, though officially it is otherwise.", latency_ms: 120 },
@@ -102,12 +102,14 @@ describe("agreement views", () => {
     );
     const row = (p) => rows.find((r) => r.pointer === p);
     assert.deepEqual(row("/city").groups, ["0", "0", "1", "invalid", "0"], JSON.stringify(rows));
-    assert.deepEqual(row("/population").groups, ["0", "0", "0", "invalid", "0"], "2.1 and 2.10 are one value");
+    assert.deepEqual(row("/population").groups, ["0", "0", "1", "invalid", "2"], "2.1 and 2.10 are one value");
+    assert.equal(row("/population").split, true, "2 of 5 is no majority");
     assert.deepEqual(row("/tags/1").groups, ["0", "0", "1", "invalid", "0"]);
     assert.deepEqual(row("/country/eu").groups, ["0", "0", "0", "invalid", "1"], "nested fields are rows");
     const consensus = await (await browser.$("[data-testid=consensus]")).getText();
     await fill("[data-testid=schema-editor]", "");
     assert.match(consensus, /"city": "Paris"/);
+    assert.match(consensus, /No majority, left out: \/population/);
     await scrollTo("agreement");
     await browser.pause(200);
     await browser.saveScreenshot(join(artifacts, "agreement-fields.png"));
