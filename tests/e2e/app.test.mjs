@@ -214,7 +214,8 @@ describe("the desktop app", () => {
     assert.equal(report.pwned, null, "no payload ran");
     assert.equal(report.title, "Roundtable");
     assert.ok(report.calls.includes("run_roundtable"), `the IPC counter works: ${report.calls}`);
-    const allowed = new Set(["run_roundtable", "list_runs", "get_run", "plugin:event|listen", "plugin:event|unlisten", "plugin:__TAURI_CHANNEL__|fetch"]);
+    // The app's own: the history, the run's cost estimate and the budget (asked again as the history changes).
+    const allowed = new Set(["run_roundtable", "list_runs", "get_run", "estimate_run", "budget_status", "plugin:event|listen", "plugin:event|unlisten", "plugin:__TAURI_CHANNEL__|fetch"]);
     assert.deepEqual(report.calls.filter((c) => !allowed.has(c)), [], "no unexpected IPC call");
     assert.doesNotMatch(report.href, /^javascript:|^data:/);
     // And nothing reached the keychain through another path.

@@ -149,3 +149,14 @@ describe("the budget under the Run button", () => {
     await vi.waitFor(() => expect(screen.getByTestId("budget-warning").textContent).toMatch(/new runs are refused/));
   });
 });
+
+describe("the estimate while blind", () => {
+  it("shows only the totals, naming no model", async () => {
+    const { default: RunEstimate } = await import("../lib/components/RunEstimate.svelte");
+    const backend = new FakeBackend();
+    backend.prices = { "fake/a": [1, 10] };
+    const view = render(RunEstimate, { props: { wb: draft(), backend, blind: true } });
+    await vi.waitFor(() => expect(screen.getByTestId("estimate-line").textContent).toMatch(/typical · up to/), { timeout: 2000 });
+    expect(view.container.innerHTML).not.toMatch(/fake\//);
+  });
+});
