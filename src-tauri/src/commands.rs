@@ -22,7 +22,7 @@ use roundtable_app::store::{
 };
 use roundtable_app::{
     App, AppError, CustomProvider, ExportFormat, HistoryQuery, Leaderboard, LeaderboardQuery,
-    ProviderStatus, Reresolve, RunVerdicts,
+    PriceImport, ProviderStatus, Reresolve, RunVerdicts,
 };
 use tauri::ipc::Channel;
 use tauri::{AppHandle, Runtime, State};
@@ -216,6 +216,27 @@ pub async fn leaderboard(
     query: LeaderboardQuery,
 ) -> Result<Leaderboard> {
     off_main(&state, move |app| app.leaderboard(&query)).await
+}
+
+/// Prices the next runs with a LiteLLM-format file the user picks in the open
+/// dialog, which this shell opens; `None` when it was cancelled.
+#[tauri::command]
+#[tracing::instrument(skip(handle, state), err)]
+pub async fn import_prices<R: Runtime>(
+    handle: AppHandle<R>,
+    state: State<'_, Desktop>,
+) -> Result<Option<PriceImport>> {
+    let filter = ("LiteLLM price table", &["json"][..]);
+    let picked = export::choose_file_to_open(
+        &handle,
+        state.e2e_export_dir(),
+        "Import a price table",
+        "prices.json",
+        filter,
+    )
+    .await?;
+    let Some(path) = picked else { return Ok(None) };
+    off_main(&state, move |app| app.import_prices(&path).map(Some)).await
 }
 
 /// Writes the runs `ids` as one `format` document where the user chooses in the

@@ -106,6 +106,38 @@ pub async fn choose_path<R: Runtime>(
     }
 }
 
+/// The file the user picks in the open dialog (`None`: cancelled); in a test
+/// run, `e2e_dir`/`name` (the page still names no path).
+pub async fn choose_file_to_open<R: Runtime>(
+    handle: &AppHandle<R>,
+    e2e_dir: Option<&Path>,
+    title: &str,
+    name: &str,
+    filter: (&str, &[&str]),
+) -> Result<Option<PathBuf>, AppError> {
+    if let Some(dir) = e2e_dir {
+        return Ok(Some(dir.join(name)));
+    }
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    let mut dialog = handle
+        .dialog()
+        .file()
+        .set_title(title)
+        .add_filter(filter.0, filter.1);
+    if let Some(window) = handle.get_webview_window("main") {
+        dialog = dialog.set_parent(&window);
+    }
+    dialog.pick_file(move |path| {
+        let _ = tx.send(path);
+    });
+    match rx.await {
+        Ok(Some(path)) => path.into_path().map(Some).map_err(|e| {
+            AppError::new(Code::Io, format!("the open dialog gave no usable path: {e}"))
+        }),
+        _ => Ok(None),
+    }
+}
+
 /// Where the user chose, with the format's extension when the name has none.
 fn target(path: &Path, format: ExportFormat) -> PathBuf {
     match path.extension() {

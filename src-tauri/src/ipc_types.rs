@@ -44,6 +44,7 @@ fn generate() -> BTreeMap<String, String> {
         roundtable_app::RunVerdicts,
         roundtable_app::Leaderboard,
         roundtable_app::LeaderboardQuery,
+        roundtable_app::PriceImport,
         roundtable_app::store::SpendQuery,
         roundtable_app::store::SpendStats,
         roundtable_app::BudgetStatus,

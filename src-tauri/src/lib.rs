@@ -85,6 +85,7 @@ pub fn invoke_handler<R: tauri::Runtime>()
     tauri::generate_handler![
         commands::app_info,
         commands::cast_vote,
+        commands::import_prices,
         commands::withdraw_vote,
         commands::run_verdicts,
         commands::judge_run,

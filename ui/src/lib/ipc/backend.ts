@@ -11,6 +11,7 @@ import type {
   Judgement,
   Leaderboard,
   LeaderboardQuery,
+  PriceImport,
   RunVerdicts,
   Vote,
   CustomProvider,
@@ -81,6 +82,11 @@ export interface Backend {
   spendStats(query: SpendQuery): Promise<SpendStats>;
   /** Spent today and this month against `[budget]`, its state (ok / warning / exceeded) and its message. */
   budgetStatus(): Promise<BudgetStatus>;
+  /**
+   * Prices the next runs with a LiteLLM-format file the user picks in the open
+   * dialog, which the shell opens; null when cancelled.
+   */
+  importPrices(): Promise<PriceImport | null>;
   providers(): Promise<ProviderStatus[]>;
   setKey(provider: string, key: string): Promise<void>;
   deleteKey(provider: string): Promise<boolean>;

@@ -29,6 +29,7 @@ export const tauriBackend: Backend = {
   removeTag: (id, tag) => invoke("remove_tag", { id, tag }),
   exportRuns: (ids, format) => invoke("export_runs", { ids, format }),
   castVote: (id, ballot) => invoke("cast_vote", { id, ballot }),
+  importPrices: () => invoke("import_prices"),
   withdrawVote: (id) => invoke("withdraw_vote", { id }),
   runVerdicts: (id) => invoke("run_verdicts", { id }),
   judgeRun: (id, model) => invoke("judge_run", { id, model }),

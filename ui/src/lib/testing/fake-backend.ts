@@ -1,7 +1,7 @@
 // A Backend for tests: scripted events, an in-memory history, calls recorded.
 import type { Backend, OnEvent } from "../ipc/backend";
 import type { BudgetStatus, SpendQuery, SpendStats } from "../ipc/types";
-import type { Ballot, CallEstimate, Estimate, CustomProvider, Judgement, Leaderboard, LeaderboardQuery, RunVerdicts, Vote, HistoryQuery, LocalApiStatus, Prefs, ProviderStatus, RoundtableRequest, RunEvent, RunResult, RunSummary, StoredRun, TokenOrigin } from "../ipc/types";
+import type { Ballot, CallEstimate, Estimate, CustomProvider, Judgement, Leaderboard, LeaderboardQuery, PriceImport, RunVerdicts, Vote, HistoryQuery, LocalApiStatus, Prefs, ProviderStatus, RoundtableRequest, RunEvent, RunResult, RunSummary, StoredRun, TokenOrigin } from "../ipc/types";
 
 export class FakeBackend implements Backend {
   calls: { method: string; args: unknown[] }[] = [];
@@ -107,6 +107,12 @@ export class FakeBackend implements Backend {
   judgements = new Map<string, Judgement[]>();
   /** What `leaderboard` answers. */
   board: Leaderboard = { source: "votes", verdicts: 0, min_votes: 5, rows: [] };
+  /** What the "open dialog" of importPrices picks; null: cancelled. */
+  priceImport: PriceImport | null = { file: "prices/prices.json", priced: 3 };
+  async importPrices(): Promise<PriceImport | null> {
+    this.#record("importPrices");
+    return this.priceImport;
+  }
   async castVote(id: string, ballot: Ballot): Promise<Vote> {
     this.#record("castVote", id, ballot);
     await this.getRun(id);

@@ -37,6 +37,7 @@ export type * from "./ModelSpec";
 export type * from "./ModelSpend";
 export type * from "./ParentKind";
 export type * from "./Prefs";
+export type * from "./PriceImport";
 export type * from "./ProviderSpend";
 export type * from "./ProviderStatus";
 export type * from "./Resolution";
