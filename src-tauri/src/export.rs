@@ -132,7 +132,10 @@ pub async fn choose_file_to_open<R: Runtime>(
     });
     match rx.await {
         Ok(Some(path)) => path.into_path().map(Some).map_err(|e| {
-            AppError::new(Code::Io, format!("the open dialog gave no usable path: {e}"))
+            AppError::new(
+                Code::Io,
+                format!("the open dialog gave no usable path: {e}"),
+            )
         }),
         _ => Ok(None),
     }

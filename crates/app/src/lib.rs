@@ -52,8 +52,8 @@ pub use custom_providers::CustomProvider;
 pub use error::{AppError, Code};
 pub use history::{ExportFormat, HistoryQuery};
 pub use key_status::ProviderStatus;
-pub use prices::PriceImport;
 pub use leaderboard::{Leaderboard, LeaderboardQuery, LeaderboardRow};
+pub use prices::PriceImport;
 pub use runs::{Reresolve, RunSink};
 pub use votes::RunVerdicts;
 

@@ -94,10 +94,16 @@ mod tests {
     fn a_price_file_is_listed_once_and_comments_stay() {
         let text = "# mine\ndefault_models = [\"a/b\"]  # panel\n";
         let once = with_price_file(text, "prices/x.json").unwrap();
-        assert!(once.contains("# mine") && once.contains("# panel"), "{once}");
+        assert!(
+            once.contains("# mine") && once.contains("# panel"),
+            "{once}"
+        );
         assert_eq!(with_price_file(&once, "prices/x.json").unwrap(), once);
         let two = with_price_file(&once, "prices/y.json").unwrap();
-        assert!(two.contains(r#"price_files = ["prices/x.json", "prices/y.json"]"#), "{two}");
+        assert!(
+            two.contains(r#"price_files = ["prices/x.json", "prices/y.json"]"#),
+            "{two}"
+        );
         assert!(with_price_file("price_files = 3\n", "p").is_err());
     }
 }
