@@ -3,7 +3,7 @@
 use crate::StoredRun;
 use roundtable_core::agreement::Agreement;
 
-const HEADER: [&str; 14] = [
+const HEADER: [&str; 16] = [
     "run_id",
     "created_at",
     "prompt",
@@ -18,6 +18,8 @@ const HEADER: [&str; 14] = [
     "fields_agreeing",
     "fields",
     "winner_share",
+    "claims_supported",
+    "claims_contradicted",
 ];
 
 /// One row per model result: run_id, created_at, prompt, model, answer, error,
@@ -27,7 +29,9 @@ const HEADER: [&str; 14] = [
 /// to the others, 0 to 1), fields_agreeing and fields (structured answers: how
 /// many of the run's leaf fields this answer gives the majority value for, of
 /// how many), winner_share (multiple choice: the winning choice's share of the
-/// answers, 0 to 1, on each of the run's rows). Counts are two columns rather
+/// answers, 0 to 1, on each of the run's rows), claims_supported and
+/// claims_contradicted (a `consensus` run: how many of its claims this answer
+/// supports, contradicts). Counts are two columns rather
 /// than `3/4`, which a spreadsheet would read as a date. Text cells that a spreadsheet
 /// would take for a formula (starting with `=`, `+`, `-`, `@`, tab or CR) get a
 /// leading `'`.
@@ -47,6 +51,7 @@ fn write_rows(w: &mut csv::Writer<Vec<u8>>, runs: &[StoredRun]) -> csv::Result<(
         let agreement = super::agreement::of(run);
         for (at, m) in run.response.model_results.iter().enumerate() {
             let [similar, agreeing, fields, share] = agreement_cells(agreement.as_deref(), at);
+            let [supported, contradicted] = super::claims::csv_cells(run, at);
             w.write_record([
                 guard(&run.summary.id).as_ref(),
                 run.summary.created_at.as_str(),
@@ -62,6 +67,8 @@ fn write_rows(w: &mut csv::Writer<Vec<u8>>, runs: &[StoredRun]) -> csv::Result<(
                 agreeing.as_str(),
                 fields.as_str(),
                 share.as_str(),
+                supported.as_str(),
+                contradicted.as_str(),
             ])?;
         }
     }

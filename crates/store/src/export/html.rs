@@ -133,6 +133,7 @@ fn write_run(out: &mut String, run: &StoredRun, sanitizer: &ammonia::Builder<'_>
     write_votes(out, run);
     write_resolved(out, run, sanitizer);
     super::agreement::html(out, run, &labels);
+    super::claims::html(out, run, &labels);
     write_table(out, run, &labels);
     out.push_str("</article>\n");
 }

@@ -152,6 +152,7 @@ fn write_run(out: &mut String, run: &StoredRun, escape_all: bool) {
         None => push_block(out, r.data.as_deref().unwrap_or_default()),
     }
     super::agreement::markdown(out, run, &labels, escape_all);
+    super::claims::markdown(out, run, &labels);
     per_model_table(out, run, &labels);
     out.push_str("---\n\n");
 }

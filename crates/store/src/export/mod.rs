@@ -7,6 +7,7 @@
 //! CSV export guards cells against formula injection.
 
 mod agreement;
+mod claims;
 mod csv_export;
 mod facts;
 mod html;

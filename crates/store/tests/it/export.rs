@@ -405,7 +405,9 @@ fn csv_export_has_one_row_per_result_and_guards_formulas() {
             "mean_similarity",
             "fields_agreeing",
             "fields",
-            "winner_share"
+            "winner_share",
+            "claims_supported",
+            "claims_contradicted"
         ]
     );
     let rows: Vec<csv::StringRecord> = rd.records().map(Result::unwrap).collect();

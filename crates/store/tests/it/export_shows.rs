@@ -225,3 +225,53 @@ fn a_summary_written_by_a_fallback_model_carries_a_note_not_a_failure() {
     assert!(md.contains(&format!("_Note: {why}_\n\nParis.")), "{md}");
     assert!(!md.contains("No resolved answer"));
 }
+
+#[test]
+fn a_consensus_run_carries_its_claims_matrix_escaped_in_every_format() {
+    use roundtable_store::export::to_csv;
+    let r = req(vec![spec("a/one"), spec("b/two")], Resolution::Summary);
+    let mut resp = resp(
+        &r,
+        vec![answer(0, "a/one", "x"), answer(1, "b/two", "y")],
+        Some("Paris."),
+    );
+    let claims = r#"{"claims": [
+        {"claim": "Paris is <b>the</b> capital", "stances": {"A": "supports", "B": "supports"}},
+        {"claim": "It is | in Lyon", "stances": {"A": "contradicts", "B": "supports"}}]}"#;
+    let matrix = roundtable_core::resolution::claims::read(claims, &[0, 1]).unwrap();
+    resp.meta.claims = Some(Box::new(matrix));
+    let run = stored(&r, &resp, RunStatus::Completed);
+    let (html, md) = exports(&run);
+    assert!(
+        md.contains("### Claims: agreement 50 % (1 of 2 uncontested)"),
+        "{md}"
+    );
+    assert!(md.contains("| Claim | Kind | a/one | b/two |"), "{md}");
+    assert!(
+        md.contains("| It is \\| in Lyon | contested | ✗ | ✓ |"),
+        "{md}"
+    );
+    assert!(
+        html.contains("<td>Paris is &lt;b&gt;the&lt;/b&gt; capital</td><td>unanimous</td>"),
+        "{html}"
+    );
+    assert!(!html.contains("<b>the</b>"), "model text stays inert");
+    let csv = to_csv(&[run]);
+    let mut rd = csv::Reader::from_reader(csv.as_bytes());
+    let rows: Vec<csv::StringRecord> = rd.records().map(Result::unwrap).collect();
+    assert_eq!((&rows[0][14], &rows[0][15]), ("1", "1"));
+    assert_eq!((&rows[1][14], &rows[1][15]), ("2", "0"));
+
+    let mut failed = resp.clone();
+    failed.meta.claims = None;
+    failed.meta.claims_error = Some("the claims reply is not the matrix asked for".into());
+    let (html, md) = exports(&stored(&r, &failed, RunStatus::Completed));
+    assert!(
+        md.contains("_No claims matrix: the claims reply is not the matrix asked for_"),
+        "{md}"
+    );
+    assert!(
+        html.contains("No claims matrix: the claims reply"),
+        "{html}"
+    );
+}
