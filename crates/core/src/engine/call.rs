@@ -1,7 +1,7 @@
 //! One model's call: its place among its provider's slots, its attempts with
 //! retries inside its timeout, the JSON-mode fallback, and its usage and cost.
 
-use super::meter::CostMeter;
+use super::meter::{CallMeter, CostMeter};
 use super::{Engine, Events, MAX_RETRY_AFTER, emit, ms};
 use crate::contract::{ModelOutcome, ModelResult, ModelSpec, Usage};
 use crate::events::RunEvent;
@@ -229,31 +229,15 @@ impl Engine {
             .build();
         let mut attempts = 0u32;
         let mut partial = String::new();
-        // What this call has added to the run's meter (see `meter.rs`).
-        let meter = call.meter.as_ref().zip(price);
-        let over = call
-            .meter
-            .as_ref()
-            .map(|m| m.over().clone())
-            .unwrap_or_default();
-        let prompt_usage = || {
-            let instructions = call.instructions.as_deref().unwrap_or("");
-            Usage::estimated(&[instructions, &call.input], &[])
-        };
-        let mut metered = 0.0;
-        if let Some((m, p)) = meter {
-            metered = p.cost(&prompt_usage());
-            m.add(metered);
-        }
+        let instructions = call.instructions.as_deref().unwrap_or("");
+        let prompt = Usage::estimated(&[instructions, &call.input], &[]);
+        let mut metered = CallMeter::start(call.meter.as_ref(), price, &prompt);
+        let over = metered.over();
         let outcome: Result<Completion, (ModelOutcome, String)> = loop {
             attempts += 1;
             partial.clear();
             let mut forward = |d: Delta| {
-                if let (Some((m, p)), Delta::Text(t) | Delta::Thinking(t)) = (meter, &d) {
-                    let usd = t.chars().count() as f64 / 4.0 * p.output;
-                    metered += usd;
-                    m.add(usd);
-                }
+                metered.delta(&d);
                 if let Delta::Text(t) = &d {
                     partial.push_str(t);
                 }
@@ -263,10 +247,7 @@ impl Engine {
             let result = tokio::select! {
                 biased;
                 _ = cancel.cancelled() => break Err((ModelOutcome::Cancelled, "cancelled".into())),
-                _ = over.cancelled() => {
-                    let why = call.meter.as_ref().map(|m| m.stopped()).unwrap_or_default();
-                    break Err((ModelOutcome::BudgetExceeded, why))
-                }
+                _ = over.cancelled() => break Err((ModelOutcome::BudgetExceeded, metered.stopped())),
                 _ = tokio::time::sleep_until(deadline) => {
                     break Err((ModelOutcome::TimedOut, timeout_message(call.timeout, attempts)))
                 }
@@ -309,10 +290,7 @@ impl Engine {
             tokio::select! {
                 biased;
                 _ = cancel.cancelled() => break Err((ModelOutcome::Cancelled, "cancelled".into())),
-                _ = over.cancelled() => {
-                    let why = call.meter.as_ref().map(|m| m.stopped()).unwrap_or_default();
-                    break Err((ModelOutcome::BudgetExceeded, why))
-                }
+                _ = over.cancelled() => break Err((ModelOutcome::BudgetExceeded, metered.stopped())),
                 _ = tokio::time::sleep(delay) => {}
             }
         };
@@ -329,12 +307,9 @@ impl Engine {
                 }
             }
             Err((ModelOutcome::BudgetExceeded, error)) => {
-                // Stopped by the run's cap: billed for the prompt and what
-                // arrived, as far as it can be told.
-                let mut usage = prompt_usage();
-                usage.output_tokens = partial.chars().count().div_ceil(4) as u64;
+                let (usage, cost) = metered.stopped_usage(prompt, &partial);
                 Attempted {
-                    cost: price.map_or(0.0, |p| p.cost(&usage)),
+                    cost,
                     usage,
                     text: partial,
                     error: Some(error),
@@ -354,10 +329,7 @@ impl Engine {
                 ..Default::default()
             },
         };
-        if let Some(m) = &call.meter {
-            // The estimate gives way to what the call cost.
-            m.add(outcome.cost - metered);
-        }
+        metered.finish(outcome.cost);
         outcome
     }
 

@@ -6,6 +6,9 @@
 //! arrived. The overshoot is what was in flight: at most the chunk that crossed
 //! the cap, from each model streaming at that moment.
 
+use crate::contract::Usage;
+use crate::prices::ModelPrice;
+use crate::providers::Delta;
 use std::sync::{Arc, Mutex};
 use tokio_util::sync::CancellationToken;
 
@@ -45,6 +48,73 @@ impl CostMeter {
             "stopped: the run's running cost reached its max_cost (${})",
             self.cap
         )
+    }
+}
+
+/// One call's share of the run's meter: what it has added so far.
+pub(super) struct CallMeter {
+    run: Option<(Arc<CostMeter>, ModelPrice)>,
+    added: f64,
+    over: CancellationToken,
+    stopped: String,
+}
+
+impl CallMeter {
+    /// Adds the call's prompt (`prompt`, as estimated) once it is sent. Without
+    /// a run meter or a price, nothing is counted and nothing stops it.
+    pub(super) fn start(
+        run: Option<&Arc<CostMeter>>,
+        price: Option<ModelPrice>,
+        prompt: &Usage,
+    ) -> CallMeter {
+        let over = run.map(|m| m.over().clone()).unwrap_or_default();
+        let stopped = run.map(|m| m.stopped()).unwrap_or_default();
+        let run = run.cloned().zip(price);
+        let added = run.as_ref().map_or(0.0, |(m, p)| {
+            let usd = p.cost(prompt);
+            m.add(usd);
+            usd
+        });
+        CallMeter {
+            run,
+            added,
+            over,
+            stopped,
+        }
+    }
+
+    /// Cancelled once the run's cap is reached.
+    pub(super) fn over(&self) -> CancellationToken {
+        self.over.clone()
+    }
+
+    /// Why the call was stopped.
+    pub(super) fn stopped(&self) -> String {
+        self.stopped.clone()
+    }
+
+    /// Counts a piece of output: about a token per four characters.
+    pub(super) fn delta(&mut self, d: &Delta) {
+        if let (Some((m, p)), Delta::Text(t) | Delta::Thinking(t)) = (&self.run, d) {
+            let usd = t.chars().count() as f64 / 4.0 * p.output;
+            self.added += usd;
+            m.add(usd);
+        }
+    }
+
+    /// What a call stopped by the cap is billed for, as far as it can be told:
+    /// its prompt and what had arrived.
+    pub(super) fn stopped_usage(&self, mut prompt: Usage, partial: &str) -> (Usage, f64) {
+        prompt.output_tokens = partial.chars().count().div_ceil(4) as u64;
+        let cost = self.run.as_ref().map_or(0.0, |(_, p)| p.cost(&prompt));
+        (prompt, cost)
+    }
+
+    /// The call ended having cost `cost`: the estimate gives way to it.
+    pub(super) fn finish(&self, cost: f64) {
+        if let Some((m, _)) = &self.run {
+            m.add(cost - self.added);
+        }
     }
 }
 
