@@ -12,27 +12,9 @@ use roundtable_store::{
 };
 use std::time::{Duration, Instant};
 
-/// xorshift64*: deterministic, no dependency.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-    fn unit(&mut self) -> f64 {
-        (self.next() >> 11) as f64 / (1u64 << 53) as f64
-    }
-    /// Skewed towards small indices: some topics are far more common than others.
-    fn skewed(&mut self, n: usize) -> usize {
-        ((n as f64) * self.unit().powf(1.5)) as usize
-    }
-}
+#[path = "common/rng.rs"]
+mod rng;
+use rng::Rng;
 
 const COMMON: &[&str] = &[
     "the", "a", "of", "to", "and", "in", "is", "it", "that", "for", "you", "with", "on", "as",
@@ -416,7 +398,7 @@ fn main() {
         .unwrap_or_else(|| dir.path().join("history.db"));
     let reuse = path.exists();
     let store = Store::open(&path).unwrap();
-    let mut rng = Rng(0x5EED_1234_ABCD_0001);
+    let mut rng = Rng::new(0x5EED_1234_ABCD_0001);
     let vocab = Vocab::new(&mut rng);
     let runs = if reuse {
         let n = store

@@ -12,23 +12,9 @@ use roundtable_store::{
 };
 use std::time::{Duration, Instant};
 
-/// xorshift64*: deterministic, no dependency.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-    fn unit(&mut self) -> f64 {
-        (self.next() >> 11) as f64 / (1u64 << 53) as f64
-    }
-}
+#[path = "common/rng.rs"]
+mod rng;
+use rng::Rng;
 
 const MODELS: &[&str] = &[
     "openai/gpt-4.1",
@@ -139,7 +125,7 @@ fn main() {
         .unwrap_or_else(|| dir.path().join("history.db"));
     let _ = std::fs::remove_file(&path);
     let store = Store::open(&path).unwrap();
-    let mut rng = Rng(0x5EED_5BE0_0000_0001);
+    let mut rng = Rng::new(0x5EED_5BE0_0000_0001);
     let start_ms = 1_767_225_600_000; // 2026-01-01
     let t = Instant::now();
     let mut calls = 0;
