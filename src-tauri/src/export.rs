@@ -79,31 +79,8 @@ pub async fn choose_path<R: Runtime>(
     name: &str,
     format: ExportFormat,
 ) -> Result<Option<PathBuf>, AppError> {
-    if let Some(dir) = e2e_dir {
-        return Ok(Some(dir.join(name)));
-    }
-    let (tx, rx) = tokio::sync::oneshot::channel();
-    let mut dialog = handle
-        .dialog()
-        .file()
-        .set_title(title)
-        .set_file_name(name)
-        .add_filter(filter_name(format), &[extension(format)]);
-    if let Some(window) = handle.get_webview_window("main") {
-        dialog = dialog.set_parent(&window);
-    }
-    dialog.save_file(move |path| {
-        let _ = tx.send(path);
-    });
-    match rx.await {
-        Ok(Some(path)) => path.into_path().map(Some).map_err(|e| {
-            AppError::new(
-                Code::Io,
-                format!("the save dialog gave no usable path: {e}"),
-            )
-        }),
-        _ => Ok(None),
-    }
+    let filter = (filter_name(format), &[extension(format)][..]);
+    ask(handle, e2e_dir, Dialog::Save, title, name, filter).await
 }
 
 /// The file the user picks in the open dialog (`None`: cancelled); in a test
@@ -111,6 +88,24 @@ pub async fn choose_path<R: Runtime>(
 pub async fn choose_file_to_open<R: Runtime>(
     handle: &AppHandle<R>,
     e2e_dir: Option<&Path>,
+    title: &str,
+    name: &str,
+    filter: (&str, &[&str]),
+) -> Result<Option<PathBuf>, AppError> {
+    ask(handle, e2e_dir, Dialog::Open, title, name, filter).await
+}
+
+enum Dialog {
+    Save,
+    Open,
+}
+
+/// The native dialog's answer (`None`: cancelled), or `e2e_dir`/`name` in a
+/// test run.
+async fn ask<R: Runtime>(
+    handle: &AppHandle<R>,
+    e2e_dir: Option<&Path>,
+    kind: Dialog,
     title: &str,
     name: &str,
     filter: (&str, &[&str]),
@@ -127,14 +122,24 @@ pub async fn choose_file_to_open<R: Runtime>(
     if let Some(window) = handle.get_webview_window("main") {
         dialog = dialog.set_parent(&window);
     }
-    dialog.pick_file(move |path| {
+    let done = move |path| {
         let _ = tx.send(path);
-    });
+    };
+    let what = match kind {
+        Dialog::Save => {
+            dialog.set_file_name(name).save_file(done);
+            "save"
+        }
+        Dialog::Open => {
+            dialog.pick_file(done);
+            "open"
+        }
+    };
     match rx.await {
         Ok(Some(path)) => path.into_path().map(Some).map_err(|e| {
             AppError::new(
                 Code::Io,
-                format!("the open dialog gave no usable path: {e}"),
+                format!("the {what} dialog gave no usable path: {e}"),
             )
         }),
         _ => Ok(None),
