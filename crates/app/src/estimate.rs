@@ -19,6 +19,7 @@ impl App {
     ) -> Result<Estimate, AppError> {
         let mut models: Vec<String> = request.models.iter().map(|m| m.name.clone()).collect();
         models.extend(request.summary_model.clone());
+        models.extend(self.default_summary_model());
         let medians = self.store().median_output_tokens(&models)?;
         Ok(engine.estimate(request, &medians)?)
     }

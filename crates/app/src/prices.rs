@@ -82,7 +82,7 @@ fn with_price_file(text: &str, file: &str) -> Result<String, String> {
     }
     set(doc.as_table_mut(), "price_files", Value::Array(list));
     let out = doc.to_string();
-    toml::from_str::<Config>(&out).map_err(|e| format!("the result would not be valid: {e}"))?;
+    Config::parse(&out)?;
     Ok(out)
 }
 

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { cleanup, fireEvent, render, screen } from "@testing-library/svelte";
+import { cleanup, fireEvent, render, screen, waitFor } from "@testing-library/svelte";
 import BudgetSettings from "../lib/components/BudgetSettings.svelte";
 import { backendContext } from "../lib/ipc/backend";
 import { FakeBackend } from "../lib/testing/fake-backend";
@@ -21,7 +21,10 @@ describe("importing a price table from Settings", () => {
     backend.priceImport = null;
     render(BudgetSettings, { props: { settings: new Settings() }, context: backendContext(backend) });
     await fireEvent.click(screen.getByTestId("import-prices"));
+    await waitFor(() => expect(backend.calls.some((c) => c.method === "importPrices")).toBe(true));
+    await Promise.resolve();
     expect(screen.queryByTestId("import-prices-done")).toBeNull();
+    expect(screen.queryByTestId("import-prices-error")).toBeNull();
     backend.importPrices = async () => {
       throw { code: "invalid_request", message: "prices.json prices no model", field: "file" };
     };

@@ -231,6 +231,11 @@ impl Engine {
         let mut partial = String::new();
         let instructions = call.instructions.as_deref().unwrap_or("");
         let prompt = Usage::estimated(&[instructions, &call.input], &[]);
+        if let Some(m) = call.meter.as_ref().filter(|m| m.over().is_cancelled()) {
+            // The cap was reached while this call waited for its slot: it is
+            // not sent, and costs nothing.
+            return Attempted::failed(ModelOutcome::BudgetExceeded, m.stopped(), 0);
+        }
         let mut metered = CallMeter::start(call.meter.as_ref(), price, &prompt);
         let over = metered.over();
         let outcome: Result<Completion, (ModelOutcome, String)> = loop {

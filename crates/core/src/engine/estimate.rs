@@ -88,11 +88,10 @@ impl Engine {
             .collect();
         let summary = (req.resolution() == Resolution::Summary)
             .then(|| {
-                let model = req
-                    .summary_model
-                    .clone()
-                    .or_else(|| self.default_summary_model.clone())
-                    .or_else(|| req.models.first().map(|m| m.name.clone()))?;
+                // Who the run would ask first (the panel stands in for "those
+                // that answered").
+                let panel: Vec<String> = req.models.iter().map(|m| m.name.clone()).collect();
+                let model = self.summary_candidates(&req, &panel).into_iter().next()?;
                 let typical: u64 = calls.iter().map(|c| c.output_typical).sum();
                 let worst: u64 = calls.iter().map(|c| c.output_worst).sum();
                 let mut e = self.call_estimate(
@@ -102,7 +101,9 @@ impl Engine {
                     typical_output,
                 );
                 // The summary reads every answer: at worst, every worst answer.
-                if let Some(price) = self.price_of(&e.model) {
+                if let Some(price) =
+                    split_model_name(&e.model).and_then(|(p, id)| self.prices.lookup(p, id))
+                {
                     e.cost_worst += (worst - typical) as f64 * price.input;
                 }
                 Some(e)
@@ -121,11 +122,6 @@ impl Engine {
             summary,
             unpriced,
         })
-    }
-
-    fn price_of(&self, model: &str) -> Option<crate::prices::ModelPrice> {
-        let (provider, id) = split_model_name(model)?;
-        self.prices.lookup(provider, id)
     }
 
     fn call_estimate(

@@ -253,7 +253,11 @@ impl Engine {
 
     /// Who writes the summary, in order: the request's summary model (else the
     /// default), then every model that answered, in panel order.
-    fn summary_candidates(&self, req: &RoundtableRequest, answered: &[String]) -> Vec<String> {
+    pub(super) fn summary_candidates(
+        &self,
+        req: &RoundtableRequest,
+        answered: &[String],
+    ) -> Vec<String> {
         let first = req
             .summary_model
             .clone()

@@ -151,3 +151,37 @@ async fn the_estimate_is_a_range_from_history_max_tokens_and_prices() {
         .sum();
     assert!((e.typical_cost - sum).abs() < 1e-12);
 }
+
+#[tokio::test]
+async fn a_call_still_waiting_for_its_slot_when_the_cap_is_reached_is_not_sent() {
+    let fake = FakeProvider::start(script()).await.unwrap();
+    // One call at a time: the second model waits while the first spends the cap.
+    let mut one_slot = provider("fake", fake.openai_base_url());
+    one_slot.max_concurrency = Some(1);
+    let engine = Engine::new(vec![one_slot], prices());
+    let req = RoundtableRequest {
+        input: "Write at length.".into(),
+        models: vec![
+            ModelSpec::named("fake/slow"),
+            ModelSpec::named("fake/quick"),
+        ],
+        resolution: Some(Resolution::Fast),
+        max_cost: Some(0.05),
+        ..Default::default()
+    };
+    let out = engine
+        .run(req, None, CancellationToken::new())
+        .await
+        .unwrap();
+    let waited = &out.response.model_results[1];
+    assert_eq!(
+        waited.outcome,
+        Some(ModelOutcome::BudgetExceeded),
+        "{waited:?}"
+    );
+    assert_eq!(waited.cost, 0.0, "a call never sent costs nothing");
+    assert!(
+        fake.requests().iter().all(|r| r.model != "quick"),
+        "the waiting call was not sent"
+    );
+}

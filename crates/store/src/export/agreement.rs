@@ -69,7 +69,8 @@ fn field_rows(a: &Agreement, labels: &[Label]) -> Vec<FieldRow> {
         .collect()
 }
 
-fn name(labels: &[Label], at: usize) -> String {
+/// How the result at `at` is named (`name #2`), `#at` without a label.
+pub(super) fn name(labels: &[Label], at: usize) -> String {
     labels
         .get(at)
         .map_or_else(|| format!("#{at}"), Label::name_and_sample)

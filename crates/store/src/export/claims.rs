@@ -4,6 +4,7 @@
 //! none (`meta.claims_error`). Claims come from a model: every format escapes
 //! them as it writes them.
 
+use super::agreement::name;
 use super::facts::Label;
 use super::html::esc;
 use super::inert::one_line;
@@ -39,12 +40,6 @@ fn heading(m: &ClaimMatrix) -> String {
         m.agreement_rate * 100.0,
         m.claims.len()
     )
-}
-
-fn name(labels: &[Label], at: usize) -> String {
-    labels
-        .get(at)
-        .map_or_else(|| format!("#{at}"), Label::name_and_sample)
 }
 
 /// The Markdown section, `### Claims`.
