@@ -207,13 +207,18 @@ impl App {
 
     /// What was spent today and this month against `[budget]`, and its state.
     pub fn budget_status(&self) -> Result<BudgetStatus, AppError> {
+        self.status_of(&self.budget())
+    }
+
+    /// What was spent today and this month against `budget`.
+    fn status_of(&self, budget: &BudgetConfig) -> Result<BudgetStatus, AppError> {
         let (day, month) = period_starts();
         let store = self.store();
         let today = store.spent_between(day, i64::MAX)?;
         let this_month = store.spent_between(month, i64::MAX)?;
         drop(store);
         Ok(BudgetStatus::new(
-            &self.budget(),
+            budget,
             (today, day),
             (this_month, month),
         ))
@@ -225,7 +230,7 @@ impl App {
         if budget.daily_usd.is_none() && budget.monthly_usd.is_none() {
             return Ok(());
         }
-        let status = self.budget_status()?;
+        let status = self.status_of(&budget)?;
         if status.allows_a_run() {
             return Ok(());
         }

@@ -230,6 +230,10 @@ pub fn budget_text(s: &BudgetStatus) -> String {
 /// Before a run: the budget's warning (80 % or more, or past a soft limit)
 /// as a yellow line on stderr. A hard limit passed is the run's own error.
 pub fn warn_budget(app: &App) {
+    let budget = app.budget();
+    if budget.daily_usd.is_none() && budget.monthly_usd.is_none() {
+        return;
+    }
     let Ok(s) = app.budget_status() else { return };
     if s.state == BudgetState::Ok || !s.allows_a_run() {
         return;

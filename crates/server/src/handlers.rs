@@ -51,18 +51,19 @@ pub(crate) async fn method_not_allowed(request: Request) -> Response {
 /// `POST /v3/roundtable`.
 pub(crate) async fn roundtable(State(shared): State<Arc<Shared>>, request: Request) -> Response {
     match accept(&shared, request).await {
-        Ok(req) if req.dry_run == Some(true) => estimate(&shared, &req),
+        Ok(req) if req.dry_run == Some(true) => estimate(&shared, req).await,
         Ok(req) if req.stream == Some(true) => stream::run(shared, req).await,
         Ok(req) => run(shared, req).await.unwrap_or_else(|e| e.into_response()),
         Err(e) => e.into_response(),
     }
 }
 
-/// `"dry_run": true`: the run's cost estimate (typical and worst case), and no call.
-fn estimate(shared: &Shared, req: &RoundtableRequest) -> Response {
-    match shared.app.estimate(req) {
+/// `"dry_run": true`: the run's cost estimate (typical and worst case), and no
+/// call; off the runtime, as it reads the history (each model's median).
+async fn estimate(shared: &Shared, req: RoundtableRequest) -> Response {
+    match crate::blocking::off_runtime(shared, move |app| app.estimate(&req)).await {
         Ok(e) => axum::Json(e).into_response(),
-        Err(e) => ApiError::from(e).into_response(),
+        Err(e) => e.into_response(),
     }
 }
 

@@ -86,6 +86,7 @@
 //! [`SSE_BUFFER`] chunks ahead of its reader. An idle keep-alive connection
 //! keeps its slot until its client closes it.
 
+mod blocking;
 mod error;
 mod guard;
 mod handlers;

@@ -86,16 +86,8 @@ pub(crate) async fn leaderboard(
             }),
             judge_model: p.judge_model,
         };
-        let app = Arc::clone(&shared.app);
-        let board = tokio::task::spawn_blocking(move || app.leaderboard(&query))
-            .await
-            .map_err(|e| {
-                ApiError::new(
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    "internal",
-                    format!("the leaderboard broke off: {e}"),
-                )
-            })??;
+        let board =
+            crate::blocking::off_runtime(&shared, move |app| app.leaderboard(&query)).await?;
         Ok::<_, ApiError>(Json(board).into_response())
     };
     work.await.unwrap_or_else(IntoResponse::into_response)
