@@ -202,7 +202,7 @@ describe("spend", () => {
     const models = seen.rows.map((r) => r.model);
     for (const m of ["openai/gpt-4.1-mini", "anthropic/claude-haiku-4-5", "gemini/gemini-2.5-flash", "ollama/llama3.2", "fake/slow", "fake/quick"]) assert.ok(models.includes(m), `${m} in ${models}`);
     const gemini = seen.rows.find((r) => r.model === "gemini/gemini-2.5-flash");
-    assert.match(gemini.cells[6], /\d+ %.*failed \d+/s, gemini.cells[6]);
+    assert.match(gemini.cells[6], /\d+%.*failed \d+/s, gemini.cells[6]);
     const llama = seen.rows.find((r) => r.model === "ollama/llama3.2");
     assert.match(llama.cells[6], /timed out \d+/, llama.cells[6]);
     assert.match(seen.unpriced, /ollama\/llama3\.2/);

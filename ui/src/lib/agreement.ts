@@ -64,11 +64,6 @@ export function voteShare(votes: (string | null)[]): { choice: string; share: nu
   return { choice: best[0], share: best[1] / votes.length, votes: best[1], answers: votes.length };
 }
 
-/** `87%`. */
-export function percent(share: number): string {
-  return `${Math.round(share * 100)}%`;
-}
-
 /**
  * A heatmap cell's background: the accent, stronger the more similar (below
  * 0.3 barely tinted), on the panel's own surface, so it reads in both themes.

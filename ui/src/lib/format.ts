@@ -50,3 +50,8 @@ export function periodStart(period: Period, now = new Date()): number | undefine
   start.setDate(start.getDate() - days);
   return start.getTime();
 }
+
+/** A share (0 to 1) as a whole percentage: `0.75` → `75%`. */
+export function percent(share: number): string {
+  return `${Math.round(share * 100)}%`;
+}
