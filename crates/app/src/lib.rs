@@ -61,7 +61,6 @@ use config::Config;
 use key_status::CachedKey;
 use keys::{OsKeychain, SecretStore};
 use providers::Providers;
-use roundtable_core::providers::client::Limits;
 use roundtable_core::{Engine, PriceTable};
 use roundtable_store::Store;
 use runs::recorder::Recorder;
@@ -108,9 +107,7 @@ impl App {
         let config = Config::load(&home.join("config.toml"))?;
         let prices = Self::load_prices(&home, &config)?;
         let list = config.providers();
-        let engine = Engine::new(list.clone(), prices).with_limits(Limits {
-            max_answer_bytes: config.limits.max_answer_bytes,
-        });
+        let engine = Engine::new(list.clone(), prices).with_limits(config.limits.engine());
         let default_summary_model = config.default_summary_model.clone();
         let store = Store::open(&home.join("history.db"))?;
         let recovered = store.recover_interrupted()?;

@@ -14,6 +14,7 @@
 //! - a new view of where the answers agree is a module in [`agreement`].
 
 pub mod agreement;
+pub mod attachments;
 pub mod contract;
 pub mod engine;
 pub mod events;

@@ -25,6 +25,10 @@ pub struct ModelPrice {
     pub reasoning: Option<f64>,
     /// The most output tokens the model writes in one call, when the table says.
     pub max_output_tokens: Option<u64>,
+    /// Whether the model reads images (`supports_vision`), when the table says.
+    pub supports_vision: Option<bool>,
+    /// Whether the model reads PDFs (`supports_pdf_input`), when the table says.
+    pub supports_pdf_input: Option<bool>,
 }
 
 impl ModelPrice {
@@ -61,6 +65,8 @@ struct LiteLlmEntry {
     cache_creation_input_token_cost_above_1hr: Option<f64>,
     output_cost_per_reasoning_token: Option<f64>,
     max_output_tokens: Option<u64>,
+    supports_vision: Option<bool>,
+    supports_pdf_input: Option<bool>,
     litellm_provider: Option<String>,
 }
 
@@ -118,6 +124,8 @@ impl PriceTable {
                 cache_write_1h: e.cache_creation_input_token_cost_above_1hr,
                 reasoning: e.output_cost_per_reasoning_token,
                 max_output_tokens: e.max_output_tokens,
+                supports_vision: e.supports_vision,
+                supports_pdf_input: e.supports_pdf_input,
             };
             // LiteLLM names most models bare, with the provider beside them.
             if let Some(provider) = e.litellm_provider.as_deref()
@@ -198,6 +206,7 @@ mod tests {
             cache_write_1h: Some(4e-6),
             reasoning: None,
             max_output_tokens: None,
+            ..Default::default()
         };
         let u = Usage {
             input_tokens: 1000,

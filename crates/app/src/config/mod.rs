@@ -50,8 +50,10 @@ pub(crate) mod edit;
 pub mod file;
 mod provider_id;
 
+use roundtable_core::attachments::AttachmentLimits;
 use roundtable_core::provider::{Provider, builtin, builtins};
 use roundtable_core::providers::Dialect;
+use roundtable_core::providers::client::Limits;
 use roundtable_core::validate::check_model_name;
 use roundtable_core::{ValidationError, WireFormat};
 use serde::{Deserialize, Serialize};
@@ -84,17 +86,36 @@ pub struct Config {
     pub budget: crate::budget::BudgetConfig,
 }
 
-/// `[limits]`: how much of a provider's answer is read.
+/// `[limits]`: how much of a provider's answer is read, and how much a run
+/// may attach (per file, and all of a run's files together).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct LimitsConfig {
     pub max_answer_bytes: usize,
+    pub max_attachment_bytes: u64,
+    pub max_run_attachment_bytes: u64,
 }
 
 impl Default for LimitsConfig {
     fn default() -> Self {
+        let attachments = AttachmentLimits::default();
         LimitsConfig {
             max_answer_bytes: roundtable_core::providers::client::DEFAULT_MAX_ANSWER_BYTES,
+            max_attachment_bytes: attachments.max_file_bytes,
+            max_run_attachment_bytes: attachments.max_run_bytes,
+        }
+    }
+}
+
+impl LimitsConfig {
+    /// The engine's limits.
+    pub fn engine(&self) -> Limits {
+        Limits {
+            max_answer_bytes: self.max_answer_bytes,
+            attachments: AttachmentLimits {
+                max_file_bytes: self.max_attachment_bytes,
+                max_run_bytes: self.max_run_attachment_bytes,
+            },
         }
     }
 }

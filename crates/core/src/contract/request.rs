@@ -105,6 +105,32 @@ pub struct RoundtableRequest {
     /// Extension (the local API): answer with the run's cost estimate and call no one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub dry_run: Option<bool>,
+    /// Extension: files sent with `input` to every model of the panel (images,
+    /// PDFs, text files); see [`crate::attachments`].
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub attachments: Vec<Attachment>,
+}
+
+/// Extension: a file sent with the prompt.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct Attachment {
+    /// The file's name, as shown and as sent (text files are fenced under it).
+    pub name: String,
+    /// `image/png`, `image/jpeg`, `image/webp`, `image/gif`, `application/pdf`,
+    /// or a text type (`text/*`, `application/json`, …).
+    pub media_type: String,
+    /// The bytes, base64 (standard alphabet, padded). Empty in a request read
+    /// back from the history, which keeps the bytes apart under `sha256`.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub data: String,
+    /// The bytes' SHA-256 (hex), set by the history when it stores them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sha256: Option<String>,
+    /// The size in bytes, set by the history when it stores them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
+    pub size: Option<u64>,
 }
 
 pub const DEFAULT_MAX_RETRIES: u32 = 1;

@@ -202,6 +202,9 @@ pub enum ModelOutcome {
     /// Stopped when the run's running cost reached its `max_cost`; what had
     /// arrived is kept.
     BudgetExceeded,
+    /// Not called: the model is known not to take an attachment of the run
+    /// (a kind it does not read, or over its provider's limit); `error` names it.
+    Unsupported,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]

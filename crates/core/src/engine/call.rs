@@ -3,11 +3,12 @@
 
 use super::meter::{CallMeter, CostMeter};
 use super::{Engine, Events, MAX_RETRY_AFTER, emit, ms};
+use crate::attachments::{self, Part};
 use crate::contract::{ModelOutcome, ModelResult, ModelSpec, Usage};
 use crate::events::RunEvent;
 use crate::provider::{Provider, ProviderKey};
 use crate::providers::client::{self, Target};
-use crate::providers::{ChatCall, Completion, Delta, Dialect, ProviderError, WireFormat};
+use crate::providers::{ChatCall, Completion, Delta, Dialect, ProviderError, WireFormat, support};
 use crate::slots::Slot;
 use crate::validate::split_model_name;
 use backon::BackoffBuilder;
@@ -190,6 +191,15 @@ impl Engine {
             }
         };
         let price = self.prices.lookup(provider_id, model_id);
+        if let Some(why) = support::refusal(
+            provider.format,
+            provider.dialect,
+            &call.spec.name,
+            price.as_ref(),
+            &call.attachments,
+        ) {
+            return Attempted::failed(ModelOutcome::Unsupported, why, 0);
+        }
         // A compatible server that refused JSON Schema output once gets JSON mode
         // from then on (see `refuses_json_schema`).
         let mut json_mode = self.json_mode_learned(provider_id);
@@ -211,6 +221,7 @@ impl Engine {
             } else {
                 provider.dialect
             },
+            attachments: &call.attachments,
         };
         let target = Target {
             format: provider.format,
@@ -277,7 +288,14 @@ impl Engine {
             }
             let retry = err.transient.then(|| delays.next()).flatten();
             let Some(backoff) = retry else {
-                break Err((ModelOutcome::Failed, failure_message(&err, attempts)));
+                let mut message = failure_message(&err, attempts);
+                if let Some(sent) = attachments::listing_of(&call.attachments)
+                    .filter(|_| err.status.is_some_and(|s| (400..500).contains(&s)))
+                {
+                    // The provider's refusal may be of a file: say which were sent.
+                    message = format!("{message}; sent with {sent}");
+                }
+                break Err((ModelOutcome::Failed, message));
             };
             let delay = err.retry_after.map_or(backoff, |d| d.min(MAX_RETRY_AFTER));
             if tokio::time::Instant::now() + delay >= deadline {
@@ -461,6 +479,9 @@ pub(super) struct ModelCall {
     pub(super) timeout: Duration,
     /// The run's running cost, when it has a `max_cost`.
     pub(super) meter: Option<Arc<CostMeter>>,
+    /// The run's attachments (none for the summary and claims calls, which
+    /// get their names in the prompt).
+    pub(super) attachments: Arc<Vec<Part>>,
 }
 
 #[derive(Debug)]

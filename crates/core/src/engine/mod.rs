@@ -18,6 +18,7 @@
 //! fallback, the panic guard). A new resolution is a variant of `Resolution`, an
 //! arm in `resolution.rs`, and its logic in `crate::resolution`.
 
+use crate::attachments::{self, Part};
 use crate::contract::{ModelResult, Resolution, RoundtableRequest, RoundtableResponse, RunStatus};
 use crate::events::RunEvent;
 use crate::prices::PriceTable;
@@ -60,6 +61,8 @@ pub struct PreparedRun {
     pub id: String,
     pub trace_uuid: String,
     pub request: RoundtableRequest,
+    /// The request's attachments, checked and ready to send.
+    pub attachments: Arc<Vec<Part>>,
 }
 
 #[derive(Clone)]
@@ -177,8 +180,15 @@ impl Engine {
         &self.prices
     }
 
+    /// Checks `req` against the contract and its attachments against the
+    /// engine's limits.
     pub fn validate(&self, req: &RoundtableRequest) -> Result<(), ValidationError> {
-        validate_request(req, &|p| self.providers.contains_key(p))
+        self.checked_attachments(req).map(drop)
+    }
+
+    fn checked_attachments(&self, req: &RoundtableRequest) -> Result<Vec<Part>, ValidationError> {
+        validate_request(req, &|p| self.providers.contains_key(p))?;
+        attachments::prepare(&req.attachments, &self.limits.attachments)
     }
 
     /// Validates `request` and gives it an id and a trace id.
@@ -193,7 +203,7 @@ impl Engine {
     /// same sample numbers (expanding again changes nothing), and a
     /// re-resolution finds its results where they were.
     pub fn prepare(&self, request: RoundtableRequest) -> Result<PreparedRun, ValidationError> {
-        self.validate(&request)?;
+        let attachments = Arc::new(self.checked_attachments(&request)?);
         let request = RoundtableRequest {
             models: crate::contract::expand_samples(&request.models),
             ..request
@@ -202,6 +212,7 @@ impl Engine {
             id: crate::new_run_id(),
             trace_uuid: uuid::Uuid::new_v4().to_string(),
             request,
+            attachments,
         })
     }
 
@@ -270,6 +281,7 @@ impl Engine {
                     max_retries: req.max_retries(),
                     timeout: Duration::from_millis(req.timeout_ms()),
                     meter: meter.clone(),
+                    attachments: run.attachments.clone(),
                 };
                 let events = events.clone();
                 let cancel = cancel.clone();

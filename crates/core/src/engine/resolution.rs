@@ -4,6 +4,7 @@
 
 use super::call::{Attempted, ModelCall};
 use super::{Engine, Events, PreparedRun, RunOutcome, emit, ms};
+use crate::attachments;
 use crate::contract::{
     Meta, ModelOutcome, ModelResult, ModelSpec, Resolution, RoundtableRequest, RoundtableResponse,
     RunStatus,
@@ -16,6 +17,7 @@ use crate::validate::split_model_name;
 use futures_util::FutureExt;
 use serde_json::Value;
 use std::panic::AssertUnwindSafe;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::mpsc::UnboundedSender;
 use tokio_util::sync::CancellationToken;
@@ -289,12 +291,13 @@ impl Engine {
             index: usize::MAX,
             spec: ModelSpec::named(model),
             instructions: None,
-            input: claims::prompt(&req.input, req.instructions.as_deref(), &texts),
+            input: claims::prompt(&question(req), req.instructions.as_deref(), &texts),
             schema: Some(claims::schema(texts.len())),
             schema_native_only: false,
             max_retries: req.max_retries(),
             timeout: Duration::from_millis(req.timeout_ms()),
             meter: None,
+            attachments: Arc::default(),
         };
         let _slot = self.slot(model, cancel, || {}).await?;
         let outcome = self
@@ -321,7 +324,7 @@ impl Engine {
                 model: model.to_string(),
             },
         );
-        let prompt = consolidation::prompt(&req.input, req.instructions.as_deref(), results);
+        let prompt = consolidation::prompt(&question(req), req.instructions.as_deref(), results);
         let spec = ModelSpec::named(model);
         let call = ModelCall {
             index: usize::MAX,
@@ -333,6 +336,7 @@ impl Engine {
             max_retries: req.max_retries(),
             timeout: Duration::from_millis(req.timeout_ms()),
             meter: None,
+            attachments: Arc::default(),
         };
         let name = model.to_string();
         let events = events.clone();
@@ -389,4 +393,13 @@ fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
         .map(|s| s.to_string())
         .or_else(|| panic.downcast_ref::<String>().cloned())
         .unwrap_or_else(|| "a panic".into())
+}
+
+/// The question as the summary and claims models get it: the prompt, and the
+/// names of its attachments (they get no bytes: they read the answers).
+fn question(req: &RoundtableRequest) -> String {
+    match attachments::listing(&req.attachments) {
+        Some(listing) => format!("{}\n\n({listing})", req.input),
+        None => req.input.clone(),
+    }
 }

@@ -8,6 +8,7 @@
 
 use super::shared::body_excerpt;
 use super::{ChatCall, Completion, Delta, ProviderError, WireFormat};
+use crate::attachments::AttachmentLimits;
 use crate::secret::ApiKey;
 use eventsource_stream::{EventStreamError, Eventsource};
 use futures_util::{Stream, StreamExt};
@@ -21,17 +22,19 @@ pub const MAX_ERROR_BODY_BYTES: usize = 64 * 1024;
 /// The longest one line of a server-sent event stream may be.
 pub const MAX_SSE_LINE_BYTES: usize = 1024 * 1024;
 
-/// How much of a provider's answer is read.
+/// How much of a provider's answer is read, and how much a run may attach.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Limits {
     /// The body of one answer (the whole stream, or the whole JSON body).
     pub max_answer_bytes: usize,
+    pub attachments: AttachmentLimits,
 }
 
 impl Default for Limits {
     fn default() -> Self {
         Limits {
             max_answer_bytes: DEFAULT_MAX_ANSWER_BYTES,
+            attachments: AttachmentLimits::default(),
         }
     }
 }

@@ -28,9 +28,11 @@ pub mod client;
 pub mod gemini;
 pub mod openai;
 mod shared;
+pub mod support;
 
 use shared::delay_from_secs;
 
+use crate::attachments::Part;
 use crate::contract::Usage;
 use crate::secret::ApiKey;
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
@@ -95,6 +97,9 @@ pub struct ChatCall<'a> {
     pub output_schema: Option<&'a Value>,
     pub stream: bool,
     pub dialect: Dialect,
+    /// Files sent with `input` (see [`crate::attachments`]); each format puts
+    /// them in its own shape, before the prompt.
+    pub attachments: &'a [Part],
 }
 
 /// What a call produced.

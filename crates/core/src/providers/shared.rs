@@ -1,9 +1,10 @@
 //! What every wire format's adapter does the same way: the schema instruction for
-//! servers that take no schema, opening a response body or a stream chunk, and
+//! servers that take no schema, the prompt with its text attachments, opening a response body or a stream chunk, and
 //! turning an error (in an HTTP response, a 200 body or a stream) into a
 //! [`ProviderError`].
 
-use super::{ProviderError, is_transient_status, retry_after_from_headers};
+use super::{ChatCall, ProviderError, is_transient_status, retry_after_from_headers};
+use crate::attachments::{Kind, Part, fenced};
 use reqwest::header::HeaderMap;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
@@ -24,6 +25,27 @@ pub(crate) fn with_schema_instruction(system: Option<String>, schema: &Value) ->
         Some(s) => format!("{s}\n\n{line}"),
         None => line,
     }
+}
+
+/// The user's text: each attached text file fenced under its name, then the
+/// prompt. Without text files, the prompt as it is.
+pub(crate) fn prompt_with_files(call: &ChatCall) -> String {
+    let mut out = String::new();
+    for part in call.attachments.iter().filter(|p| p.kind == Kind::Text) {
+        out.push_str(&fenced(
+            &part.name,
+            part.text.as_deref().unwrap_or_default(),
+        ));
+        out.push_str("\n\n");
+    }
+    out.push_str(call.input);
+    out
+}
+
+/// The attachments a format sends as parts of their own (images and PDFs), in
+/// the order given.
+pub(crate) fn binary_parts<'a>(call: &ChatCall<'a>) -> impl Iterator<Item = &'a Part> {
+    call.attachments.iter().filter(|p| p.kind != Kind::Text)
 }
 
 /// A whole (not streamed) response body as JSON; one that is not JSON is a

@@ -36,6 +36,7 @@ fn engine(fake: &FakeProvider) -> Engine {
     crate::common::with_key(Engine::new(providers, PriceTable::builtin()), KEY).with_limits(
         Limits {
             max_answer_bytes: LIMIT,
+            ..Default::default()
         },
     )
 }
@@ -258,6 +259,7 @@ async fn an_event_line_without_end_stops_at_the_line_limit() {
     // A large answer limit, so the line limit is the one met.
     let engine = engine(&fake).with_limits(Limits {
         max_answer_bytes: 64 * 1024 * 1024,
+        ..Default::default()
     });
     let request = RoundtableRequest {
         input: "Hi".into(),

@@ -183,6 +183,7 @@ fn all_bodies() -> BTreeSet<String> {
                                         output_schema,
                                         stream,
                                         dialect,
+                                        attachments: &[],
                                     };
                                     let body = WireFormat::Openai.build_body(&call);
                                     bodies.insert(serde_json::to_string(&body).unwrap());

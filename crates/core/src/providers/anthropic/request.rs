@@ -3,7 +3,8 @@
 
 use super::OUTPUT_TOOL;
 use super::profile::{Profile, ThinkingForm, fit_thinking, profile, thinking_budget};
-use crate::providers::shared::with_schema_instruction;
+use crate::attachments::Kind;
+use crate::providers::shared::{binary_parts, prompt_with_files, with_schema_instruction};
 use crate::providers::{ChatCall, Dialect};
 use serde_json::{Map, Value, json};
 
@@ -91,6 +92,27 @@ fn schema_mode(call: &ChatCall, profile: &Profile, thinking: bool, schema: &Valu
     }
 }
 
+/// The user message's content: the prompt as a string, or, with images or PDFs
+/// attached, `image` and `document` blocks (base64 sources) before the
+/// prompt's text block, where Anthropic advises them.
+fn user_content(call: &ChatCall) -> Value {
+    let text = prompt_with_files(call);
+    let mut blocks: Vec<Value> = binary_parts(call)
+        .map(|p| {
+            let source = json!({"type": "base64", "media_type": p.media_type, "data": p.base64});
+            match p.kind {
+                Kind::Pdf => json!({"type": "document", "source": source, "title": p.name}),
+                _ => json!({"type": "image", "source": source}),
+            }
+        })
+        .collect();
+    if blocks.is_empty() {
+        return json!(text);
+    }
+    blocks.push(json!({"type": "text", "text": text}));
+    Value::Array(blocks)
+}
+
 pub fn build_body(call: &ChatCall) -> Value {
     let profile = profile(call.model, call.dialect);
     let default_answer = if profile.max_output == Some(4096) {
@@ -174,7 +196,7 @@ pub fn build_body(call: &ChatCall) -> Value {
     }
     body.insert(
         "messages".into(),
-        json!([{"role": "user", "content": call.input}]),
+        json!([{"role": "user", "content": user_content(call)}]),
     );
     if !output_config.is_empty() {
         body.insert("output_config".into(), Value::Object(output_config));

@@ -16,6 +16,7 @@ fn call<'a>() -> ChatCall<'a> {
         output_schema: None,
         stream: false,
         dialect: Dialect::Native,
+        attachments: &[],
     }
 }
 

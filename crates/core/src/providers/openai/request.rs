@@ -1,7 +1,8 @@
 //! The Chat Completions request: the URL and the JSON body of a call.
 
 use super::profile::{is_reasoning_model, reasoning_effort};
-use crate::providers::shared::with_schema_instruction;
+use crate::attachments::Kind;
+use crate::providers::shared::{binary_parts, prompt_with_files, with_schema_instruction};
 use crate::providers::{ChatCall, Dialect};
 use serde_json::{Map, Value, json};
 
@@ -38,6 +39,27 @@ pub fn schema_is_strict_compatible(schema: &Value) -> bool {
     }
 }
 
+/// The user message's content: the prompt as a string, or, with images or PDFs
+/// attached, a list of parts (`image_url` with a data URL, `file` with
+/// `file_data`) ending in the prompt's text.
+fn user_content(call: &ChatCall) -> Value {
+    let text = prompt_with_files(call);
+    let mut parts: Vec<Value> = binary_parts(call)
+        .map(|p| match p.kind {
+            Kind::Pdf => json!({
+                "type": "file",
+                "file": {"filename": p.name, "file_data": p.data_url()},
+            }),
+            _ => json!({"type": "image_url", "image_url": {"url": p.data_url()}}),
+        })
+        .collect();
+    if parts.is_empty() {
+        return json!(text);
+    }
+    parts.push(json!({"type": "text", "text": text}));
+    Value::Array(parts)
+}
+
 pub fn build_body(call: &ChatCall) -> Value {
     let native = call.dialect == Dialect::Native;
     let json_mode_only = call.dialect == Dialect::CompatibleJsonMode;
@@ -49,7 +71,7 @@ pub fn build_body(call: &ChatCall) -> Value {
     if let Some(s) = system {
         messages.push(json!({"role": "system", "content": s}));
     }
-    messages.push(json!({"role": "user", "content": call.input}));
+    messages.push(json!({"role": "user", "content": user_content(call)}));
 
     let mut body = Map::new();
     body.insert("model".into(), json!(call.model));

@@ -15,6 +15,7 @@ fn call<'a>() -> ChatCall<'a> {
         output_schema: None,
         stream: true,
         dialect: Dialect::Native,
+        attachments: &[],
     }
 }
 
