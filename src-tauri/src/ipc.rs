@@ -19,4 +19,10 @@ pub struct AppInfo {
     pub server_port: u16,
     pub default_models: Vec<String>,
     pub default_summary_model: Option<String>,
+    /// The most one attached file may hold (`[limits] max_attachment_bytes`),
+    /// so the workbench refuses a bigger file before sending it.
+    pub max_attachment_bytes: u64,
+    /// The most all of a run's attachments may hold together
+    /// (`[limits] max_run_attachment_bytes`).
+    pub max_run_attachment_bytes: u64,
 }

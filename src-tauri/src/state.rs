@@ -154,6 +154,7 @@ impl AppInfo {
     pub fn of(desktop: &Desktop) -> AppInfo {
         let app = desktop.app().ok();
         let config = app.map(|a| a.config());
+        let limits = config.map(|c| c.limits.clone()).unwrap_or_default();
         AppInfo {
             version: env!("CARGO_PKG_VERSION").to_string(),
             home: app
@@ -163,6 +164,8 @@ impl AppInfo {
             server_port: config.map(|c| c.server.port).unwrap_or(8787),
             default_models: config.map(|c| c.default_models.clone()).unwrap_or_default(),
             default_summary_model: app.and_then(|a| a.default_summary_model()),
+            max_attachment_bytes: limits.max_attachment_bytes,
+            max_run_attachment_bytes: limits.max_run_attachment_bytes,
         }
     }
 }

@@ -25,7 +25,7 @@ export class FakeBackend implements Backend {
   }
   async appInfo() {
     this.#record("appInfo");
-    return { version: "0.1.0", home: "/tmp/rt", open_error: null, server_port: 8787, default_models: [], default_summary_model: null };
+    return { version: "0.1.0", home: "/tmp/rt", open_error: null, server_port: 8787, default_models: [], default_summary_model: null, max_attachment_bytes: 20 * 1024 * 1024, max_run_attachment_bytes: 50 * 1024 * 1024 };
   }
   async uiReady() {
     return 1;

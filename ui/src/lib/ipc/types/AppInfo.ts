@@ -16,4 +16,14 @@ open_error: AppError | null,
 /**
  * The port `roundtable serve` listens on (`[server] port` in config.toml).
  */
-server_port: number, default_models: Array<string>, default_summary_model: string | null, };
+server_port: number, default_models: Array<string>, default_summary_model: string | null, 
+/**
+ * The most one attached file may hold (`[limits] max_attachment_bytes`),
+ * so the workbench refuses a bigger file before sending it.
+ */
+max_attachment_bytes: number, 
+/**
+ * The most all of a run's attachments may hold together
+ * (`[limits] max_run_attachment_bytes`).
+ */
+max_run_attachment_bytes: number, };

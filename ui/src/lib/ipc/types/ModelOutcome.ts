@@ -4,4 +4,4 @@
  * How a model's call ended, for hosts to branch on (the `error` says why in
  * words).
  */
-export type ModelOutcome = "answered" | "failed" | "cancelled" | "timed_out" | "missing_key" | "refused" | "budget_exceeded";
+export type ModelOutcome = "answered" | "failed" | "cancelled" | "timed_out" | "missing_key" | "refused" | "budget_exceeded" | "unsupported";

@@ -2,6 +2,7 @@
 export type * from "./Agreement";
 export type * from "./AppError";
 export type * from "./AppInfo";
+export type * from "./Attachment";
 export type * from "./Ballot";
 export type * from "./BudgetConfig";
 export type * from "./BudgetPeriod";
