@@ -15,7 +15,8 @@
 //! disconnects, malformed chunks, an error that leaks the API key, and a hostile
 //! server's redirects, giant indices, bodies and lines without end, bytes that are
 //! not UTF-8). Every request is
-//! recorded ([`FakeProvider::requests`]) so tests can check what clients sent.
+//! recorded ([`FakeProvider::requests`], and over HTTP at [`RECORDED_PATH`] for
+//! tests of the built programs) so tests can check what clients sent.
 //!
 //! It stands apart from the rest of the workspace on purpose: it depends on no other
 //! Roundtable crate, so it checks the adapters against the wire, not against
@@ -67,4 +68,4 @@ mod server;
 mod slots;
 
 pub use script::{Behavior, FakeUsage, Fault, Script, ScriptError};
-pub use server::{FakeProvider, Format, RecordedRequest};
+pub use server::{FakeProvider, Format, RECORDED_PATH, RecordedRequest};

@@ -268,9 +268,37 @@ fn router(shared: Arc<Shared>) -> Router {
         .route("/v1beta/models", get(gemini_list_models))
         .route("/v1beta/models/{*target}", post(gemini_generate))
         .route("/props", get(props))
+        .route(RECORDED_PATH, get(recorded_requests))
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .with_state(shared)
+}
+
+/// Where a test of the built programs reads what the fake received (the
+/// binary's [`FakeProvider::requests`]): `GET` answers every recorded request
+/// so far as a JSON array of `{format, path, model, stream, body}`. Not a path
+/// of any real provider; it is not itself recorded.
+pub const RECORDED_PATH: &str = "/_fake/requests";
+
+async fn recorded_requests(State(shared): State<Arc<Shared>>) -> Response {
+    let requests = shared
+        .requests
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .clone();
+    let list: Vec<Value> = requests
+        .into_iter()
+        .map(|r| {
+            serde_json::json!({
+                "format": r.format,
+                "path": r.path,
+                "model": r.model,
+                "stream": r.stream,
+                "body": r.body,
+            })
+        })
+        .collect();
+    axum::Json(Value::Array(list)).into_response()
 }
 
 fn header_pairs(headers: &HeaderMap) -> Vec<(String, String)> {

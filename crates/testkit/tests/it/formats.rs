@@ -3,7 +3,7 @@
 use std::time::{Duration, Instant};
 
 use crate::common::{client, parse_sse};
-use roundtable_testkit::{Behavior, FakeProvider, FakeUsage, Format, Script};
+use roundtable_testkit::{Behavior, FakeProvider, FakeUsage, Format, RECORDED_PATH, Script};
 use serde_json::{Value, json};
 
 fn usage() -> FakeUsage {
@@ -537,6 +537,25 @@ async fn requests_are_recorded_in_order() {
     assert_eq!(fake.calls_for("m"), 1);
     assert_eq!(fake.calls_for("gemini-x"), 1);
     assert_eq!(fake.calls_for("nobody"), 0);
+
+    // The same record over HTTP, for tests of the built programs; reading it
+    // is not itself recorded.
+    let over_http: Value = client()
+        .get(format!("{}{RECORDED_PATH}", fake.url()))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(over_http[0]["format"], "openai");
+    assert_eq!(over_http[0]["path"], "/v1/chat/completions");
+    assert_eq!(over_http[0]["model"], "m");
+    assert_eq!(over_http[0]["stream"], true);
+    assert_eq!(over_http[0]["body"], body);
+    assert_eq!(over_http[1]["format"], "gemini");
+    assert_eq!(over_http.as_array().map(Vec::len), Some(2));
+    assert_eq!(fake.requests().len(), 2);
 
     fake.reset();
     assert!(fake.requests().is_empty());
