@@ -6,8 +6,14 @@
 //! else the price table's `max_output_tokens`, else [`DEFAULT_WORST_OUTPUT`]),
 //! and their cost; then the summary call, which reads every answer. A model
 //! with no known price counts 0 and is listed in `unpriced`.
+//!
+//! Attachments: a text file is counted as the text it is sent as; an image as
+//! [`IMAGE_TOKENS`] and a PDF as [`PDF_TOKENS_PER_50_KB`] (providers count them
+//! by pixels and pages, which are not read here), so the input is then an
+//! estimate.
 
 use super::Engine;
+use crate::attachments::{Kind, Part, fenced};
 use crate::contract::{ModelSpec, Resolution, RoundtableRequest};
 use crate::resolution::vote;
 use crate::validate::{ValidationError, split_model_name};
@@ -20,6 +26,24 @@ pub const DEFAULT_TYPICAL_OUTPUT: u64 = 500;
 pub const DEFAULT_WORST_OUTPUT: u64 = 8_192;
 /// What the consolidation prompt adds around the question and the answers.
 const SUMMARY_PROMPT_TOKENS: u64 = 200;
+/// An attached image, in input tokens: about what Anthropic and OpenAI (high
+/// detail) count for a picture of a megapixel or so, at the high end.
+pub const IMAGE_TOKENS: u64 = 1_600;
+/// An attached PDF, in input tokens per 50 KB of file (about a page of text
+/// and its rendering, as Anthropic counts a page).
+pub const PDF_TOKENS_PER_50_KB: u64 = 2_000;
+
+/// The input tokens of a run's images and PDFs (text files are counted as text).
+fn binary_tokens(parts: &[Part]) -> u64 {
+    parts
+        .iter()
+        .map(|p| match p.kind {
+            Kind::Image => IMAGE_TOKENS,
+            Kind::Pdf => p.size.div_ceil(50 * 1024).max(1) * PDF_TOKENS_PER_50_KB,
+            Kind::Text => 0,
+        })
+        .sum()
+}
 
 /// One call's estimate.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -71,7 +95,8 @@ impl Engine {
         request: &RoundtableRequest,
         typical_output: &HashMap<String, u64>,
     ) -> Result<Estimate, ValidationError> {
-        let req = self.prepare(request.clone())?.request;
+        let prepared = self.prepare(request.clone())?;
+        let (req, files) = (prepared.request, prepared.attachments);
         let instructions = match (req.resolution(), &req.choices) {
             (Resolution::MultipleChoice, Some(choices)) => format!(
                 "{}\n\n{}",
@@ -80,11 +105,20 @@ impl Engine {
             ),
             _ => req.instructions.clone().unwrap_or_default(),
         };
-        let prompt = format!("{instructions}\n{}", req.input);
+        let mut prompt = format!("{instructions}\n");
+        for part in files.iter().filter(|p| p.kind == Kind::Text) {
+            prompt.push_str(&fenced(
+                &part.name,
+                part.text.as_deref().unwrap_or_default(),
+            ));
+            prompt.push_str("\n\n");
+        }
+        prompt.push_str(&req.input);
+        let binary = binary_tokens(&files);
         let calls: Vec<CallEstimate> = req
             .models
             .iter()
-            .map(|spec| self.call_estimate(spec, &prompt, 0, typical_output))
+            .map(|spec| self.call_estimate(spec, &prompt, binary, typical_output))
             .collect();
         let summary = (req.resolution() == Resolution::Summary)
             .then(|| {
@@ -132,7 +166,9 @@ impl Engine {
         typical_output: &HashMap<String, u64>,
     ) -> CallEstimate {
         let (provider, id) = split_model_name(&spec.name).unwrap_or(("", &spec.name));
-        let (counted, input_exact) = count_tokens(provider, id, prompt);
+        let (counted, exact) = count_tokens(provider, id, prompt);
+        // What is added to the counted prompt is itself an estimate.
+        let input_exact = exact && extra_input == 0;
         let input_tokens = counted + extra_input;
         let price = self.prices.lookup(provider, id);
         let history = typical_output.get(&spec.name).copied();

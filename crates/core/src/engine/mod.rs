@@ -39,7 +39,7 @@ mod resolution;
 
 use crate::provider::{Provider, ProviderKey};
 use call::ModelCall;
-pub use estimate::{CallEstimate, Estimate, count_tokens};
+pub use estimate::{CallEstimate, Estimate, IMAGE_TOKENS, PDF_TOKENS_PER_50_KB, count_tokens};
 pub use resolution::check_schema;
 
 /// The longest wait a provider's `Retry-After` is honoured for.

@@ -7,6 +7,7 @@ mod common;
 mod cost_cap;
 
 mod anthropic_fixtures;
+mod attachments;
 mod contract_schema;
 mod engine;
 mod gemini_fixtures;

@@ -195,7 +195,51 @@ fn all_bodies() -> BTreeSet<String> {
             }
         }
     }
+    // With attachments: an image alone, and an image, a PDF and a text file.
+    let files = attachment_parts();
+    for model in ["gpt-4.1-mini", "gpt-5-mini"] {
+        for dialect in [Dialect::Native, Dialect::Compatible] {
+            for stream in [false, true] {
+                for attachments in [&files[..1], &files[..]] {
+                    let call = ChatCall {
+                        model,
+                        instructions: Some("Be brief."),
+                        input: "What do these show?",
+                        max_tokens: Some(256),
+                        temperature: None,
+                        top_p: None,
+                        reasoning: None,
+                        output_schema: None,
+                        stream,
+                        dialect,
+                        attachments,
+                    };
+                    let body = WireFormat::Openai.build_body(&call);
+                    bodies.insert(serde_json::to_string(&body).unwrap());
+                }
+            }
+        }
+    }
     bodies
+}
+
+fn attachment_parts() -> Vec<roundtable_core::attachments::Part> {
+    use base64::Engine as _;
+    let file = |name: &str, media_type: &str, bytes: &[u8]| roundtable_core::Attachment {
+        name: name.into(),
+        media_type: media_type.into(),
+        data: base64::engine::general_purpose::STANDARD.encode(bytes),
+        ..Default::default()
+    };
+    roundtable_core::attachments::prepare(
+        &[
+            file("chart.png", "image/png", b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR"),
+            file("contract.pdf", "application/pdf", b"%PDF-1.4\n%%EOF\n"),
+            file("notes.md", "text/markdown", b"# Notes\n"),
+        ],
+        &Default::default(),
+    )
+    .unwrap()
 }
 
 /// The mock's generated 200 body decodes; with its first choice made index 0, the
@@ -241,6 +285,8 @@ async fn every_request_the_adapter_builds_fits_the_openai_spec() {
                "response_format": {"type": "json_schema", "json_schema": {"schema": {}}}}),
         json!({"model": "o4-mini", "messages": [{"role": "user", "content": "hi"}],
                "stream": true, "stream_options": {"include_usage": "yes"}}),
+        json!({"model": "gpt-4.1-mini", "messages": [{"role": "user", "content": [
+               {"type": "image_url", "image_url": "data:image/png;base64,AAAA"}]}]}),
     ];
     for body in &invalid {
         let (status, text) = post(&client, &url, body).await;
