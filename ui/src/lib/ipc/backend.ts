@@ -5,6 +5,7 @@ import { getContext, setContext } from "svelte";
 import type {
   AppError,
   AppInfo,
+  Attachment,
   Ballot,
   BudgetStatus,
   Estimate,
@@ -87,6 +88,14 @@ export interface Backend {
    * dialog, which the shell opens; null when cancelled.
    */
   importPrices(): Promise<PriceImport | null>;
+  /**
+   * Files to attach, picked by the user in the open dialog, which the shell
+   * opens (the page never names a path): read, their media types guessed; an
+   * empty list when cancelled.
+   */
+  pickAttachments(): Promise<Attachment[]>;
+  /** A stored run's attached file with its bytes (`data`), by its SHA-256. */
+  attachmentData(sha256: string): Promise<Attachment>;
   providers(): Promise<ProviderStatus[]>;
   setKey(provider: string, key: string): Promise<void>;
   deleteKey(provider: string): Promise<boolean>;

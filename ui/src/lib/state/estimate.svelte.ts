@@ -15,6 +15,7 @@ export class CostEstimate {
   #timer: ReturnType<typeof setTimeout> | null = null;
   #seq = 0;
   #last = "";
+  #lastFiles: string[] = [];
 
   /**
    * Estimates `request` once it has stayed the same for the debounce; null
@@ -22,9 +23,14 @@ export class CostEstimate {
    * last one asked is not asked again.
    */
   schedule(backend: Backend, request: RoundtableRequest | null, delayMs = ESTIMATE_DEBOUNCE_MS): void {
-    const key = request ? JSON.stringify(request) : "";
-    if (key === this.#last && (this.pending || this.estimate || this.error)) return;
+    // The attached files' bytes are compared apart, as the same strings
+    // (at once), not written out into the key at every keystroke.
+    const files = request?.attachments?.map((a) => a.data ?? "") ?? [];
+    const key = request ? JSON.stringify({ ...request, attachments: request.attachments?.map((a) => ({ ...a, data: undefined })) }) : "";
+    const sameFiles = files.length === this.#lastFiles.length && files.every((d, i) => d === this.#lastFiles[i]);
+    if (key === this.#last && sameFiles && (this.pending || this.estimate || this.error)) return;
     this.#last = key;
+    this.#lastFiles = files;
     this.cancel();
     const seq = ++this.#seq;
     if (!request) {

@@ -3,6 +3,7 @@
 import type { Backend, Resolution, RoundtableRequest, ModelSpec } from "../ipc/backend";
 import { errorMessage, isAppError, newHandle } from "../ipc/backend";
 import { checkSchema } from "../schema/check";
+import { AttachmentTray } from "./attachments.svelte";
 import { RunState } from "./run.svelte";
 import { draftModel, type ModelDraft } from "./settings.svelte";
 
@@ -44,6 +45,8 @@ export class Workbench {
   /** Cards picked for Compare, by index. */
   compare = $state<number[]>([]);
   formError = $state<string | null>(null);
+  /** Files sent with the prompt; kept after a run, so running again sends them again. */
+  readonly attachments = new AttachmentTray();
   /** Where blind mode's shuffles draw from (a seeded one in tests). */
   random: () => number = Math.random;
 
@@ -61,6 +64,7 @@ export class Workbench {
       return "Max retries is a whole number from 0 to 3.";
     if (!(this.timeoutS >= 1 && this.timeoutS <= 300)) return "The timeout is from 1 to 300 seconds.";
     if (this.maxCost !== null && !(this.maxCost > 0)) return "Max cost is a positive number of USD (or blank).";
+    if (this.attachments.busy) return "Wait until the attached files are read.";
     return null;
   }
 
@@ -87,6 +91,7 @@ export class Workbench {
     if (this.maxRetries !== 1) req.max_retries = this.maxRetries;
     if (this.timeoutS !== 120) req.timeout_ms = Math.round(this.timeoutS * 1000);
     if (this.maxCost !== null && this.maxCost > 0) req.max_cost = this.maxCost;
+    if (this.attachments.items.length) req.attachments = this.attachments.toRequest();
     return req;
   }
 
@@ -97,6 +102,16 @@ export class Workbench {
   async start(backend: Backend, { blind = false }: { blind?: boolean } = {}): Promise<void> {
     this.formError = this.problem();
     if (this.formError) return;
+    // A stored run's files, opened from the history: their bytes first (only
+    // then a pause before the run starts: a Cancel at once must find it).
+    if (!this.attachments.complete) {
+      try {
+        await this.attachments.ready(backend);
+      } catch (e) {
+        this.formError = errorMessage(e);
+        return;
+      }
+    }
     const run = new RunState(newHandle(), this.request(), "run");
     if (blind) run.voting.blindfold(this.random);
     await this.track(backend, run, (run) => backend.run(run.handle, run.request, (e) => run.receive(e)));
@@ -163,5 +178,6 @@ export class Workbench {
     this.maxRetries = req.max_retries ?? 1;
     this.timeoutS = (req.timeout_ms ?? 120_000) / 1000;
     this.maxCost = req.max_cost ?? null;
+    this.attachments.load(req.attachments);
   }
 }

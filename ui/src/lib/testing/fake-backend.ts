@@ -1,7 +1,7 @@
 // A Backend for tests: scripted events, an in-memory history, calls recorded.
 import type { Backend, OnEvent } from "../ipc/backend";
 import type { BudgetStatus, SpendQuery, SpendStats } from "../ipc/types";
-import type { Ballot, CallEstimate, Estimate, CustomProvider, Judgement, Leaderboard, LeaderboardQuery, PriceImport, RunVerdicts, Vote, HistoryQuery, LocalApiStatus, Prefs, ProviderStatus, RoundtableRequest, RunEvent, RunResult, RunSummary, StoredRun, TokenOrigin } from "../ipc/types";
+import type { Attachment, Ballot, CallEstimate, Estimate, CustomProvider, Judgement, Leaderboard, LeaderboardQuery, PriceImport, RunVerdicts, Vote, HistoryQuery, LocalApiStatus, Prefs, ProviderStatus, RoundtableRequest, RunEvent, RunResult, RunSummary, StoredRun, TokenOrigin } from "../ipc/types";
 
 export class FakeBackend implements Backend {
   calls: { method: string; args: unknown[] }[] = [];
@@ -112,6 +112,20 @@ export class FakeBackend implements Backend {
   async importPrices(): Promise<PriceImport | null> {
     this.#record("importPrices");
     return this.priceImport;
+  }
+  /** What the "open dialog" of pickAttachments picks (as the app reads them); empty: cancelled. */
+  picked: Attachment[] = [];
+  async pickAttachments(): Promise<Attachment[]> {
+    this.#record("pickAttachments");
+    return this.picked;
+  }
+  /** A stored run's files, by SHA-256: what `attachmentData` answers. */
+  attachmentStore = new Map<string, Attachment>();
+  async attachmentData(sha256: string): Promise<Attachment> {
+    this.#record("attachmentData", sha256);
+    const a = this.attachmentStore.get(sha256);
+    if (!a) throw { code: "not_found", message: `no attachment ${sha256}`, field: null };
+    return a;
   }
   async castVote(id: string, ballot: Ballot): Promise<Vote> {
     this.#record("castVote", id, ballot);
