@@ -62,7 +62,8 @@ async function waitForStatus(port, ms) {
  * Starts everything for one app session. `script` is the fake provider's script;
  * `config(url)` adds to config.toml, given the fake provider's URL; `top` goes
  * before its first table (top-level keys: `price_files`), and `files` (name →
- * text) are written into the home before the app starts.
+ * text) are written into the home before the app starts; `env` is added to the
+ * app's environment (a test seam such as ROUNDTABLE_E2E_PICK).
  * Returns { browser, home, exportDir, openedFile (the URLs "opened in the
  * browser", a line each), url (the fake provider's), stop }.
  *
@@ -73,7 +74,7 @@ async function waitForStatus(port, ms) {
  * and GTK's GL paths as the libraries default them (Mesa's software GL here)
  * unless `appDefaults` is set, as the benchmark does to measure what users get.
  */
-export async function startApp(script, { appDefaults = false, config = () => "", top = "", files = {} } = {}) {
+export async function startApp(script, { appDefaults = false, config = () => "", top = "", files = {}, env = {} } = {}) {
   mkdirSync(artifacts, { recursive: true });
   const tmp = mkdtempSync(join(tmpdir(), "roundtable-e2e-"));
   const home = join(tmp, "home");
@@ -113,6 +114,7 @@ export async function startApp(script, { appDefaults = false, config = () => "",
       ROUNDTABLE_HOME: home,
       ROUNDTABLE_E2E_EXPORT_DIR: exportDir,
       RUST_LOG: "warn",
+      ...env,
       ...(appDefaults ? {} : { WEBKIT_DISABLE_DMABUF_RENDERER: "0", WEBKIT_DISABLE_COMPOSITING_MODE: "0", GDK_GL: "", WEBKIT_WEB_RENDER_DEVICE_FILE: "" }),
     },
   });
