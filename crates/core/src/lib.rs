@@ -24,6 +24,7 @@ pub mod providers;
 pub mod resolution;
 pub mod secret;
 pub mod slots;
+pub mod thread;
 pub mod validate;
 
 pub use contract::*;

@@ -25,6 +25,9 @@ pub struct ModelPrice {
     pub reasoning: Option<f64>,
     /// The most output tokens the model writes in one call, when the table says.
     pub max_output_tokens: Option<u64>,
+    /// The most input tokens the model takes (its context window for the
+    /// prompt), when the table says.
+    pub max_input_tokens: Option<u64>,
     /// Whether the model reads images (`supports_vision`), when the table says.
     pub supports_vision: Option<bool>,
     /// Whether the model reads PDFs (`supports_pdf_input`), when the table says.
@@ -65,6 +68,7 @@ struct LiteLlmEntry {
     cache_creation_input_token_cost_above_1hr: Option<f64>,
     output_cost_per_reasoning_token: Option<f64>,
     max_output_tokens: Option<u64>,
+    max_input_tokens: Option<u64>,
     supports_vision: Option<bool>,
     supports_pdf_input: Option<bool>,
     litellm_provider: Option<String>,
@@ -124,6 +128,7 @@ impl PriceTable {
                 cache_write_1h: e.cache_creation_input_token_cost_above_1hr,
                 reasoning: e.output_cost_per_reasoning_token,
                 max_output_tokens: e.max_output_tokens,
+                max_input_tokens: e.max_input_tokens,
                 supports_vision: e.supports_vision,
                 supports_pdf_input: e.supports_pdf_input,
             };

@@ -172,6 +172,21 @@ pub fn validate_request(
             format!("must be a positive number of US dollars, not {cap}"),
         ));
     }
+    match &req.previous_id {
+        Some(id) if id.trim().is_empty() => {
+            return Err(ValidationError::new(
+                "previous_id",
+                "must be the id of a run in the history (e.g. rt_…), not empty",
+            ));
+        }
+        None if req.context.is_some() => {
+            return Err(ValidationError::new(
+                "context",
+                "only a follow-up has earlier answers: give previous_id too",
+            ));
+        }
+        _ => {}
+    }
     Ok(())
 }
 

@@ -109,6 +109,15 @@ pub struct RoundtableRequest {
     /// PDFs, text files); see [`crate::attachments`].
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub attachments: Vec<Attachment>,
+    /// Extension: this run follows up the run with this id (in the host's
+    /// history): each model is sent the conversation so far (see
+    /// [`crate::thread`]). An unknown id is refused naming the field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub previous_id: Option<String>,
+    /// Extension (with `previous_id`): which earlier answers each model is
+    /// sent, its `own` (the default) or the `resolved` ones.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub context: Option<crate::thread::Context>,
 }
 
 /// Extension: a file sent with the prompt.

@@ -137,6 +137,11 @@ pub struct ModelResult {
     /// missing key, refused); absent in runs stored before it was recorded.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub outcome: Option<ModelOutcome>,
+    /// Extension (a follow-up in `own` context): the earlier turns (1-based)
+    /// where this model had no answer of its own, so it was sent the turn's
+    /// resolved answer instead.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub context_resolved: Option<Vec<u32>>,
     /// Extension (multiple_choice): how `vote` was read from the answer.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub vote_read: Option<VoteRead>,

@@ -10,6 +10,7 @@ use crate::provider::{Provider, ProviderKey};
 use crate::providers::client::{self, Target};
 use crate::providers::{ChatCall, Completion, Delta, Dialect, ProviderError, WireFormat, support};
 use crate::slots::Slot;
+use crate::thread::Message;
 use crate::validate::split_model_name;
 use backon::BackoffBuilder;
 use serde_json::Value;
@@ -71,6 +72,8 @@ impl Engine {
             attempts: Some(out.attempts),
             schema_fallback: out.schema_fallback.then_some(true),
             outcome: Some(out.ended),
+            context_resolved: (!call.context_resolved.is_empty())
+                .then(|| call.context_resolved.clone()),
             ..Default::default()
         };
         if result.succeeded() {
@@ -222,6 +225,7 @@ impl Engine {
                 provider.dialect
             },
             attachments: &call.attachments,
+            history: &call.history,
         };
         let target = Target {
             format: provider.format,
@@ -482,6 +486,10 @@ pub(super) struct ModelCall {
     /// The run's attachments (none for the summary and claims calls, which
     /// get their names in the prompt).
     pub(super) attachments: Arc<Vec<Part>>,
+    /// The earlier messages of this model's thread, in a follow-up.
+    pub(super) history: Vec<Message>,
+    /// The earlier turns where the resolved answer stood in for its own.
+    pub(super) context_resolved: Vec<u32>,
 }
 
 #[derive(Debug)]

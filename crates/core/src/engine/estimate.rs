@@ -12,10 +12,11 @@
 //! by pixels and pages, which are not read here), so the input is then an
 //! estimate.
 
-use super::Engine;
+use super::{Engine, PreparedRun};
 use crate::attachments::{Kind, Part, fenced};
 use crate::contract::{ModelSpec, Resolution, RoundtableRequest};
 use crate::resolution::vote;
+use crate::thread;
 use crate::validate::{ValidationError, split_model_name};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
@@ -61,6 +62,13 @@ pub struct CallEstimate {
     pub cost_worst: f64,
     /// The model has a known price (else its cost counts 0).
     pub priced: bool,
+    /// The most input tokens the model takes (the price table's
+    /// `max_input_tokens`), when known.
+    #[cfg_attr(feature = "ts", ts(type = "number | null"))]
+    pub context_window: Option<u64>,
+    /// `input_tokens` is over `context_window`: the provider would refuse the
+    /// call (a long conversation, a large attachment).
+    pub over_context: bool,
 }
 
 /// A run's estimate: each panel call, the summary call, and the totals.
@@ -95,8 +103,17 @@ impl Engine {
         request: &RoundtableRequest,
         typical_output: &HashMap<String, u64>,
     ) -> Result<Estimate, ValidationError> {
-        let prepared = self.prepare(request.clone())?;
-        let (req, files) = (prepared.request, prepared.attachments);
+        Ok(self.estimate_run(&self.prepare(request.clone())?, typical_output))
+    }
+
+    /// The estimate of a prepared run; a follow-up's earlier turns
+    /// ([`PreparedRun::with_thread`]) count in each model's input.
+    pub fn estimate_run(
+        &self,
+        run: &PreparedRun,
+        typical_output: &HashMap<String, u64>,
+    ) -> Estimate {
+        let (req, files) = (&run.request, &run.attachments);
         let instructions = match (req.resolution(), &req.choices) {
             (Resolution::MultipleChoice, Some(choices)) => format!(
                 "{}\n\n{}",
@@ -114,23 +131,40 @@ impl Engine {
             prompt.push_str("\n\n");
         }
         prompt.push_str(&req.input);
-        let binary = binary_tokens(&files);
+        let binary = binary_tokens(files);
+        let context = req.context.unwrap_or_default();
         let calls: Vec<CallEstimate> = req
             .models
             .iter()
-            .map(|spec| self.call_estimate(spec, &prompt, binary, typical_output))
+            .map(|spec| {
+                let (history, _) =
+                    thread::messages_for(&spec.name, spec.sample, &run.thread, context);
+                let mut text = String::new();
+                let mut earlier_files = 0;
+                for m in &history {
+                    text.push_str(&m.text);
+                    text.push('\n');
+                    earlier_files += binary_tokens(&m.attachments);
+                }
+                text.push_str(&prompt);
+                self.call_estimate(spec, &text, binary + earlier_files, typical_output)
+            })
             .collect();
         let summary = (req.resolution() == Resolution::Summary)
             .then(|| {
                 // Who the run would ask first (the panel stands in for "those
                 // that answered").
                 let panel: Vec<String> = req.models.iter().map(|m| m.name.clone()).collect();
-                let model = self.summary_candidates(&req, &panel).into_iter().next()?;
+                let model = self.summary_candidates(req, &panel).into_iter().next()?;
                 let typical: u64 = calls.iter().map(|c| c.output_typical).sum();
                 let worst: u64 = calls.iter().map(|c| c.output_worst).sum();
                 let mut e = self.call_estimate(
                     &ModelSpec::named(model),
-                    &req.input,
+                    &format!(
+                        "{}{}",
+                        thread::summary_preamble(&run.thread).unwrap_or_default(),
+                        req.input
+                    ),
                     SUMMARY_PROMPT_TOKENS + typical,
                     typical_output,
                 );
@@ -149,13 +183,13 @@ impl Engine {
             .map(|c| c.model.clone())
             .collect();
         unpriced.dedup();
-        Ok(Estimate {
+        Estimate {
             typical_cost: all().map(|c| c.cost_typical).sum(),
             worst_cost: all().map(|c| c.cost_worst).sum(),
             calls,
             summary,
             unpriced,
-        })
+        }
     }
 
     fn call_estimate(
@@ -192,6 +226,10 @@ impl Engine {
             cost_typical: cost(output_typical),
             cost_worst: cost(output_worst),
             priced: price.is_some(),
+            context_window: price.and_then(|p| p.max_input_tokens),
+            over_context: price
+                .and_then(|p| p.max_input_tokens)
+                .is_some_and(|window| input_tokens > window),
         }
     }
 }

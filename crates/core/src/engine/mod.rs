@@ -25,6 +25,7 @@ use crate::prices::PriceTable;
 use crate::providers::client::Limits;
 use crate::resolution::vote;
 use crate::slots::Slots;
+use crate::thread::{self, PriorTurn};
 use crate::validate::{ValidationError, validate_request};
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -63,6 +64,17 @@ pub struct PreparedRun {
     pub request: RoundtableRequest,
     /// The request's attachments, checked and ready to send.
     pub attachments: Arc<Vec<Part>>,
+    /// The conversation before this run, when it follows one up (`previous_id`,
+    /// read by the host: [`PreparedRun::with_thread`]).
+    pub thread: Arc<Vec<PriorTurn>>,
+}
+
+impl PreparedRun {
+    /// The run as a follow-up of `turns` (oldest first).
+    pub fn with_thread(mut self, turns: Vec<PriorTurn>) -> Self {
+        self.thread = Arc::new(turns);
+        self
+    }
 }
 
 #[derive(Clone)]
@@ -213,6 +225,7 @@ impl Engine {
             trace_uuid: uuid::Uuid::new_v4().to_string(),
             request,
             attachments,
+            thread: Arc::default(),
         })
     }
 
@@ -271,6 +284,12 @@ impl Engine {
             .enumerate()
             .map(|(index, spec)| {
                 let engine = self.clone();
+                let (history, context_resolved) = thread::messages_for(
+                    &spec.name,
+                    spec.sample,
+                    &run.thread,
+                    req.context.unwrap_or_default(),
+                );
                 let call = ModelCall {
                     index,
                     spec: spec.clone(),
@@ -282,6 +301,8 @@ impl Engine {
                     timeout: Duration::from_millis(req.timeout_ms()),
                     meter: meter.clone(),
                     attachments: run.attachments.clone(),
+                    history,
+                    context_resolved,
                 };
                 let events = events.clone();
                 let cancel = cancel.clone();

@@ -13,6 +13,7 @@ use crate::events::RunEvent;
 use crate::providers::Delta;
 use crate::resolution::claims::{self, ClaimMatrix};
 use crate::resolution::{self, consolidation, vote};
+use crate::thread::{self, PriorTurn};
 use crate::validate::split_model_name;
 use futures_util::FutureExt;
 use serde_json::Value;
@@ -83,6 +84,7 @@ impl Engine {
         cancel: CancellationToken,
     ) -> RunOutcome {
         let req = &run.request;
+        let question = question(req, &run.thread);
         let resolution = req.resolution();
         if let Some(schema) = req
             .output_schema
@@ -130,11 +132,20 @@ impl Engine {
                 );
             }
             Resolution::Summary if answered && !cancelled => {
-                let summarising =
-                    self.summarise(req, &meta.models_used, &results, &events, &cancel);
+                let summarising = self.summarise(
+                    req,
+                    &question,
+                    &meta.models_used,
+                    &results,
+                    &events,
+                    &cancel,
+                );
                 let (summary, claims) = if req.consensus == Some(true) {
                     let model = self.summary_candidates(req, &meta.models_used)[0].clone();
-                    tokio::join!(summarising, self.claims(req, &model, &results, &cancel))
+                    tokio::join!(
+                        summarising,
+                        self.claims(req, &question, &model, &results, &cancel)
+                    )
                 } else {
                     (summarising.await, None)
                 };
@@ -194,6 +205,7 @@ impl Engine {
     async fn summarise(
         &self,
         req: &RoundtableRequest,
+        question: &str,
         answered: &[String],
         results: &[ModelResult],
         events: &Events,
@@ -204,16 +216,17 @@ impl Engine {
         let mut cost = 0.0;
         let mut written = None;
         for model in &candidates {
-            let outcome = AssertUnwindSafe(self.consolidate(req, model, results, events, cancel))
-                .catch_unwind()
-                .await
-                .unwrap_or_else(|panic| {
-                    Attempted::failed(
-                        ModelOutcome::Failed,
-                        format!("internal error: {}", panic_message(&*panic)),
-                        0,
-                    )
-                });
+            let outcome =
+                AssertUnwindSafe(self.consolidate(req, question, model, results, events, cancel))
+                    .catch_unwind()
+                    .await
+                    .unwrap_or_else(|panic| {
+                        Attempted::failed(
+                            ModelOutcome::Failed,
+                            format!("internal error: {}", panic_message(&*panic)),
+                            0,
+                        )
+                    });
             cost += outcome.cost;
             match &outcome.error {
                 Some(e) if !cancel.is_cancelled() => {
@@ -280,6 +293,7 @@ impl Engine {
     async fn claims(
         &self,
         req: &RoundtableRequest,
+        question: &str,
         model: &str,
         results: &[ModelResult],
         cancel: &CancellationToken,
@@ -291,13 +305,15 @@ impl Engine {
             index: usize::MAX,
             spec: ModelSpec::named(model),
             instructions: None,
-            input: claims::prompt(&question(req), req.instructions.as_deref(), &texts),
+            input: claims::prompt(question, req.instructions.as_deref(), &texts),
             schema: Some(claims::schema(texts.len())),
             schema_native_only: false,
             max_retries: req.max_retries(),
             timeout: Duration::from_millis(req.timeout_ms()),
             meter: None,
             attachments: Arc::default(),
+            history: Vec::new(),
+            context_resolved: Vec::new(),
         };
         let _slot = self.slot(model, cancel, || {}).await?;
         let outcome = self
@@ -313,6 +329,7 @@ impl Engine {
     async fn consolidate(
         &self,
         req: &RoundtableRequest,
+        question: &str,
         model: &str,
         results: &[ModelResult],
         events: &Events,
@@ -324,7 +341,7 @@ impl Engine {
                 model: model.to_string(),
             },
         );
-        let prompt = consolidation::prompt(&question(req), req.instructions.as_deref(), results);
+        let prompt = consolidation::prompt(question, req.instructions.as_deref(), results);
         let spec = ModelSpec::named(model);
         let call = ModelCall {
             index: usize::MAX,
@@ -337,6 +354,8 @@ impl Engine {
             timeout: Duration::from_millis(req.timeout_ms()),
             meter: None,
             attachments: Arc::default(),
+            history: Vec::new(),
+            context_resolved: Vec::new(),
         };
         let name = model.to_string();
         let events = events.clone();
@@ -395,11 +414,14 @@ fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
         .unwrap_or_else(|| "a panic".into())
 }
 
-/// The question as the summary and claims models get it: the prompt, and the
+/// The question as the summary and claims models get it: the conversation so
+/// far (each earlier question and its resolved answer), the prompt, and the
 /// names of its attachments (they get no bytes: they read the answers).
-fn question(req: &RoundtableRequest) -> String {
-    match attachments::listing(&req.attachments) {
-        Some(listing) => format!("{}\n\n({listing})", req.input),
-        None => req.input.clone(),
+fn question(req: &RoundtableRequest, thread: &[PriorTurn]) -> String {
+    let mut out = thread::summary_preamble(thread).unwrap_or_default();
+    out.push_str(&req.input);
+    if let Some(listing) = attachments::listing(&req.attachments) {
+        out.push_str(&format!("\n\n({listing})"));
     }
+    out
 }

@@ -35,6 +35,7 @@ use shared::delay_from_secs;
 use crate::attachments::Part;
 use crate::contract::Usage;
 use crate::secret::ApiKey;
+use crate::thread::Message;
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -100,6 +101,9 @@ pub struct ChatCall<'a> {
     /// Files sent with `input` (see [`crate::attachments`]); each format puts
     /// them in its own shape, before the prompt.
     pub attachments: &'a [Part],
+    /// The earlier messages of a conversation, oldest first (see
+    /// [`crate::thread`]); `input` is the next user message.
+    pub history: &'a [Message],
 }
 
 /// What a call produced.

@@ -5,6 +5,7 @@
 
 use super::{ChatCall, ProviderError, is_transient_status, retry_after_from_headers};
 use crate::attachments::{Kind, Part, fenced};
+use crate::thread::Role;
 use reqwest::header::HeaderMap;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
@@ -29,23 +30,38 @@ pub(crate) fn with_schema_instruction(system: Option<String>, schema: &Value) ->
 
 /// The user's text: each attached text file fenced under its name, then the
 /// prompt. Without text files, the prompt as it is.
-pub(crate) fn prompt_with_files(call: &ChatCall) -> String {
+pub(crate) fn prompt_with_files(input: &str, attachments: &[Part]) -> String {
     let mut out = String::new();
-    for part in call.attachments.iter().filter(|p| p.kind == Kind::Text) {
+    for part in attachments.iter().filter(|p| p.kind == Kind::Text) {
         out.push_str(&fenced(
             &part.name,
             part.text.as_deref().unwrap_or_default(),
         ));
         out.push_str("\n\n");
     }
-    out.push_str(call.input);
+    out.push_str(input);
     out
 }
 
 /// The attachments a format sends as parts of their own (images and PDFs), in
 /// the order given.
-pub(crate) fn binary_parts<'a>(call: &ChatCall<'a>) -> impl Iterator<Item = &'a Part> {
-    call.attachments.iter().filter(|p| p.kind != Kind::Text)
+pub(crate) fn binary_parts(attachments: &[Part]) -> impl Iterator<Item = &Part> {
+    attachments.iter().filter(|p| p.kind != Kind::Text)
+}
+
+/// The conversation as (is the user speaking, text, attachments): the earlier
+/// messages of the model's thread, then the prompt with the run's attachments.
+pub(crate) fn turns<'a>(call: &ChatCall<'a>) -> impl Iterator<Item = (bool, &'a str, &'a [Part])> {
+    call.history
+        .iter()
+        .map(|m| {
+            (
+                m.role == Role::User,
+                m.text.as_str(),
+                m.attachments.as_slice(),
+            )
+        })
+        .chain(std::iter::once((true, call.input, call.attachments)))
 }
 
 /// A whole (not streamed) response body as JSON; one that is not JSON is a

@@ -184,6 +184,7 @@ fn all_bodies() -> BTreeSet<String> {
                                         stream,
                                         dialect,
                                         attachments: &[],
+                                        history: &[],
                                     };
                                     let body = WireFormat::Openai.build_body(&call);
                                     bodies.insert(serde_json::to_string(&body).unwrap());
@@ -195,12 +196,29 @@ fn all_bodies() -> BTreeSet<String> {
             }
         }
     }
-    // With attachments: an image alone, and an image, a PDF and a text file.
+    // With attachments (an image alone, and an image, a PDF and a text file),
+    // and a follow-up whose earlier turn had the image.
     let files = attachment_parts();
+    let thread = {
+        use roundtable_core::thread::{Message, Role};
+        let message = |role, text: &str, attachments: &[_]| Message {
+            role,
+            text: text.into(),
+            attachments: attachments.to_vec(),
+        };
+        [
+            message(Role::User, "What is this?", &files[..1]),
+            message(Role::Assistant, "A chart.", &[]),
+        ]
+    };
     for model in ["gpt-4.1-mini", "gpt-5-mini"] {
         for dialect in [Dialect::Native, Dialect::Compatible] {
             for stream in [false, true] {
-                for attachments in [&files[..1], &files[..]] {
+                for (attachments, history) in [
+                    (&files[..1], &[][..]),
+                    (&files[..], &[][..]),
+                    (&[][..], &thread[..]),
+                ] {
                     let call = ChatCall {
                         model,
                         instructions: Some("Be brief."),
@@ -213,6 +231,7 @@ fn all_bodies() -> BTreeSet<String> {
                         stream,
                         dialect,
                         attachments,
+                        history,
                     };
                     let body = WireFormat::Openai.build_body(&call);
                     bodies.insert(serde_json::to_string(&body).unwrap());

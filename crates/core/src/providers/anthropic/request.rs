@@ -3,8 +3,8 @@
 
 use super::OUTPUT_TOOL;
 use super::profile::{Profile, ThinkingForm, fit_thinking, profile, thinking_budget};
-use crate::attachments::Kind;
-use crate::providers::shared::{binary_parts, prompt_with_files, with_schema_instruction};
+use crate::attachments::{Kind, Part};
+use crate::providers::shared::{binary_parts, prompt_with_files, turns, with_schema_instruction};
 use crate::providers::{ChatCall, Dialect};
 use serde_json::{Map, Value, json};
 
@@ -95,9 +95,9 @@ fn schema_mode(call: &ChatCall, profile: &Profile, thinking: bool, schema: &Valu
 /// The user message's content: the prompt as a string, or, with images or PDFs
 /// attached, `image` and `document` blocks (base64 sources) before the
 /// prompt's text block, where Anthropic advises them.
-fn user_content(call: &ChatCall) -> Value {
-    let text = prompt_with_files(call);
-    let mut blocks: Vec<Value> = binary_parts(call)
+fn user_content(input: &str, attachments: &[Part]) -> Value {
+    let text = prompt_with_files(input, attachments);
+    let mut blocks: Vec<Value> = binary_parts(attachments)
         .map(|p| {
             let source = json!({"type": "base64", "media_type": p.media_type, "data": p.base64});
             match p.kind {
@@ -194,10 +194,16 @@ pub fn build_body(call: &ChatCall) -> Value {
     if let Some(s) = system {
         body.insert("system".into(), json!(s));
     }
-    body.insert(
-        "messages".into(),
-        json!([{"role": "user", "content": user_content(call)}]),
-    );
+    let messages: Vec<Value> = turns(call)
+        .map(|(user, text, attachments)| {
+            if user {
+                json!({"role": "user", "content": user_content(text, attachments)})
+            } else {
+                json!({"role": "assistant", "content": text})
+            }
+        })
+        .collect();
+    body.insert("messages".into(), Value::Array(messages));
     if !output_config.is_empty() {
         body.insert("output_config".into(), Value::Object(output_config));
     }

@@ -3,7 +3,7 @@
 use super::profile::{
     MAX_OUTPUT_TOKENS, ThinkingForm, model_id, thinking_budget, thinking_form, thinking_level,
 };
-use crate::providers::shared::{binary_parts, prompt_with_files, with_schema_instruction};
+use crate::providers::shared::{binary_parts, prompt_with_files, turns, with_schema_instruction};
 use crate::providers::{ChatCall, Dialect};
 use serde_json::{Map, Value, json};
 
@@ -56,12 +56,22 @@ pub fn build_body(call: &ChatCall) -> Value {
     }
 
     let mut body = Map::new();
-    // Images and PDFs as `inline_data` parts, before the prompt's text.
-    let mut parts: Vec<Value> = binary_parts(call)
-        .map(|p| json!({"inline_data": {"mime_type": p.media_type, "data": p.base64}}))
+    // The model's turns under Gemini's own role name, `model`; images and
+    // PDFs as `inline_data` parts before the text of their user turn.
+    let contents: Vec<Value> = turns(call)
+        .map(|(user, text, attachments)| {
+            if user {
+                let mut parts: Vec<Value> = binary_parts(attachments)
+                    .map(|p| json!({"inline_data": {"mime_type": p.media_type, "data": p.base64}}))
+                    .collect();
+                parts.push(json!({"text": prompt_with_files(text, attachments)}));
+                json!({"role": "user", "parts": parts})
+            } else {
+                json!({"role": "model", "parts": [{"text": text}]})
+            }
+        })
         .collect();
-    parts.push(json!({"text": prompt_with_files(call)}));
-    body.insert("contents".into(), json!([{"role": "user", "parts": parts}]));
+    body.insert("contents".into(), Value::Array(contents));
     if let Some(s) = system {
         body.insert("systemInstruction".into(), json!({"parts": [{"text": s}]}));
     }

@@ -17,6 +17,7 @@ fn call<'a>() -> ChatCall<'a> {
         stream: false,
         dialect: Dialect::Native,
         attachments: &[],
+        history: &[],
     }
 }
 

@@ -1,8 +1,8 @@
 //! The Chat Completions request: the URL and the JSON body of a call.
 
 use super::profile::{is_reasoning_model, reasoning_effort};
-use crate::attachments::Kind;
-use crate::providers::shared::{binary_parts, prompt_with_files, with_schema_instruction};
+use crate::attachments::{Kind, Part};
+use crate::providers::shared::{binary_parts, prompt_with_files, turns, with_schema_instruction};
 use crate::providers::{ChatCall, Dialect};
 use serde_json::{Map, Value, json};
 
@@ -42,9 +42,9 @@ pub fn schema_is_strict_compatible(schema: &Value) -> bool {
 /// The user message's content: the prompt as a string, or, with images or PDFs
 /// attached, a list of parts (`image_url` with a data URL, `file` with
 /// `file_data`) ending in the prompt's text.
-fn user_content(call: &ChatCall) -> Value {
-    let text = prompt_with_files(call);
-    let mut parts: Vec<Value> = binary_parts(call)
+fn user_content(input: &str, attachments: &[Part]) -> Value {
+    let text = prompt_with_files(input, attachments);
+    let mut parts: Vec<Value> = binary_parts(attachments)
         .map(|p| match p.kind {
             Kind::Pdf => json!({
                 "type": "file",
@@ -71,7 +71,13 @@ pub fn build_body(call: &ChatCall) -> Value {
     if let Some(s) = system {
         messages.push(json!({"role": "system", "content": s}));
     }
-    messages.push(json!({"role": "user", "content": user_content(call)}));
+    for (user, text, attachments) in turns(call) {
+        messages.push(if user {
+            json!({"role": "user", "content": user_content(text, attachments)})
+        } else {
+            json!({"role": "assistant", "content": text})
+        });
+    }
 
     let mut body = Map::new();
     body.insert("model".into(), json!(call.model));

@@ -16,6 +16,7 @@ fn call<'a>() -> ChatCall<'a> {
         stream: true,
         dialect: Dialect::Native,
         attachments: &[],
+        history: &[],
     }
 }
 
