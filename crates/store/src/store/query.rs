@@ -410,6 +410,7 @@ impl RawResult {
             vote_read: self.vote_read.and_then(from_name),
             outcome: self.outcome.and_then(from_name),
             schema_fallback: self.schema_fallback,
+            context_resolved: None,
         })
     }
 }
