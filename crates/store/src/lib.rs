@@ -24,11 +24,11 @@
 //!
 //! # Search
 //!
-//! A contentless FTS5 index (`runs_fts`, porter stemming) holds each run's prompt,
-//! instructions, answers and resolved answer, rewritten in the same transaction as
-//! every write that changes them. User text is turned into a safe query by
-//! [`fts_query`] (every term quoted; phrases, `prefix*` and `OR` supported; stop
-//! words dropped). Results are ranked with bm25 in tiers of the newest matches
+//! A contentless FTS5 index (`runs_fts`, porter stemming) holds each run's prompt
+//! (with its attachments' names), instructions, answers and resolved answer,
+//! rewritten in the same transaction as every write that changes them. User
+//! text is turned into a safe query by [`fts_query`] (every term quoted;
+//! phrases, `prefix*` and `OR` supported; stop words dropped). Results are ranked with bm25 in tiers of the newest matches
 //! ([`SEARCH_TIER`], then twice as many older ones, …), which keeps a page at a few
 //! milliseconds on a history of 100,000 runs while a specific search (fewer
 //! matches than a tier) is ranked purely by bm25.
@@ -47,7 +47,12 @@
 //! - `stars_tags.rs`: starring and tagging;
 //! - `votes.rs`: a person's vote on a run, judge models' rankings, and the
 //!   verdicts the leaderboard is fitted on;
-//! - `import.rs`: finished runs from elsewhere;
+//! - `attachments.rs`: the files a run was sent with, kept once each under the
+//!   SHA-256 of their bytes in `<db dir>/attachments/` (written before the run
+//!   is committed, the stored request naming them without their bytes), read
+//!   back and checked ([`Store::read_attachment`], [`Store::hydrate`]), removed
+//!   with the last run that names them;
+//! - `import.rs`: finished runs from elsewhere (their attachments stored too);
 //! - `medians.rs`: what a model usually writes, for a run's estimate;
 //! - `spend.rs`: where the money and time went ([`Store::spend_stats`]) and the
 //!   sum a budget is checked against.
@@ -86,8 +91,8 @@ mod store;
 mod time;
 
 pub use roundtable_core::{
-    Meta, ModelOutcome, ModelResult, ModelSpec, Resolution, RoundtableRequest, RoundtableResponse,
-    RunStatus, Usage,
+    Attachment, Meta, ModelOutcome, ModelResult, ModelSpec, Resolution, RoundtableRequest,
+    RoundtableResponse, RunStatus, Usage,
 };
 pub use search::{SEARCH_TIER, fts_query};
 pub use store::{
@@ -141,6 +146,23 @@ pub enum Error {
     InvalidVote(String),
     #[error("cannot import: {0}")]
     Import(String),
+    #[error(
+        "the attached file {what} is not in the history's attachments folder ({}): it was \
+         removed, or the history was copied without that folder", path.display()
+    )]
+    AttachmentMissing {
+        /// The SHA-256, or the attachment's name and SHA-256.
+        what: String,
+        path: std::path::PathBuf,
+    },
+    #[error(
+        "the attached file {sha256} does not hold the bytes it was stored with (its SHA-256 differs)"
+    )]
+    AttachmentCorrupt { sha256: String },
+    #[error("{field}: {message}")]
+    InvalidAttachment { field: String, message: String },
+    #[error("the attachment '{0}' was never stored (it has neither data nor sha256)")]
+    AttachmentUnstored(String),
     #[error("JSON: {0}")]
     Json(#[from] serde_json::Error),
 }

@@ -41,6 +41,10 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "0006_spend.sql",
         sql: include_str!("../migrations/0006_spend.sql"),
     },
+    Migration {
+        name: "0007_attachments.sql",
+        sql: include_str!("../migrations/0007_attachments.sql"),
+    },
 ];
 
 pub(crate) fn user_version(conn: &Connection) -> Result<u32> {

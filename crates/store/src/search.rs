@@ -264,11 +264,15 @@ impl Store {
     }
 }
 
-/// Rewrite a run's full-text row from its current text (same transaction).
+/// Rewrite a run's full-text row from its current text (same transaction). The
+/// names of its attachments are indexed with its prompt.
 pub(crate) fn reindex(tx: &Transaction<'_>, run_id: &str) -> Result<()> {
     tx.prepare_cached(
         "INSERT OR REPLACE INTO runs_fts (rowid, input, instructions, answers, resolved) \
-         SELECT r.seq, r.input, r.instructions, \
+         SELECT r.seq, \
+                r.input || coalesce(char(10) || (SELECT group_concat(a.name, char(10)) \
+                  FROM run_attachments a WHERE a.run_id = r.id), ''), \
+                r.instructions, \
                 (SELECT group_concat(m.data, char(10)) FROM model_results m \
                   WHERE m.run_id = r.id), \
                 r.data \

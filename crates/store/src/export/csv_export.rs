@@ -3,7 +3,7 @@
 use crate::StoredRun;
 use roundtable_core::agreement::Agreement;
 
-const HEADER: [&str; 16] = [
+const HEADER: [&str; 17] = [
     "run_id",
     "created_at",
     "prompt",
@@ -20,6 +20,7 @@ const HEADER: [&str; 16] = [
     "winner_share",
     "claims_supported",
     "claims_contradicted",
+    "attachments",
 ];
 
 /// One row per model result: run_id, created_at, prompt, model, answer, error,
@@ -31,7 +32,8 @@ const HEADER: [&str; 16] = [
 /// how many), winner_share (multiple choice: the winning choice's share of the
 /// answers, 0 to 1, on each of the run's rows), claims_supported and
 /// claims_contradicted (a `consensus` run: how many of its claims this answer
-/// supports, contradicts). Counts are two columns rather
+/// supports, contradicts), and attachments (the names of the run's attached
+/// files, `; `-separated, on each of the run's rows). Counts are two columns rather
 /// than `3/4`, which a spreadsheet would read as a date. Text cells that a spreadsheet
 /// would take for a formula (starting with `=`, `+`, `-`, `@`, tab or CR) get a
 /// leading `'`.
@@ -48,6 +50,14 @@ fn write_rows(w: &mut csv::Writer<Vec<u8>>, runs: &[StoredRun]) -> csv::Result<(
     w.write_record(HEADER)?;
     for run in runs {
         let prompt = guard(&run.request.input);
+        let names: Vec<&str> = run
+            .request
+            .attachments
+            .iter()
+            .map(|a| a.name.as_str())
+            .collect();
+        let attachments = names.join("; ");
+        let attachments = guard(&attachments);
         let agreement = super::agreement::of(run);
         for (at, m) in run.response.model_results.iter().enumerate() {
             let [similar, agreeing, fields, share] = agreement_cells(agreement.as_deref(), at);
@@ -69,6 +79,7 @@ fn write_rows(w: &mut csv::Writer<Vec<u8>>, runs: &[StoredRun]) -> csv::Result<(
                 share.as_str(),
                 supported.as_str(),
                 contradicted.as_str(),
+                attachments.as_ref(),
             ])?;
         }
     }

@@ -8,7 +8,8 @@
 
 use super::{fmt_cost, fmt_duration};
 use crate::StoredRun;
-use crate::{ModelOutcome, ModelResult, ModelSpec, Resolution, RunStatus, Usage};
+use crate::{Attachment, ModelOutcome, ModelResult, ModelSpec, Resolution, RunStatus, Usage};
+use roundtable_core::attachments::human_size;
 
 /// How the window names a model of the panel (the CLI too, through
 /// [`model_labels`]).
@@ -102,6 +103,21 @@ pub(crate) fn options(spec: &ModelSpec) -> Vec<String> {
         out.push(format!("reasoning {r}"));
     }
     out
+}
+
+/// Each attached file as `chart.png (image/png, 12 KB)`, in the request's order.
+pub(crate) fn attachments(run: &StoredRun) -> Vec<String> {
+    run.request.attachments.iter().map(attachment).collect()
+}
+
+/// `chart.png (image/png, 12 KB)`.
+pub(crate) fn attachment(a: &Attachment) -> String {
+    // A stored request has the size; one carrying its bytes, their length.
+    let size = a.size.unwrap_or_else(|| {
+        let padding = a.data.bytes().rev().take_while(|&b| b == b'=').count() as u64;
+        (a.data.len() as u64 / 4 * 3).saturating_sub(padding)
+    });
+    format!("{} ({}, {})", a.name, a.media_type, human_size(size))
 }
 
 /// A model's time: `900 ms`, or `900 ms (after 2.1 s queued)` when it waited for

@@ -2,8 +2,9 @@
 
 use super::facts::{self, Ending, Label};
 use super::{fmt_cost, fmt_duration};
-use crate::{ModelResult, StoredRun};
+use crate::{Attachment, ModelResult, StoredRun};
 use pulldown_cmark::{Event, Options, Parser, Tag, TagEnd};
+use roundtable_core::attachments::IMAGE_TYPES;
 use std::fmt::Write as _;
 
 const CSP: &str = "default-src 'none'; style-src 'unsafe-inline'; img-src data:";
@@ -44,12 +45,16 @@ blockquote{margin:0;padding-left:1rem;border-left:3px solid var(--line);color:va
 .answer.partial{border-style:dashed}
 tr.won td{font-weight:600}
 tr.split td,tr.split th{color:var(--warn)}
+.attachments{margin:0;padding-left:1.25rem;color:var(--muted);font-size:.9rem}
+.attachments figure{margin:.25rem 0}
+.attachments img{display:block;max-width:min(100%,24rem);max-height:16rem;border:1px solid var(--line);border-radius:6px;background:var(--card)}
 td.sim1{background:rgba(36,87,197,.1)}td.sim2{background:rgba(36,87,197,.2)}td.sim3{background:rgba(36,87,197,.32)}td.sim4{background:rgba(36,87,197,.45)}
 "#;
 
 /// The runs as ONE self-contained HTML page: inline CSS only, no script, nothing
 /// fetched (a Content-Security-Policy says so too), light and dark themes. Per run:
-/// the prompt, the answers side by side rendered from Markdown and sanitised, the
+/// the prompt, its attached files (images shown inline from their bytes, when
+/// the run carries them), the answers side by side rendered from Markdown and sanitised, the
 /// resolved answer, and a table of time, tokens and cost per model.
 pub fn to_html(runs: &[StoredRun]) -> String {
     let sanitizer = sanitizer();
@@ -120,6 +125,7 @@ fn write_run(out: &mut String, run: &StoredRun, sanitizer: &ammonia::Builder<'_>
         out.push_str("<h3>Instructions</h3>\n");
         text_block(out, i);
     }
+    write_attachments(out, run);
 
     let labels = facts::labels(run);
     out.push_str("<h3>Answers</h3>\n<div class=\"answers\">\n");
@@ -204,6 +210,45 @@ fn write_answer(
         out.push_str("<p class=\"empty\">(empty)</p>\n");
     }
     out.push_str("</section>\n");
+}
+
+/// The run's attached files: an image that carries its bytes shown inline (a
+/// `data:` URL, the one source the page's CSP allows, and only for `<img>`),
+/// every file named with its type and size.
+fn write_attachments(out: &mut String, run: &StoredRun) {
+    let attached = &run.request.attachments;
+    if attached.is_empty() {
+        return;
+    }
+    out.push_str("<h3>Attachments</h3>\n<ul class=\"attachments\">\n");
+    for a in attached {
+        let named = esc(&facts::attachment(a));
+        match inline_image(a) {
+            Some(src) => {
+                let _ = writeln!(
+                    out,
+                    "<li><figure><img src=\"{src}\" alt=\"{}\"><figcaption>{named}</figcaption></figure></li>",
+                    esc(&a.name)
+                );
+            }
+            None => {
+                let _ = writeln!(out, "<li>{named}</li>");
+            }
+        }
+    }
+    out.push_str("</ul>\n");
+}
+
+/// `data:image/png;base64,…` for an image of a type every browser shows (never
+/// SVG, which can hold script) whose data is plain base64.
+fn inline_image(a: &Attachment) -> Option<String> {
+    let media_type = a.media_type.trim().to_ascii_lowercase();
+    let shown = IMAGE_TYPES.contains(&media_type.as_str());
+    let base64 = !a.data.is_empty()
+        && a.data
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'='));
+    (shown && base64).then(|| format!("data:{media_type};base64,{}", a.data))
 }
 
 /// The tally of a multiple-choice run: every choice with its votes.

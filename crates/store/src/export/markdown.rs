@@ -6,7 +6,8 @@ use super::{fmt_cost, fmt_duration};
 use crate::StoredRun;
 use std::fmt::Write as _;
 
-/// The runs as one Markdown document: per run its prompt, each model's answer under
+/// The runs as one Markdown document: per run its prompt (and the names, types
+/// and sizes of its attached files), each model's answer under
 /// its name with time, tokens and cost (a failed one with its error), then the
 /// resolved answer. Answers keep their Markdown, but HTML outside code is escaped
 /// (`<` as `&lt;`), so nothing from a model is live HTML when the file is rendered.
@@ -64,6 +65,14 @@ fn write_run(out: &mut String, run: &StoredRun, escape_all: bool) {
     {
         let _ = writeln!(out, "### Instructions\n");
         push_block(out, i);
+    }
+    let attached = facts::attachments(run);
+    if !attached.is_empty() {
+        let _ = writeln!(out, "### Attachments\n");
+        for a in attached {
+            let _ = writeln!(out, "- {}", one_line(&a));
+        }
+        out.push('\n');
     }
 
     let labels = facts::labels(run);

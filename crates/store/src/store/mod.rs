@@ -3,6 +3,7 @@
 //! written one concern a module, each an `impl Store` block (see the crate's
 //! "Layout"); full-text search is in `crate::search`, beside [`crate::fts_query`].
 
+mod attachments;
 mod import;
 mod medians;
 mod open;

@@ -199,17 +199,23 @@ impl Store {
     }
 
     /// Delete a run with its results and tags (runs derived from it keep their
-    /// place, without a parent). `false` when there was no such run.
+    /// place, without a parent), and the attached files no other run names.
+    /// `false` when there was no such run.
     pub fn delete_run(&self, id: &str) -> Result<bool> {
-        self.write(|tx| {
+        let mut doomed = Vec::new();
+        let deleted = self.write(|tx| {
             let seq: Option<i64> = tx
                 .query_row("SELECT seq FROM runs WHERE id = ?1", [id], |r| r.get(0))
                 .optional()?;
             let Some(seq) = seq else { return Ok(false) };
+            let files = super::attachments::files_of(tx, id)?;
             tx.execute("DELETE FROM runs_fts WHERE rowid = ?1", [seq])?;
             tx.execute("DELETE FROM runs WHERE seq = ?1", [seq])?;
+            self.sweep(tx, &files, &mut doomed)?;
             Ok(true)
-        })
+        });
+        self.finish_sweep(doomed, deleted.is_ok());
+        deleted
     }
 }
 

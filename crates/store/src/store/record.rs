@@ -1,6 +1,7 @@
 //! Live recording: a run begins, its model results arrive one by one, it
 //! finishes; or many such steps in one transaction ([`Store::record_batch`]).
 
+use super::attachments::{Staged, record_refs};
 use super::{Store, run_exists, to_i64};
 use crate::search::reindex;
 use crate::time::now_ms;
@@ -91,8 +92,11 @@ pub enum RunWrite {
 
 impl Store {
     /// Record a run as `running`, before any provider is called.
+    /// Its attached files are written first (see `attachments.rs`), and the
+    /// request is stored without their bytes.
     pub fn begin_run(&self, new: &NewRun) -> Result<()> {
-        self.write(|tx| self.begin_in(tx, new))
+        let staged = self.stage(&new.request)?;
+        self.write(|tx| self.begin_in(tx, new, staged.as_ref()))
     }
 
     /// Record one model's result as it arrives (an upsert by `(run_id, index)`).
@@ -112,12 +116,34 @@ impl Store {
     /// say) is rolled back alone and the others are kept; the result of each group
     /// is returned in order. An `Err` outside the vector means nothing was written.
     pub fn record_batch(&self, groups: &[Vec<RunWrite>]) -> Result<Vec<Result<()>>> {
+        // The files of the runs begun, written before the transaction.
+        let staged: Vec<Result<Vec<Option<Staged>>>> = groups
+            .iter()
+            .map(|group| {
+                group
+                    .iter()
+                    .filter_map(|w| match w {
+                        RunWrite::Begin(new) => Some(self.stage(&new.request)),
+                        _ => None,
+                    })
+                    .collect()
+            })
+            .collect();
         self.write(|tx| {
             let mut out = Vec::with_capacity(groups.len());
-            for group in groups {
+            for (group, staged) in groups.iter().zip(staged) {
+                let mut staged = match staged {
+                    Ok(staged) => staged.into_iter(),
+                    Err(e) => {
+                        out.push(Err(e));
+                        continue;
+                    }
+                };
                 tx.prepare_cached("SAVEPOINT step")?.execute([])?;
                 let applied = group.iter().try_for_each(|w| match w {
-                    RunWrite::Begin(new) => self.begin_in(tx, new),
+                    RunWrite::Begin(new) => {
+                        self.begin_in(tx, new, staged.next().flatten().as_ref())
+                    }
                     RunWrite::Result { run_id, result } => result_in(tx, run_id, result),
                     RunWrite::Finish { response, status } => finish_in(tx, response, *status),
                 });
@@ -131,13 +157,13 @@ impl Store {
         })
     }
 
-    fn begin_in(&self, tx: &Transaction<'_>, new: &NewRun) -> Result<()> {
+    fn begin_in(&self, tx: &Transaction<'_>, new: &NewRun, staged: Option<&Staged>) -> Result<()> {
         insert_run(
             tx,
             &RunRow {
                 id: &new.id,
                 created_at_ms: new.created_at_ms,
-                request: &new.request,
+                request: staged.map_or(&new.request, |s| &s.request),
                 status: RunStatus::Running,
                 resolution: new.request.resolution(),
                 data: None,
@@ -149,6 +175,9 @@ impl Store {
                 owner: Some(&self.owner),
             },
         )?;
+        if let Some(staged) = staged {
+            record_refs(tx, self.attachments_dir().as_deref(), &new.id, staged)?;
+        }
         reindex(tx, &new.id)
     }
 

@@ -407,7 +407,8 @@ fn csv_export_has_one_row_per_result_and_guards_formulas() {
             "fields",
             "winner_share",
             "claims_supported",
-            "claims_contradicted"
+            "claims_contradicted",
+            "attachments"
         ]
     );
     let rows: Vec<csv::StringRecord> = rd.records().map(Result::unwrap).collect();

@@ -140,5 +140,5 @@ fn free_text_and_multiple_choice_views() {
         "{md}"
     );
     let csv_text = to_csv(&[mc]);
-    assert!(csv_text.contains(",0.750,,\r\n"), "{csv_text}");
+    assert!(csv_text.contains(",0.750,,,\r\n"), "{csv_text}");
 }

@@ -5,8 +5,10 @@
 mod common;
 mod export_fixtures;
 
+mod attachments;
 mod export;
 mod export_agreement;
+mod export_attachments;
 mod export_figures;
 mod export_shows;
 mod migrations;

@@ -96,20 +96,33 @@ fn insert_runs(conn: &Connection, k: usize) {
         )
         .unwrap();
     }
+    if k >= 6 {
+        // A build with the spend columns wrote them with each result (the
+        // triggers keep the hourly rollup).
+        conn.execute_batch(
+            "UPDATE model_results SET \
+               created_at = (SELECT r.created_at FROM runs r WHERE r.id = model_results.run_id), \
+               input_tokens = json_extract(usage, '$.input_tokens'), \
+               output_tokens = json_extract(usage, '$.output_tokens'), \
+               ended = 'answered'",
+        )
+        .unwrap();
+    }
     // Schema 4 (queued_ms) adds nothing a run of its time must hold, schema
-    // 5 (votes, judgements) nothing a run must have, and schema 6 (the spend
-    // columns) only what it fills from the results.
-    assert!(k < 7, "extend insert_runs for schema {k}");
+    // 5 (votes, judgements) nothing a run must have, schema 6 (the spend
+    // columns) only what it fills from the results, and schema 7 (attached
+    // files) nothing a run without attachments has.
+    assert!(k < 8, "extend insert_runs for schema {k}");
 }
 
 #[test]
 fn the_latest_schema_is_what_this_test_knows() {
     assert_eq!(
         MIGRATIONS.len(),
-        6,
+        7,
         "add the new schema to insert_runs and check_runs"
     );
-    assert_eq!(SCHEMA_VERSION, 6);
+    assert_eq!(SCHEMA_VERSION, 7);
     for (i, m) in MIGRATIONS.iter().enumerate() {
         assert!(m.name.starts_with(&format!("{:04}_", i + 1)), "{}", m.name);
     }
@@ -192,6 +205,35 @@ fn every_earlier_schema_migrates_with_its_data() {
         };
         assert_eq!(store.set_vote("rt_old", &ballot).unwrap().ballot, ballot);
         assert!(store.add_tag("rt_new", "t").unwrap());
+        // A run with attached files: the files beside the database, the run
+        // found by a file's name, the files gone with the run.
+        let with_files = crate::attachments::request_with_files("files");
+        store
+            .begin_run(&new_run("rt_files", 3500, &with_files))
+            .unwrap();
+        let mut stored = store.get_run("rt_files").unwrap().unwrap().request;
+        store.hydrate(&mut stored).unwrap();
+        assert_eq!(stored.attachments, {
+            let mut sent = with_files.attachments.clone();
+            for (s, a) in sent.iter_mut().zip(&stored.attachments) {
+                s.sha256.clone_from(&a.sha256);
+                s.size = a.size;
+            }
+            sent
+        });
+        assert_eq!(
+            store.search("quarterly", &ListQuery::default()).unwrap()[0].id,
+            "rt_files"
+        );
+        assert!(store.delete_run("rt_files").unwrap());
+        assert_eq!(
+            std::fs::read_dir(dir.path().join("attachments"))
+                .unwrap()
+                .flat_map(|d| std::fs::read_dir(d.unwrap().path()).unwrap())
+                .count(),
+            0,
+            "schema {k}"
+        );
         // The results recorded before the spend columns are counted by them.
         let spend = store
             .spend_stats(&roundtable_store::SpendQuery::default())
@@ -261,7 +303,7 @@ fn a_newer_schema_is_refused() {
             err,
             Error::SchemaTooNew {
                 found: 99,
-                supported: 6
+                supported: 7
             }
         ),
         "{err}"
