@@ -7,7 +7,7 @@
 // the only classes in an answer are the highlighter's. The window's CSP is a
 // second wall (no inline script, no remote script).
 import DOMPurify from "dompurify";
-import { Marked, type Tokens } from "marked";
+import { Lexer, Marked, type Links, type Token, type Tokens, type TokensList } from "marked";
 import hljs from "highlight.js/lib/core";
 import bash from "highlight.js/lib/languages/bash";
 import css from "highlight.js/lib/languages/css";
@@ -36,11 +36,11 @@ function escapeHtml(s: string): string {
 }
 
 /** A code block of the render in progress, highlighted once the rest is sanitised. */
-interface CodeBlock {
+export interface CodeBlock {
   text: string;
   lang: string | undefined;
 }
-let pending: { nonce: string; blocks: CodeBlock[] } | null = null;
+let pending: Draft | null = null;
 
 function highlighted({ text, lang }: CodeBlock): string {
   const language = (lang ?? "").trim().split(/\s+/)[0]?.toLowerCase() ?? "";
@@ -110,24 +110,59 @@ const PURIFY_CONFIG = {
   ALLOW_DATA_ATTR: false,
 };
 
-/** Markdown to sanitised HTML, safe to put in `{@html}`. */
-export function renderMarkdown(source: string): string {
-  const render = { nonce: newNonce(), blocks: [] as CodeBlock[] };
-  pending = render;
-  let html: string;
+/** A render in progress: Markdown made HTML, its code blocks not yet highlighted. */
+export interface Draft {
+  readonly nonce: string;
+  readonly blocks: CodeBlock[];
+  html: string;
+}
+
+export function newDraft(): Draft {
+  return { nonce: newNonce(), blocks: [], html: "" };
+}
+
+/** The HTML (not yet sanitised) of `tokens`, their code blocks kept in `draft` for `finish`. */
+export function draftHtml(tokens: Token[], draft: Draft): string {
+  pending = draft;
   try {
-    html = marked.parse(source, { async: false }) as string;
+    return marked.parser(tokens);
   } finally {
     pending = null;
   }
-  const clean = purifier().sanitize(html, PURIFY_CONFIG) as string;
-  if (!render.blocks.length) return clean;
+}
+
+/** A draft's HTML, sanitised, its code blocks highlighted. */
+export function finish(draft: Draft): string {
+  const clean = purifier().sanitize(draft.html, PURIFY_CONFIG) as string;
+  if (!draft.blocks.length) return clean;
   // Sanitised HTML is serialised with attribute values escaped, and the nonce is
   // plain: only this render's placeholders match.
-  return clean.replace(new RegExp(`<pre title="${render.nonce}-(\\d+)"></pre>`, "g"), (_, i: string) => {
-    const block = render.blocks[Number(i)];
+  return clean.replace(new RegExp(`<pre title="${draft.nonce}-(\\d+)"></pre>`, "g"), (_, i: string) => {
+    const block = draft.blocks[Number(i)];
     return block ? highlighted(block) : "";
   });
+}
+
+/**
+ * Lexes `source` as `marked.parse` would; `links` are the definitions an earlier
+ * part of the same answer made (a reference resolves anywhere in the answer).
+ */
+export function lexMarkdown(source: string, links?: Links): TokensList {
+  const lexer = new Lexer(marked.defaults);
+  if (links) Object.assign(lexer.tokens.links, links);
+  return lexer.lex(source);
+}
+
+/** Tokens to sanitised HTML. */
+export function renderTokens(tokens: Token[]): string {
+  const draft = newDraft();
+  draft.html = draftHtml(tokens, draft);
+  return finish(draft);
+}
+
+/** Markdown to sanitised HTML, safe to put in `{@html}`. */
+export function renderMarkdown(source: string): string {
+  return renderTokens(lexMarkdown(source));
 }
 
 /** Sanitises already-made HTML the same way (for tests and highlighted diffs). */
