@@ -53,6 +53,10 @@
 //!   back and checked ([`Store::read_attachment`], [`Store::hydrate`]), removed
 //!   with the last run that names them;
 //! - `import.rs`: finished runs from elsewhere (their attachments stored too);
+//! - `threads.rs`: conversations: a thread's runs in one indexed query
+//!   ([`Store::thread`]), the path from its first turn to one of them
+//!   ([`path_to`]: what a follow-up is sent), deleting a turn with what follows
+//!   it or a whole thread;
 //! - `medians.rs`: what a model usually writes, for a run's estimate;
 //! - `spend.rs`: where the money and time went ([`Store::spend_stats`]) and the
 //!   sum a budget is checked against.
@@ -101,7 +105,7 @@ pub use store::{
 };
 pub use store::{
     ModelSpend, ProviderSpend, SpendBucket, SpendQuery, SpendStats, SpendTotals, UNPRICED_KEY,
-    UnpricedModel, provider_of,
+    UnpricedModel, path_to, provider_of,
 };
 pub use time::{now_ms, rfc3339_utc};
 

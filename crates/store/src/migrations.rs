@@ -45,6 +45,10 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "0007_attachments.sql",
         sql: include_str!("../migrations/0007_attachments.sql"),
     },
+    Migration {
+        name: "0008_threads.sql",
+        sql: include_str!("../migrations/0008_threads.sql"),
+    },
 ];
 
 pub(crate) fn user_version(conn: &Connection) -> Result<u32> {

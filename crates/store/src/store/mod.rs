@@ -12,6 +12,7 @@ mod record;
 mod recover;
 mod spend;
 mod stars_tags;
+mod threads;
 mod votes;
 
 pub use import::ImportedRun;
@@ -21,6 +22,7 @@ pub use spend::{
     ModelSpend, ProviderSpend, SpendBucket, SpendQuery, SpendStats, SpendTotals, UNPRICED_KEY,
     UnpricedModel, provider_of,
 };
+pub use threads::path_to;
 pub use votes::{
     Ballot, Judgement, Verdict, VerdictQuery, VerdictResult, VerdictSource, Vote, VoteKind,
 };

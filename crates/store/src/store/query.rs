@@ -10,6 +10,7 @@ use roundtable_core::{
 use rusqlite::types::Value as Sql;
 use rusqlite::{OptionalExtension, Row, Transaction, TransactionBehavior};
 use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
 
 /// Characters of the resolved answer kept in [`RunSummary::data_preview`].
 const PREVIEW_CHARS: usize = 200;
@@ -29,6 +30,9 @@ pub struct ListQuery {
     /// Created before (unix ms, exclusive).
     pub until_ms: Option<i64>,
     pub tag: Option<String>,
+    /// One line per conversation: only the latest run of each thread (with
+    /// the thread's number of turns in [`RunSummary::turns`]).
+    pub threads: bool,
 }
 
 impl ListQuery {
@@ -54,6 +58,7 @@ impl Default for ListQuery {
             since_ms: None,
             until_ms: None,
             tag: None,
+            threads: false,
         }
     }
 }
@@ -78,6 +83,13 @@ pub struct RunSummary {
     pub tags: Vec<String>,
     pub parent_id: Option<String>,
     pub parent_kind: Option<ParentKind>,
+    /// The run this one follows up, in a conversation.
+    pub previous_id: Option<String>,
+    /// The conversation it is a turn of: the id of its first run (its own id
+    /// for a run that follows none).
+    pub thread_id: String,
+    /// How many runs the conversation has (its turns, every branch counted).
+    pub turns: u32,
     /// The first ~200 characters of the resolved answer (of the first answer when
     /// there is no resolved one, as in `fast` mode), `…` when cut.
     pub data_preview: Option<String>,
@@ -118,105 +130,153 @@ impl Store {
 
     /// A whole run, or `None` when there is no such id.
     pub fn get_run(&self, id: &str) -> Result<Option<StoredRun>> {
-        // One read transaction: the run and its results from the same snapshot.
+        Ok(self.load_runs("r.id = ?1", id)?.pop())
+    }
+
+    /// The whole runs matching `filter` (over `runs r`, with `?1` = `arg`),
+    /// oldest first: one query for the runs and one for their results, from
+    /// the same snapshot.
+    pub(crate) fn load_runs(&self, filter: &str, arg: &str) -> Result<Vec<StoredRun>> {
         let tx = Transaction::new_unchecked(&self.conn, TransactionBehavior::Deferred)?;
-        let row = tx
+        let rows = tx
             .prepare_cached(&format!(
-                "SELECT {SUMMARY_COLS}, r.request, r.data, r.meta FROM runs r WHERE r.id = ?1"
+                "SELECT {SUMMARY_COLS}, r.request, r.data, r.meta FROM runs r WHERE {filter} \
+                 ORDER BY r.created_at, r.seq"
             ))?
-            .query_row([id], |row| {
+            .query_map([arg], |row| {
                 Ok((
                     RawSummary::from_row(row)?,
                     row.get::<_, String>(SUMMARY_COL_COUNT)?,
                     row.get::<_, Option<String>>(SUMMARY_COL_COUNT + 1)?,
                     row.get::<_, Option<String>>(SUMMARY_COL_COUNT + 2)?,
                 ))
-            })
-            .optional()?;
-        let Some((raw, request, data, meta)) = row else {
-            return Ok(None);
-        };
-        let model_results = {
-            let mut stmt = tx.prepare_cached(
-                "SELECT idx, model, data, thinking, error, usage, cost, duration_ms, \
-                        schema_valid, schema_error, vote, attempts, queued_ms, \
-                        schema_fallback, vote_read, outcome \
-                 FROM model_results WHERE run_id = ?1 ORDER BY idx",
-            )?;
-            stmt.query_map([id], RawResult::from_row)?
-                .collect::<rusqlite::Result<Vec<_>>>()?
-        };
-        tx.commit()?;
-
-        let summary = raw.into_summary()?;
-        let request: RoundtableRequest =
-            serde_json::from_str(&request).map_err(|source| Error::Corrupt {
-                id: id.to_string(),
-                what: "request",
-                source,
-            })?;
-        let mut model_results = model_results
-            .into_iter()
-            .map(|r| r.into_result(id))
-            .collect::<Result<Vec<_>>>()?;
-        // A result's sample number is its spec's in the stored (expanded)
-        // request, not a column of its own.
-        for r in &mut model_results {
-            r.sample = request
-                .models
-                .get(r.index)
-                .filter(|s| s.name == r.model)
-                .and_then(|s| s.sample);
+            })?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        if rows.is_empty() {
+            return Ok(Vec::new());
         }
-        let meta = match meta {
-            Some(m) => serde_json::from_str(&m).map_err(|source| Error::Corrupt {
-                id: id.to_string(),
-                what: "meta",
-                source,
-            })?,
-            None => Meta {
-                resolution: summary.resolution,
-                models_used: model_results
-                    .iter()
-                    .filter(|r| r.succeeded())
-                    .map(|r| r.model.clone())
-                    .collect(),
-                total_cost: summary.total_cost,
-                total_duration_ms: summary.duration_ms.unwrap_or(0),
-                ..Meta::default()
-            },
-        };
-        Ok(Some(StoredRun {
-            response: RoundtableResponse {
-                id: summary.id.clone(),
-                data,
-                meta,
-                model_results,
-            },
-            request,
-            summary,
-        }))
+        let mut results: HashMap<String, Vec<RawResult>> = HashMap::new();
+        {
+            let mut stmt = tx.prepare_cached(&format!(
+                "SELECT m.idx, m.model, m.data, m.thinking, m.error, m.usage, m.cost, \
+                        m.duration_ms, m.schema_valid, m.schema_error, m.vote, m.attempts, \
+                        m.queued_ms, m.schema_fallback, m.vote_read, m.outcome, \
+                        m.context_resolved, m.run_id \
+                 FROM model_results m WHERE m.run_id IN (SELECT r.id FROM runs r WHERE {filter}) \
+                 ORDER BY m.run_id, m.idx"
+            ))?;
+            let mut rows = stmt.query([arg])?;
+            while let Some(row) = rows.next()? {
+                let run_id: String = row.get(RESULT_COL_COUNT)?;
+                results
+                    .entry(run_id)
+                    .or_default()
+                    .push(RawResult::from_row(row)?);
+            }
+        }
+        tx.commit()?;
+        rows.into_iter()
+            .map(|(raw, request, data, meta)| {
+                let id = raw.id.clone();
+                stored_run(
+                    raw,
+                    &request,
+                    data,
+                    meta,
+                    results.remove(&id).unwrap_or_default(),
+                )
+            })
+            .collect()
     }
 
     /// Delete a run with its results and tags (runs derived from it keep their
     /// place, without a parent), and the attached files no other run names.
     /// `false` when there was no such run.
     pub fn delete_run(&self, id: &str) -> Result<bool> {
+        Ok(self.delete_runs(&[id.to_string()])? > 0)
+    }
+
+    /// Delete runs as [`Store::delete_run`] does, in one transaction; how
+    /// many there were.
+    pub fn delete_runs(&self, ids: &[String]) -> Result<usize> {
         let mut doomed = Vec::new();
         let deleted = self.write(|tx| {
-            let seq: Option<i64> = tx
-                .query_row("SELECT seq FROM runs WHERE id = ?1", [id], |r| r.get(0))
-                .optional()?;
-            let Some(seq) = seq else { return Ok(false) };
-            let files = super::attachments::files_of(tx, id)?;
-            tx.execute("DELETE FROM runs_fts WHERE rowid = ?1", [seq])?;
-            tx.execute("DELETE FROM runs WHERE seq = ?1", [seq])?;
-            self.sweep(tx, &files, &mut doomed)?;
-            Ok(true)
+            let mut n = 0;
+            for id in ids {
+                let seq: Option<i64> = tx
+                    .query_row("SELECT seq FROM runs WHERE id = ?1", [id], |r| r.get(0))
+                    .optional()?;
+                let Some(seq) = seq else { continue };
+                let files = super::attachments::files_of(tx, id)?;
+                tx.execute("DELETE FROM runs_fts WHERE rowid = ?1", [seq])?;
+                tx.execute("DELETE FROM runs WHERE seq = ?1", [seq])?;
+                self.sweep(tx, &files, &mut doomed)?;
+                n += 1;
+            }
+            Ok(n)
         });
         self.finish_sweep(doomed, deleted.is_ok());
         deleted
     }
+}
+
+/// A run rebuilt from its row and its results' rows.
+fn stored_run(
+    raw: RawSummary,
+    request: &str,
+    data: Option<String>,
+    meta: Option<String>,
+    results: Vec<RawResult>,
+) -> Result<StoredRun> {
+    let summary = raw.into_summary()?;
+    let id = summary.id.as_str();
+    let request: RoundtableRequest =
+        serde_json::from_str(request).map_err(|source| Error::Corrupt {
+            id: id.to_string(),
+            what: "request",
+            source,
+        })?;
+    let mut model_results = results
+        .into_iter()
+        .map(|r| r.into_result(id))
+        .collect::<Result<Vec<_>>>()?;
+    // A result's sample number is its spec's in the stored (expanded)
+    // request, not a column of its own.
+    for r in &mut model_results {
+        r.sample = request
+            .models
+            .get(r.index)
+            .filter(|s| s.name == r.model)
+            .and_then(|s| s.sample);
+    }
+    let meta = match meta {
+        Some(m) => serde_json::from_str(&m).map_err(|source| Error::Corrupt {
+            id: id.to_string(),
+            what: "meta",
+            source,
+        })?,
+        None => Meta {
+            resolution: summary.resolution,
+            models_used: model_results
+                .iter()
+                .filter(|r| r.succeeded())
+                .map(|r| r.model.clone())
+                .collect(),
+            total_cost: summary.total_cost,
+            total_duration_ms: summary.duration_ms.unwrap_or(0),
+            ..Meta::default()
+        },
+    };
+    Ok(StoredRun {
+        response: RoundtableResponse {
+            id: summary.id.clone(),
+            data,
+            meta,
+            model_results,
+        },
+        request,
+        summary,
+    })
 }
 
 /// `WHERE` clause of `q`'s filters over `runs r`, pushing its arguments.
@@ -258,6 +318,9 @@ pub(crate) fn filter_sql(q: &ListQuery, args: &mut Vec<Sql>) -> String {
         clauses.push("r.created_at < ?");
         args.push(Sql::Integer(t));
     }
+    if q.threads {
+        clauses.push("r.seq = (SELECT max(t.seq) FROM runs t WHERE t.thread_id = r.thread_id)");
+    }
     if let Some(tag) = &q.tag {
         clauses.push("EXISTS (SELECT 1 FROM tags t WHERE t.run_id = r.id AND t.tag = ?)");
         args.push(Sql::Text(tag.trim().to_string()));
@@ -268,12 +331,15 @@ pub(crate) fn filter_sql(q: &ListQuery, args: &mut Vec<Sql>) -> String {
 pub(crate) const SUMMARY_COLS: &str = "r.id, r.created_at, r.status, r.input, r.resolution, r.models, \
      r.total_cost, r.duration_ms, r.starred, \
      (SELECT json_group_array(t.tag) FROM tags t WHERE t.run_id = r.id), \
-     r.parent_id, r.parent_kind, \
+     r.parent_id, r.parent_kind, r.previous_id, r.thread_id, \
+     (SELECT count(*) FROM runs t WHERE t.thread_id = r.thread_id), \
      coalesce(substr(r.data, 1, 201), \
               (SELECT substr(m.data, 1, 201) FROM model_results m \
                 WHERE m.run_id = r.id AND m.error IS NULL AND m.data <> '' \
                 ORDER BY m.idx LIMIT 1))";
-const SUMMARY_COL_COUNT: usize = 13;
+const SUMMARY_COL_COUNT: usize = 16;
+/// The columns [`RawResult::from_row`] reads.
+const RESULT_COL_COUNT: usize = 17;
 
 struct RawSummary {
     id: String,
@@ -288,6 +354,9 @@ struct RawSummary {
     tags: Option<String>,
     parent_id: Option<String>,
     parent_kind: Option<String>,
+    previous_id: Option<String>,
+    thread_id: Option<String>,
+    turns: i64,
     preview: Option<String>,
 }
 
@@ -306,7 +375,10 @@ impl RawSummary {
             tags: row.get(9)?,
             parent_id: row.get(10)?,
             parent_kind: row.get(11)?,
-            preview: row.get(12)?,
+            previous_id: row.get(12)?,
+            thread_id: row.get(13)?,
+            turns: row.get(14)?,
+            preview: row.get(15)?,
         })
     }
 
@@ -333,6 +405,7 @@ impl RawSummary {
         });
         Ok(RunSummary {
             created_at: rfc3339_utc(self.created_at_ms),
+            thread_id: self.thread_id.unwrap_or_else(|| self.id.clone()),
             id: self.id,
             created_at_ms: self.created_at_ms,
             status,
@@ -345,6 +418,8 @@ impl RawSummary {
             tags,
             parent_id: self.parent_id,
             parent_kind: self.parent_kind.and_then(|k| k.parse().ok()),
+            previous_id: self.previous_id,
+            turns: self.turns.max(1) as u32,
             data_preview,
         })
     }
@@ -367,6 +442,7 @@ struct RawResult {
     schema_fallback: Option<bool>,
     vote_read: Option<String>,
     outcome: Option<String>,
+    context_resolved: Option<String>,
 }
 
 impl RawResult {
@@ -388,6 +464,7 @@ impl RawResult {
             schema_fallback: row.get(13)?,
             vote_read: row.get(14)?,
             outcome: row.get(15)?,
+            context_resolved: row.get(16)?,
         })
     }
 
@@ -416,7 +493,10 @@ impl RawResult {
             vote_read: self.vote_read.and_then(from_name),
             outcome: self.outcome.and_then(from_name),
             schema_fallback: self.schema_fallback,
-            context_resolved: None,
+            // Written by this build as a JSON array; anything else reads as not said.
+            context_resolved: self
+                .context_resolved
+                .and_then(|c| serde_json::from_str(&c).ok()),
         })
     }
 }

@@ -222,10 +222,12 @@ pub(super) fn insert_run(tx: &Transaction<'_>, r: &RunRow<'_>) -> Result<()> {
         .prepare_cached(
             "INSERT INTO runs (id, created_at, request, input, instructions, models, status, \
                                resolution, data, meta, total_cost, duration_ms, \
-                               parent_id, parent_kind, owner) \
+                               parent_id, parent_kind, owner, previous_id, thread_id) \
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, \
                      (SELECT id FROM runs WHERE id = ?13), \
-                     CASE WHEN EXISTS (SELECT 1 FROM runs WHERE id = ?13) THEN ?14 END, ?15) \
+                     CASE WHEN EXISTS (SELECT 1 FROM runs WHERE id = ?13) THEN ?14 END, ?15, \
+                     (SELECT id FROM runs WHERE id = ?16), \
+                     coalesce((SELECT thread_id FROM runs WHERE id = ?16), ?1)) \
              ON CONFLICT (id) DO NOTHING",
         )?
         .execute(params![
@@ -244,6 +246,7 @@ pub(super) fn insert_run(tx: &Transaction<'_>, r: &RunRow<'_>) -> Result<()> {
             r.parent_id,
             r.parent_kind.map(ParentKind::as_str),
             r.owner,
+            r.request.previous_id,
         ])?;
     if n == 0 {
         return Err(Error::AlreadyExists(r.id.to_string()));
@@ -299,9 +302,10 @@ pub(super) fn upsert_result(tx: &Transaction<'_>, run_id: &str, r: &ModelResult)
         "INSERT INTO model_results (run_id, idx, model, data, thinking, error, usage, cost, \
                                     duration_ms, schema_valid, schema_error, vote, attempts, \
                                     queued_ms, schema_fallback, vote_read, outcome, \
-                                    created_at, input_tokens, output_tokens, unpriced, ended) \
+                                    created_at, input_tokens, output_tokens, unpriced, ended, \
+                                    context_resolved) \
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, \
-                 (SELECT created_at FROM runs WHERE id = ?1), ?18, ?19, ?20, ?21) \
+                 (SELECT created_at FROM runs WHERE id = ?1), ?18, ?19, ?20, ?21, ?22) \
          ON CONFLICT (run_id, idx) DO UPDATE SET \
            model = excluded.model, data = excluded.data, thinking = excluded.thinking, \
            error = excluded.error, usage = excluded.usage, cost = excluded.cost, \
@@ -311,7 +315,7 @@ pub(super) fn upsert_result(tx: &Transaction<'_>, run_id: &str, r: &ModelResult)
            schema_fallback = excluded.schema_fallback, vote_read = excluded.vote_read, \
            outcome = excluded.outcome, input_tokens = excluded.input_tokens, \
            output_tokens = excluded.output_tokens, unpriced = excluded.unpriced, \
-           ended = excluded.ended",
+           ended = excluded.ended, context_resolved = excluded.context_resolved",
     )?
     .execute(params![
         run_id,
@@ -337,6 +341,10 @@ pub(super) fn upsert_result(tx: &Transaction<'_>, run_id: &str, r: &ModelResult)
             .extra
             .contains_key(crate::store::spend::UNPRICED_KEY),
         serde_name(r.ended()),
+        r.context_resolved
+            .as_ref()
+            .map(serde_json::to_string)
+            .transpose()?,
     ])?;
     Ok(())
 }

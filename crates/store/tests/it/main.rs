@@ -15,4 +15,5 @@ mod migrations;
 mod recording;
 mod search;
 mod spend;
+mod threads;
 mod votes;

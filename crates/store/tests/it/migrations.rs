@@ -110,19 +110,20 @@ fn insert_runs(conn: &Connection, k: usize) {
     }
     // Schema 4 (queued_ms) adds nothing a run of its time must hold, schema
     // 5 (votes, judgements) nothing a run must have, schema 6 (the spend
-    // columns) only what it fills from the results, and schema 7 (attached
-    // files) nothing a run without attachments has.
-    assert!(k < 8, "extend insert_runs for schema {k}");
+    // columns) only what it fills from the results, schema 7 (attached
+    // files) nothing a run without attachments has, and schema 8 (threads)
+    // only what it fills in: every earlier run is a thread of its own.
+    assert!(k < 9, "extend insert_runs for schema {k}");
 }
 
 #[test]
 fn the_latest_schema_is_what_this_test_knows() {
     assert_eq!(
         MIGRATIONS.len(),
-        7,
+        8,
         "add the new schema to insert_runs and check_runs"
     );
-    assert_eq!(SCHEMA_VERSION, 7);
+    assert_eq!(SCHEMA_VERSION, 8);
     for (i, m) in MIGRATIONS.iter().enumerate() {
         assert!(m.name.starts_with(&format!("{:04}_", i + 1)), "{}", m.name);
     }
@@ -166,6 +167,13 @@ fn every_earlier_schema_migrates_with_its_data() {
             "schema {k}"
         );
         assert_eq!(old.summary.starred, k >= 2, "schema {k}");
+        // A run from before conversations is a thread of one turn.
+        assert_eq!(
+            (old.summary.thread_id.as_str(), old.summary.turns),
+            ("rt_old", 1),
+            "schema {k}"
+        );
+        assert_eq!(store.thread("rt_old").unwrap().len(), 1, "schema {k}");
         assert_eq!(old.summary.tags.is_empty(), k < 2, "schema {k}");
 
         // Text recorded before search existed is searchable after the migration.
@@ -303,7 +311,7 @@ fn a_newer_schema_is_refused() {
             err,
             Error::SchemaTooNew {
                 found: 99,
-                supported: 7
+                supported: 8
             }
         ),
         "{err}"

@@ -44,6 +44,7 @@ pub fn result(index: usize, model: &str, data: &str) -> ModelResult {
         vote_read: None,
         outcome: Some(ModelOutcome::Answered),
         sample: None,
+        context_resolved: None,
     }
 }
 
