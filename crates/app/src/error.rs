@@ -125,6 +125,15 @@ impl From<roundtable_store::Error> for AppError {
                 field: Some("ranking".into()),
                 ..AppError::new(Code::InvalidRequest, e.to_string())
             },
+            roundtable_store::Error::InvalidAttachment { field, message } => AppError {
+                message: format!("{field}: {message}"),
+                field: Some(field),
+                ..AppError::new(Code::InvalidRequest, "")
+            },
+            e @ (roundtable_store::Error::AttachmentMissing { .. }
+            | roundtable_store::Error::AttachmentUnstored(_)) => {
+                AppError::new(Code::NotFound, e.to_string())
+            }
             other => AppError::new(Code::Storage, other.to_string()),
         }
     }

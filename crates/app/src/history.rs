@@ -1,5 +1,6 @@
 //! The history: listing, searching and reading runs, deleting, starring and
-//! tagging them, exporting them as one document, importing a JSON export.
+//! tagging them, exporting them as one document (JSON and HTML with the
+//! attached files' bytes), importing a JSON export.
 //! The runs themselves are recorded by [`crate::runs`].
 
 use crate::Code;
@@ -160,10 +161,22 @@ impl App {
                 "give at least one run id to export",
             ));
         }
-        let runs = ids
+        let mut runs = ids
             .iter()
             .map(|id| self.view_run(id))
             .collect::<Result<Vec<_>, _>>()?;
+        if matches!(format, ExportFormat::Json | ExportFormat::Html) {
+            // JSON carries the attached files' bytes (an import restores them),
+            // HTML shows the images; a file no longer there is still named.
+            let store = self.store();
+            for run in &mut runs {
+                let missing = store.hydrate_available(&mut run.request);
+                if !missing.is_empty() {
+                    tracing::warn!(run = %run.summary.id, files = ?missing,
+                        "attached files not in the history's folder: exported by name only");
+                }
+            }
+        }
         use roundtable_store::export;
         Ok(match format {
             ExportFormat::Md => export::to_markdown(&runs),
@@ -173,7 +186,8 @@ impl App {
         })
     }
 
-    /// Loads runs from a JSON export; returns their ids.
+    /// Loads runs from a JSON export (attached files with their bytes are
+    /// stored as a run's are); returns their ids.
     pub fn import(&self, json: &str) -> Result<Vec<String>, AppError> {
         let runs = roundtable_store::export::import_runs_json(json)
             .map_err(|e| AppError::new(Code::InvalidRequest, e.to_string()))?;

@@ -12,6 +12,7 @@
 //! | `providers.rs` | the configured providers and the engine over them |
 //! | `key_status.rs`, `keys.rs` | where each key comes from ([`ProviderStatus`]), setting and deleting keys; the keychains |
 //! | `runs/` | run, rerun, re-resolve, recording them as they happen, the host's [`RunSink`] |
+//! | `attachments.rs` | files read from disk for a prompt ([`App::attach_files`]); a stored file with its bytes |
 //! | `votes.rs`, `judge.rs`, `leaderboard/` | a person's vote on a run; a judge model's ranking of one; the private leaderboard (Bradley–Terry) from either |
 //! | `estimate.rs` | a run's cost before it starts, and its `max_cost` checked against it |
 //! | `budget.rs`, `spend.rs` | the daily and monthly budget (`[budget]`, refusing a run past it); where the money went ([`App::spend_stats`]) |
@@ -26,6 +27,7 @@
 //! host boundaries as [`AppError`] (`{code, message}`).
 
 pub mod api_token;
+mod attachments;
 pub mod budget;
 pub mod config;
 mod custom_providers;

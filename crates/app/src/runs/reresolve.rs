@@ -1,6 +1,8 @@
 //! Re-resolving: a stored run resolved again (another resolution, summary
 //! model or choices) from its stored answers, without calling the panel again;
-//! recorded as a new run linked to the first, the answers carried over.
+//! recorded as a new run linked to the first, the answers carried over. Its
+//! attached files are not read: the summary model gets their names only, and
+//! the new run names the same stored files.
 
 use super::RunSink;
 use crate::{App, AppError};
@@ -49,8 +51,13 @@ impl App {
         if how.consensus.is_some() {
             request.consensus = how.consensus;
         }
+        // The stored attachments have no bytes, which a run's checks would
+        // refuse; no model gets them here, so they are checked by none and
+        // put back as stored.
+        let attachments = std::mem::take(&mut request.attachments);
         let engine = self.engine_for(&request);
-        let prepared = engine.prepare(request)?;
+        let mut prepared = engine.prepare(request)?;
+        prepared.request.attachments = attachments;
         // Only what the panel answered is carried over; resolution marks are redone.
         let results: Vec<_> = stored
             .response

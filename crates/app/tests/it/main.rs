@@ -2,6 +2,7 @@
 //! fake provider (on 127.0.0.1) and a temporary `ROUNDTABLE_HOME`, with the
 //! in-memory keychain. `common/` opens the app; each module is one concern.
 
+mod attachments;
 mod budget;
 mod common;
 mod history;
