@@ -8,6 +8,7 @@
 //! `--json` output is left exact (JSON escapes control characters itself).
 
 use console::{Style, style};
+use roundtable_app::core::attachments::human_size;
 use roundtable_app::core::{
     ModelResult, ModelSpec, Resolution, RoundtableResponse, RunStatus, VoteRead,
 };
@@ -240,7 +241,8 @@ pub fn response(r: &RoundtableResponse, panel: &[ModelSpec], status: RunStatus) 
     println!("\n{}", style(line).dim());
 }
 
-/// A stored run: its prompt, when and how it ran, then as [`response`].
+/// A stored run: its prompt, when and how it ran, the files attached to it,
+/// then as [`response`].
 pub fn stored_run(run: &StoredRun) {
     println!("{}", style(clean(&run.summary.input)).bold());
     println!(
@@ -253,6 +255,17 @@ pub fn stored_run(run: &StoredRun) {
         ))
         .dim()
     );
+    if !run.request.attachments.is_empty() {
+        println!("Attachments:");
+        for a in &run.request.attachments {
+            let size = a.size.map(human_size).unwrap_or_default();
+            println!(
+                "  {} {}",
+                clean(&a.name),
+                style(format!("({}, {size})", clean(&a.media_type))).dim()
+            );
+        }
+    }
     response(&run.response, &run.request.models, run.summary.status);
 }
 

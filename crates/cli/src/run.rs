@@ -20,6 +20,7 @@ use tokio_util::sync::CancellationToken;
       --resolution multiple_choice --choices Sydney,Canberra,Melbourne
   roundtable run \"Capital of Australia?\" -m openai/gpt-4.1-mini*5 \\
       --resolution multiple_choice --choices Sydney,Canberra,Melbourne
+  roundtable run \"What does the chart show?\" -a chart.png -a notes.md -m openai/gpt-4.1-mini
   echo '{\"input\": \"hi\", \"models\": [{\"name\": \"ollama/llama3.2\"}]}' | roundtable run --request - --json
 
 Exit status: 0 when the run resolved; 1 when no model answered; 2 when the request
@@ -40,6 +41,12 @@ pub struct RunArgs {
     /// The options of a multiple_choice run, comma-separated
     #[arg(long, value_name = "A,B,…", value_delimiter = ',')]
     choices: Vec<String>,
+
+    /// A file sent with the prompt to every model (repeat it): an image (PNG, JPEG,
+    /// WebP, GIF), a PDF or a text file, at most [limits] max_attachment_bytes
+    /// (20 MiB by default); with --request, added to the body's attachments
+    #[arg(short = 'a', long = "attach", value_name = "FILE")]
+    attach: Vec<PathBuf>,
 
     /// A JSON Schema file: every answer and the consolidation must be JSON valid against it
     #[arg(long, value_name = "FILE")]
@@ -140,6 +147,7 @@ impl RunArgs {
             let mut req: RoundtableRequest = serde_json::from_str(&text)
                 .map_err(|e| usage_error(format!("--request: not a valid request body: {e}")))?;
             self.apply_overrides(&mut req);
+            req.attachments.extend(app.attach_files(&self.attach)?);
             return Ok(req);
         }
         let mut models = self
@@ -188,6 +196,7 @@ impl RunArgs {
             choices: (!self.choices.is_empty())
                 .then(|| self.choices.iter().map(|c| c.trim().to_string()).collect()),
             output_schema,
+            attachments: app.attach_files(&self.attach)?,
             ..Default::default()
         };
         self.apply_overrides(&mut req);
@@ -235,8 +244,10 @@ pub async fn run(app: App, args: RunArgs) -> Result<(), Failure> {
             return Err(f);
         }
     };
+    let files: Vec<String> = request.attachments.iter().map(|a| a.name.clone()).collect();
+    let name_it = |e: AppError| name_the_file(args.name_the_flag(e), &files);
     if args.estimate {
-        let estimate = app.estimate(&request).map_err(|e| args.name_the_flag(e))?;
+        let estimate = app.estimate(&request).map_err(name_it)?;
         crate::estimate::print(&estimate, args.json);
         return Ok(());
     }
@@ -247,7 +258,7 @@ pub async fn run(app: App, args: RunArgs) -> Result<(), Failure> {
     drive(args.json, panel, async |sink, cancel| {
         let outcome = app.run(request, sink, cancel).await;
         id = outcome.as_ref().ok().map(|o| o.response.id.clone());
-        outcome.map_err(|e| args.name_the_flag(e))
+        outcome.map_err(name_it)
     })
     .await?;
     match (&args.judge, id) {
@@ -282,6 +293,24 @@ impl RunArgs {
         }
         e
     }
+}
+
+/// A refused attachment is named by its file too: `attachments[1].data
+/// (chart.png): …`.
+fn name_the_file(mut e: AppError, files: &[String]) -> AppError {
+    let Some(field) = e.field.as_deref() else {
+        return e;
+    };
+    let index = field
+        .strip_prefix("attachments[")
+        .and_then(|rest| rest.split_once(']'))
+        .and_then(|(i, _)| i.parse::<usize>().ok());
+    if let Some(name) = index.and_then(|i| files.get(i))
+        && let Some(rest) = e.message.strip_prefix(field)
+    {
+        e.message = format!("{field} ({name}){rest}");
+    }
+    e
 }
 
 /// Runs something that produces a run (a new run, a re-run, a re-resolution)
