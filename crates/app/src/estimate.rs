@@ -3,25 +3,24 @@
 //! a run's `max_cost` against the estimate's worst case ([`App::check_cost`]).
 
 use crate::{App, AppError, Code};
+use roundtable_core::engine::PreparedRun;
 use roundtable_core::{Engine, Estimate, RoundtableRequest};
 
 impl App {
     /// What `request` would cost, without calling anyone.
     pub fn estimate(&self, request: &RoundtableRequest) -> Result<Estimate, AppError> {
         let engine = self.engine_for(request);
-        self.estimate_with(&engine, request)
+        let prepared = self.with_thread(engine.prepare(request.clone())?)?;
+        self.estimate_with(&engine, &prepared)
     }
 
-    fn estimate_with(
-        &self,
-        engine: &Engine,
-        request: &RoundtableRequest,
-    ) -> Result<Estimate, AppError> {
+    fn estimate_with(&self, engine: &Engine, prepared: &PreparedRun) -> Result<Estimate, AppError> {
+        let request = &prepared.request;
         let mut models: Vec<String> = request.models.iter().map(|m| m.name.clone()).collect();
         models.extend(request.summary_model.clone());
         models.extend(self.default_summary_model());
         let medians = self.store().median_output_tokens(&models)?;
-        Ok(engine.estimate(request, &medians)?)
+        Ok(engine.estimate_run(prepared, &medians))
     }
 
     /// Refuses a run whose estimate's worst case is over its `max_cost`, unless
@@ -29,15 +28,16 @@ impl App {
     pub(crate) fn check_cost(
         &self,
         engine: &Engine,
-        request: &RoundtableRequest,
+        prepared: &PreparedRun,
     ) -> Result<(), AppError> {
+        let request = &prepared.request;
         let Some(cap) = request.max_cost else {
             return Ok(());
         };
         if request.confirm_cost == Some(true) {
             return Ok(());
         }
-        let e = self.estimate_with(engine, request)?;
+        let e = self.estimate_with(engine, prepared)?;
         if e.worst_cost <= cap {
             return Ok(());
         }

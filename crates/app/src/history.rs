@@ -22,6 +22,9 @@ pub struct HistoryQuery {
     pub since_ms: Option<i64>,
     pub limit: Option<u32>,
     pub offset: Option<u32>,
+    /// One line per conversation (its latest turn, with its number of
+    /// turns); a search finds any turn whatever this says.
+    pub threads: Option<bool>,
 }
 
 impl HistoryQuery {
@@ -39,6 +42,7 @@ impl HistoryQuery {
             model: named(&self.model),
             tag: named(&self.tag),
             since_ms: self.since_ms,
+            threads: self.threads.unwrap_or(false) && self.text().is_none(),
             ..Default::default()
         }
     }

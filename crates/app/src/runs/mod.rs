@@ -1,6 +1,7 @@
 //! Runs: a roundtable run and recorded ([`App::run`]), the same request again
 //! ([`App::rerun`], `rerun.rs`), a stored run resolved again from its stored
-//! answers ([`App::reresolve`], `reresolve.rs`). Each is validated before any
+//! answers ([`App::reresolve`], `reresolve.rs`), a follow-up sent its
+//! conversation and the conversation read or deleted (`follow_up.rs`). Each is validated before any
 //! provider is called, recorded as running, recorded answer by answer as the
 //! answers arrive and finished (`record.rs`), by a writer of its own
 //! (`recorder.rs`) so the history's lock never holds up a run. The host
@@ -10,6 +11,7 @@
 //! [`App::engine_for`], writes its beginning ([`App::begin`]) and drives the
 //! engine through [`App::record_while`].
 
+mod follow_up;
 mod record;
 pub(crate) mod recorder;
 mod reresolve;
@@ -46,9 +48,9 @@ impl App {
         cancel: CancellationToken,
     ) -> Result<RunOutcome, AppError> {
         let engine = self.engine_for(&request);
-        let prepared = engine.prepare(request)?;
+        let prepared = self.with_thread(engine.prepare(request)?)?;
         self.check_budget()?;
-        self.check_cost(&engine, &prepared.request)?;
+        self.check_cost(&engine, &prepared)?;
         self.recorder
             .write(vec![Self::begin(&prepared, parent)])
             .await?;

@@ -5,6 +5,7 @@
 mod attachments;
 mod budget;
 mod common;
+mod conversations;
 mod history;
 mod keys;
 mod prefs;

@@ -1,0 +1,189 @@
+//! Conversations through the app (issue 15): a follow-up of a stored run is
+//! sent the thread from the history (each model its own answers, the resolved
+//! one where it had none), is recorded in that thread, carrying on with one
+//! model is a follow-up of one model, an edited earlier turn makes a branch,
+//! an unknown previous_id is refused naming the field, and a turn is deleted
+//! with what follows it.
+
+use crate::common::*;
+use roundtable_app::Code;
+use roundtable_app::core::thread::Context;
+use roundtable_app::core::{ModelOutcome, Resolution};
+use serde_json::Value;
+
+fn follow_up(
+    input: &str,
+    previous: &str,
+    models: &[&str],
+) -> roundtable_app::core::RoundtableRequest {
+    let mut req = request(input, models, Resolution::Fast);
+    req.previous_id = Some(previous.into());
+    req
+}
+
+/// The (role, content) of the messages the fake's last request for `model` had.
+fn last_messages(f: &Fixture, model: &str) -> Vec<(String, String)> {
+    let body = f
+        .fake
+        .requests()
+        .into_iter()
+        .rfind(|r| r.model == model)
+        .unwrap()
+        .body;
+    body["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| {
+            let text = match &m["content"] {
+                Value::String(s) => s.clone(),
+                other => other.to_string(),
+            };
+            (m["role"].as_str().unwrap().to_string(), text)
+        })
+        .collect()
+}
+
+fn pairs(p: &[(&str, &str)]) -> Vec<(String, String)> {
+    p.iter()
+        .map(|(a, b)| (a.to_string(), b.to_string()))
+        .collect()
+}
+
+#[tokio::test]
+async fn a_follow_up_is_sent_its_thread_and_kept_in_it() {
+    let f = Fixture::start(script()).await;
+    let (first, _) = f.fast(&["fake/a", "fake/down"]).await;
+    let first = first.unwrap().response;
+    assert_eq!(first.model_results[1].outcome, Some(ModelOutcome::Failed));
+
+    let (second, _) = f
+        .run(follow_up(
+            "And of the UK?",
+            &first.id,
+            &["fake/a", "fake/down", "fake/b"],
+        ))
+        .await;
+    let second = second.unwrap().response;
+    assert_eq!(
+        last_messages(&f, "a"),
+        pairs(&[
+            ("user", "Capital?"),
+            ("assistant", "Paris"),
+            ("user", "And of the UK?")
+        ])
+    );
+    // `b` was not on the first panel: the first turn's resolved answer (fast:
+    // the first answer) stands in, and its result says so.
+    assert_eq!(
+        last_messages(&f, "b"),
+        pairs(&[
+            ("user", "Capital?"),
+            ("assistant", "Paris"),
+            ("user", "And of the UK?")
+        ])
+    );
+    assert_eq!(second.model_results[2].context_resolved, Some(vec![1]));
+    assert_eq!(second.model_results[0].context_resolved, None);
+
+    // Recorded in the first run's thread, with its place in it.
+    let thread = f.app.thread(&second.id).unwrap();
+    let ids: Vec<&str> = thread.iter().map(|r| r.summary.id.as_str()).collect();
+    assert_eq!(ids, [first.id.as_str(), second.id.as_str()]);
+    assert_eq!(
+        thread[1].summary.previous_id.as_deref(),
+        Some(first.id.as_str())
+    );
+    assert_eq!(
+        thread[1].response.model_results[2].context_resolved,
+        Some(vec![1])
+    );
+
+    // Carry on with one model, from the resolved answers.
+    let mut one = follow_up("Why?", &second.id, &["fake/b"]);
+    one.context = Some(Context::Resolved);
+    let (third, _) = f.run(one).await;
+    third.unwrap();
+    let sent = last_messages(&f, "b");
+    assert_eq!(sent.len(), 5, "{sent:?}");
+    assert_eq!(sent[3], ("assistant".to_string(), "Paris".to_string()));
+
+    // Editing the second prompt makes a branch beside it.
+    let (branch, _) = f
+        .run(follow_up("And of France?", &first.id, &["fake/a"]))
+        .await;
+    let branch = branch.unwrap().response;
+    let thread = f.app.thread(&first.id).unwrap();
+    assert_eq!(thread.len(), 4);
+    assert_eq!(
+        last_messages(&f, "a"),
+        pairs(&[
+            ("user", "Capital?"),
+            ("assistant", "Paris"),
+            ("user", "And of France?")
+        ])
+    );
+
+    // A turn's branch runs from the first turn to the latest that follows it;
+    // the export of the thread is that branch, turn by turn.
+    let third_id = f.app.thread(&second.id).unwrap()[2].summary.id.clone();
+    assert_eq!(
+        f.app.branch_of(&second.id).unwrap(),
+        [first.id.clone(), second.id.clone(), third_id]
+    );
+    assert_eq!(
+        f.app.branch_of(&branch.id).unwrap(),
+        [first.id.clone(), branch.id.clone()]
+    );
+    let md = f
+        .app
+        .export_thread(&second.id, roundtable_app::ExportFormat::Md)
+        .unwrap();
+    let (q1, q2, q3) = (
+        md.find("Capital?").unwrap(),
+        md.find("And of the UK?").unwrap(),
+        md.find("Why?").unwrap(),
+    );
+    assert!(q1 < q2 && q2 < q3, "turn by turn");
+    assert!(!md.contains("And of France?"), "not the other branch");
+
+    // Deleting the second turn takes the turn that followed it, not the branch.
+    assert_eq!(f.app.delete_turn_and_after(&second.id).unwrap(), 2);
+    let left: Vec<String> = f
+        .app
+        .thread(&first.id)
+        .unwrap()
+        .into_iter()
+        .map(|r| r.summary.id)
+        .collect();
+    assert_eq!(left, [first.id.clone(), branch.id.clone()]);
+    assert_eq!(f.app.delete_thread(&branch.id).unwrap(), 2);
+    assert_eq!(f.app.thread(&first.id).unwrap_err().code, Code::NotFound);
+}
+
+#[tokio::test]
+async fn an_unknown_previous_id_is_refused_naming_the_field() {
+    let f = Fixture::start(script()).await;
+    let (out, _) = f.run(follow_up("Hi", "rt_nope", &["fake/a"])).await;
+    let e = out.unwrap_err();
+    assert_eq!(e.code, Code::InvalidRequest);
+    assert_eq!(e.field.as_deref(), Some("previous_id"));
+    assert!(e.message.contains("rt_nope"), "{e:?}");
+    assert_eq!(f.fake.calls_for("a"), 0);
+}
+
+#[tokio::test]
+async fn the_estimate_of_a_follow_up_counts_its_thread() {
+    let f = Fixture::start(script()).await;
+    let (first, _) = f.fast(&["fake/a"]).await;
+    let first = first.unwrap().response;
+    let plain = f
+        .app
+        .estimate(&request("And?", &["fake/a"], Resolution::Fast))
+        .unwrap();
+    let follow = f
+        .app
+        .estimate(&follow_up("And?", &first.id, &["fake/a"]))
+        .unwrap();
+    assert!(follow.calls[0].input_tokens > plain.calls[0].input_tokens);
+}
