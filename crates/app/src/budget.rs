@@ -217,11 +217,7 @@ impl App {
         let today = store.spent_between(day, i64::MAX)?;
         let this_month = store.spent_between(month, i64::MAX)?;
         drop(store);
-        Ok(BudgetStatus::new(
-            budget,
-            (today, day),
-            (this_month, month),
-        ))
+        Ok(BudgetStatus::new(budget, (today, day), (this_month, month)))
     }
 
     /// Refuses a new run past a hard limit ([`Code::BudgetExceeded`]).
