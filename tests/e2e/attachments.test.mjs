@@ -136,6 +136,7 @@ describe("attachments", () => {
     const held = await dropInPage(browser, "png", { hold: true });
     assert.equal(held.taken, true, "dragover with files is the page's");
     await waitInPage(browser, () => document.querySelector("[data-testid=drop-overlay]"), [], { message: "no drop overlay while files are held over the window" });
+    await browser.pause(300); // a frame painted with the overlay
     await browser.saveScreenshot(join(artifacts, "attachments-drop.png"));
     await browser.execute(() => window.__dropIt());
     png = held.b64;
