@@ -68,15 +68,22 @@ async fn estimate(shared: &Shared, req: RoundtableRequest) -> Response {
 }
 
 /// Everything before the run: token, content type, size, JSON, limits.
+///
+/// The body may hold the attachments' base64 beyond `server.max_body_bytes`
+/// (up to [`crate::run_body_limit`]); the rest of it may not.
 async fn accept(shared: &Shared, request: Request) -> Result<RoundtableRequest, ApiError> {
     authorize(request.headers(), shared.token.expose())?;
     check_content_type(request.headers())?;
-    let limit = shared.max_body_bytes;
+    let limit = shared.max_run_body_bytes;
     let too_large = || {
         ApiError::new(
             StatusCode::PAYLOAD_TOO_LARGE,
             "payload_too_large",
-            format!("the body is larger than {limit} bytes (server.max_body_bytes)"),
+            format!(
+                "the body is larger than {limit} bytes: server.max_body_bytes ({}) and room \
+                 for the attachments of one run ([limits] max_run_attachment_bytes) as base64",
+                shared.max_body_bytes
+            ),
         )
         .details(json!({ "limit": limit }))
     };
@@ -111,6 +118,20 @@ async fn accept(shared: &Shared, request: Request) -> Result<RoundtableRequest, 
         return Err(too_large());
     }
     let request = parse(&bytes)?;
+    let attached: usize = request.attachments.iter().map(|a| a.data.len()).sum();
+    let rest = bytes.len().saturating_sub(attached);
+    if rest > shared.max_body_bytes {
+        let limit = shared.max_body_bytes;
+        return Err(ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "payload_too_large",
+            format!(
+                "the body is larger than {limit} bytes (server.max_body_bytes), \
+                 attachments apart"
+            ),
+        )
+        .details(json!({ "limit": limit })));
+    }
     // Every sample of a model is a call: the limit counts them all.
     let size = request.panel_size();
     if size > shared.max_models {

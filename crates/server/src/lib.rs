@@ -25,11 +25,11 @@
 //! | status | `code` | when |
 //! |---|---|---|
 //! | 400 | `invalid_json` | the body is not JSON (the message says where) |
-//! | 400 | `invalid_request` | a field is missing, of the wrong type or invalid; `details.field` names it (`models[0].temperature`); also more models than `server.max_models`, every sample counted (`models`) |
+//! | 400 | `invalid_request` | a field is missing, of the wrong type or invalid; `details.field` names it (`models[0].temperature`, `attachments[0].data`: not base64, a type no model takes, a file over `[limits]`); also more models than `server.max_models`, every sample counted (`models`) |
 //! | 401 | `unauthorized` | no `Authorization: Bearer <token>`, or the wrong token |
 //! | 403 | `forbidden` | a `Host` that is not a loopback name or address (DNS rebinding), or a browser `Origin` that is not loopback |
 //! | 404 / 405 | `not_found` / `method_not_allowed` | another path or method |
-//! | 413 | `payload_too_large` | a body over `server.max_body_bytes` (default 2 MiB) |
+//! | 413 | `payload_too_large` | a body over `server.max_body_bytes` (default 2 MiB) apart from its attachments' base64, or a run's body over that plus room for `[limits] max_run_attachment_bytes` of attachments (see [`run_body_limit`]) |
 //! | 415 | `unsupported_media_type` | a `Content-Type` other than `application/json` |
 //! | 500 | `storage`, `config`, `internal`, … | the app failed (the message says how) |
 //! | 502 | `no_model_answered` | no model answered; `details` is the whole response, each model's `error` in `model_results` |
@@ -108,7 +108,7 @@ use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
-pub use limits::{FIRST_REQUEST_TIMEOUT, MAX_CONCURRENT_RUNS, MAX_CONNECTIONS};
+pub use limits::{FIRST_REQUEST_TIMEOUT, MAX_CONCURRENT_RUNS, MAX_CONNECTIONS, run_body_limit};
 pub use outbox::SSE_BUFFER;
 pub use roundtable_app;
 
@@ -173,7 +173,10 @@ pub(crate) struct Shared {
     pub app: Arc<App>,
     pub token: ApiToken,
     pub allow_remote: bool,
+    /// Largest body apart from its attachments' base64.
     pub max_body_bytes: usize,
+    /// Largest body of a run, attachments included ([`run_body_limit`]).
+    pub max_run_body_bytes: usize,
     pub max_models: usize,
     /// Cancelled when the server stops; every run's token is a child of it.
     pub shutdown: CancellationToken,
@@ -267,11 +270,15 @@ pub async fn serve(app: Arc<App>, options: ServeOptions) -> Result<ServerHandle,
     })?;
     let shutdown = CancellationToken::new();
     let runs = TaskTracker::new();
+    let max_body_bytes = options.max_body_bytes.unwrap_or(config.max_body_bytes);
+    let max_run_body_bytes =
+        run_body_limit(max_body_bytes, app.config().limits.max_run_attachment_bytes);
     let shared = Arc::new(Shared {
         app,
         token: token.clone(),
         allow_remote: options.allow_remote,
-        max_body_bytes: options.max_body_bytes.unwrap_or(config.max_body_bytes),
+        max_body_bytes,
+        max_run_body_bytes,
         max_models: options.max_models.unwrap_or(config.max_models),
         shutdown: shutdown.clone(),
         runs: runs.clone(),

@@ -29,6 +29,19 @@ pub const MAX_CONCURRENT_RUNS: usize = 64;
 /// [`MAX_CONNECTIONS`] slots.
 pub const FIRST_REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// The largest body of a run: `max_body_bytes` for the request itself, plus
+/// room for `max_run_attachment_bytes` of attached files as base64 (4 bytes for
+/// every 3, and a padded group per file). axum's own limit (2 MB) would refuse
+/// a run with a photo; this one takes a run at the configured per-run limit.
+pub fn run_body_limit(max_body_bytes: usize, max_run_attachment_bytes: u64) -> usize {
+    let files = roundtable_app::core::attachments::MAX_FILES as u64;
+    let base64 = max_run_attachment_bytes
+        .div_ceil(3)
+        .saturating_mul(4)
+        .saturating_add(4 * files);
+    max_body_bytes.saturating_add(usize::try_from(base64).unwrap_or(usize::MAX))
+}
+
 /// Most connections being turned away at once; past it a connection is closed
 /// without an answer, so a flood cannot pile up refusals either.
 const MAX_REFUSING: usize = 64;

@@ -6,6 +6,7 @@ mod common;
 
 mod agreement;
 mod api;
+mod attachments;
 mod budget;
 mod cost;
 mod limits;

@@ -26,7 +26,16 @@ impl Server {
         Self::start_with(script, ServeOptions::default()).await
     }
 
-    pub async fn start_with(script: Script, mut options: ServeOptions) -> Server {
+    pub async fn start_with(script: Script, options: ServeOptions) -> Server {
+        Self::start_with_config(script, options, "").await
+    }
+
+    /// `extra` is appended to `config.toml` (a `[limits]` table, say).
+    pub async fn start_with_config(
+        script: Script,
+        mut options: ServeOptions,
+        extra: &str,
+    ) -> Server {
         let fake = FakeProvider::start(script).await.unwrap();
         let home = tempfile::tempdir().unwrap();
         std::fs::write(
@@ -35,7 +44,7 @@ impl Server {
                 // A loopback server takes one call at a time unless it says
                 // otherwise; the fake serves any number (and the load bench
                 // shares this set-up).
-                "[providers.fake]\nformat = \"openai\"\nbase_url = \"{}\"\nmax_concurrency = 1024\n",
+                "[providers.fake]\nformat = \"openai\"\nbase_url = \"{}\"\nmax_concurrency = 1024\n{extra}",
                 fake.openai_base_url()
             ),
         )
