@@ -7,13 +7,14 @@
 //! work on tokio's blocking pool ([`off_main`]), so a locked keychain's prompt,
 //! a busy database or a large export never freezes the window.
 
+use crate::attach;
 use crate::export::{self, ExportDone};
 use crate::ipc::AppInfo;
 use crate::local_api::LocalApiStatus;
 use crate::state::Desktop;
 use roundtable_app::BudgetStatus;
 use roundtable_app::Code;
-use roundtable_app::core::{Estimate, RoundtableRequest, RunEvent, RunOutcome};
+use roundtable_app::core::{Attachment, Estimate, RoundtableRequest, RunEvent, RunOutcome};
 use roundtable_app::local_servers::{self, LocalServer};
 use roundtable_app::prefs::Prefs;
 use roundtable_app::provider_limits;
@@ -237,6 +238,26 @@ pub async fn import_prices<R: Runtime>(
     .await?;
     let Some(path) = picked else { return Ok(None) };
     off_main(&state, move |app| app.import_prices(&path).map(Some)).await
+}
+
+/// Files to attach to the prompt, picked in the open dialog, which this shell
+/// opens (the page never names a path), read by the app; empty when cancelled.
+#[tauri::command]
+#[tracing::instrument(skip(handle, state), err)]
+pub async fn pick_attachments<R: Runtime>(
+    handle: AppHandle<R>,
+    state: State<'_, Desktop>,
+) -> Result<Vec<Attachment>> {
+    let paths = attach::choose_files(&handle).await?;
+    off_main(&state, move |app| app.attach_files(&paths)).await
+}
+
+/// A stored run's attached file with its bytes, by its SHA-256 (the History's
+/// thumbnails; a run opened from it sends its files again).
+#[tauri::command]
+#[tracing::instrument(skip(state), err)]
+pub async fn attachment_data(state: State<'_, Desktop>, sha256: String) -> Result<Attachment> {
+    off_main(&state, move |app| app.attachment(&sha256)).await
 }
 
 /// Writes the runs `ids` as one `format` document where the user chooses in the

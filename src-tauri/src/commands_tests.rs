@@ -184,6 +184,7 @@ fn commands_touching_the_keychain_the_history_or_a_file_do_not_hold_the_main_thr
         ("remove_tag", json!({"id": "rt_x", "tag": "t"})),
         ("list_runs", json!({"query": {}})),
         ("get_run", json!({"id": "rt_x"})),
+        ("attachment_data", json!({"sha256": "ab".repeat(32)})),
         ("history_version", json!({})),
         ("export_runs", json!({"ids": ["rt_x"], "format": "md"})),
         ("leaderboard", json!({"query": {}})),

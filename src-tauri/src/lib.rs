@@ -5,7 +5,9 @@
 //! [`roundtable_app::App`]; errors cross IPC as `{code, message, field}`. A run's
 //! events stream to the UI over its own `tauri::ipc::Channel<RunEvent>`; the
 //! broadcast event `history-changed` tells the windows when any process wrote the
-//! history. Keys go in (`set_key`) and never come back out.
+//! history. Keys go in (`set_key`) and never come back out. Files to attach
+//! come from the open dialog the shell opens (`pick_attachments`, [`attach`]),
+//! or are read by the page from a drop or a paste.
 //!
 //! Extending it: a new use case is a method on `App` and a one-line command in
 //! [`commands`], listed in [`run`]'s `generate_handler!`, and a method on the UI's
@@ -14,6 +16,7 @@
 //! `ipc_types.rs`; `ROUNDTABLE_UPDATE_TYPES=1 cargo test -p roundtable-desktop ipc_types`
 //! regenerates `ui/src/lib/ipc/types/`.
 
+mod attach;
 pub mod commands;
 #[cfg(test)]
 mod commands_tests;
@@ -106,6 +109,8 @@ pub fn invoke_handler<R: tauri::Runtime>()
         commands::remove_tag,
         commands::history_version,
         commands::export_runs,
+        commands::pick_attachments,
+        commands::attachment_data,
         commands::export_leaderboard,
         commands::list_providers,
         commands::save_provider,
