@@ -4,7 +4,7 @@ use crate::run::drive;
 use crate::{Failure, listing, render};
 use clap::{Args, Subcommand};
 use roundtable_app::core::{ModelSpec, Resolution, RunStatus};
-use roundtable_app::store::{ListQuery, RunSummary};
+use roundtable_app::store::{ListQuery, RunSummary, StoredRun};
 use roundtable_app::{App, ExportFormat, Reresolve};
 use std::path::PathBuf;
 
@@ -35,12 +35,23 @@ pub enum HistoryCommand {
     /// One run with every answer
     Show {
         id: String,
-        /// Print the contract response plus `status`
+        /// Print the contract response plus `status` (with --thread, an array of them)
         #[arg(long)]
         json: bool,
+        /// The whole conversation through this run, turn by turn (its branch)
+        #[arg(long)]
+        thread: bool,
     },
     /// Delete a run
-    Delete { id: String },
+    Delete {
+        id: String,
+        /// Also every turn that follows it in its conversation
+        #[arg(long, conflicts_with = "thread")]
+        after: bool,
+        /// The whole conversation it is a turn of
+        #[arg(long)]
+        thread: bool,
+    },
     /// Star a run (or unstar it with --off)
     Star {
         id: String,
@@ -70,6 +81,9 @@ pub struct Filters {
     /// Only runs with this tag
     #[arg(long)]
     tag: Option<String>,
+    /// One line per conversation: its latest turn, with its number of turns
+    #[arg(long)]
+    threads: bool,
 }
 
 impl Filters {
@@ -89,9 +103,18 @@ impl Filters {
             starred: self.starred.then_some(true),
             model: self.model.clone(),
             tag: self.tag.clone(),
+            threads: self.threads,
             ..ListQuery::default()
         })
     }
+}
+
+/// A stored run as `history show --json` prints it: the contract response
+/// plus its `status`.
+fn shown_json(run: &StoredRun) -> serde_json::Value {
+    let mut v = serde_json::to_value(&run.response).expect("serialises");
+    v["status"] = serde_json::to_value(run.summary.status).expect("serialises");
+    v
 }
 
 pub fn history(app: &App, cmd: HistoryCommand) -> Result<(), Failure> {
@@ -121,19 +144,53 @@ pub fn history(app: &App, cmd: HistoryCommand) -> Result<(), Failure> {
                 |r| answered(app, r),
             );
         }
-        HistoryCommand::Show { id, json } => {
+        HistoryCommand::Show {
+            id,
+            json,
+            thread: true,
+        } => {
+            let turns = app
+                .branch_of(&id)?
+                .iter()
+                .map(|id| app.view_run(id))
+                .collect::<Result<Vec<_>, _>>()?;
+            if json {
+                let all: Vec<serde_json::Value> = turns.iter().map(shown_json).collect();
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(&all).expect("serialises")
+                );
+            } else {
+                for (i, run) in turns.iter().enumerate() {
+                    if i > 0 {
+                        println!();
+                    }
+                    println!("── Turn {} of {} ──", i + 1, turns.len());
+                    render::stored_run(run);
+                }
+            }
+        }
+        HistoryCommand::Show { id, json, .. } => {
             let run = app.view_run(&id)?;
             if json {
-                let mut v = serde_json::to_value(&run.response).expect("serialises");
-                v["status"] = serde_json::to_value(run.summary.status).expect("serialises");
+                let v = shown_json(&run);
                 println!("{}", serde_json::to_string_pretty(&v).expect("serialises"));
             } else {
                 render::stored_run(&run);
             }
         }
-        HistoryCommand::Delete { id } => {
-            app.delete_run(&id)?;
-            eprintln!("deleted {id}");
+        HistoryCommand::Delete { id, after, thread } => {
+            let n = if thread {
+                app.delete_thread(&id)?
+            } else if after {
+                app.delete_turn_and_after(&id)?
+            } else {
+                app.delete_run(&id).map(|()| 1)?
+            };
+            match n {
+                1 => eprintln!("deleted {id}"),
+                n => eprintln!("deleted {n} runs ({id} and the turns with it)"),
+            }
         }
         HistoryCommand::Star { id, off } => app.set_starred(&id, !off)?,
         HistoryCommand::Tag { id, tag, remove } => {

@@ -155,7 +155,12 @@ pub fn runs(
             clean(&input.replace('\n', " ")),
             ellipsis,
             style(format!(
-                "{} · {}",
+                "{}{} · {}",
+                if r.turns > 1 {
+                    format!("{} · ", count(r.turns as usize, "turn", "turns"))
+                } else {
+                    String::new()
+                },
                 count(r.models.len(), "model", "models"),
                 cost(r.total_cost)
             ))

@@ -8,6 +8,7 @@ use roundtable_app::core::{
     ErrorBody, ErrorDetail, MAX_SAMPLES, ModelSpec, Resolution, RoundtableRequest, RunOutcome,
     RunStatus, expand_samples,
 };
+use roundtable_app::store::StoredRun;
 use roundtable_app::{App, AppError, RunSink};
 use std::io::Read;
 use std::path::PathBuf;
@@ -109,6 +110,26 @@ pub struct RunArgs {
     /// Once the run is done, have this model judge its answers (as `roundtable judge`)
     #[arg(long, value_name = "MODEL", conflicts_with = "json")]
     judge: Option<String>,
+
+    /// Follow up the run RUN: each model is sent the conversation so far; the
+    /// panel, resolution and instructions are RUN's unless given
+    #[arg(long = "continue", value_name = "RUN", conflicts_with = "request")]
+    continue_id: Option<String>,
+
+    /// With --continue: carry on with this one model alone (resolved fast
+    /// unless -r is given)
+    #[arg(
+        long,
+        value_name = "MODEL",
+        requires = "continue_id",
+        conflicts_with = "models"
+    )]
+    with: Option<String>,
+
+    /// With --continue: send each model its own earlier answers (own, the
+    /// default) or the resolved ones (resolved)
+    #[arg(long, value_name = "FROM", requires = "continue_id", value_parser = ["own", "resolved"])]
+    context: Option<String>,
 }
 
 fn usage_error(message: String) -> Failure {
@@ -150,11 +171,16 @@ impl RunArgs {
             req.attachments.extend(app.attach_files(&self.attach)?);
             return Ok(req);
         }
+        let previous = self.previous_run(app)?;
         let mut models = self
             .models
             .iter()
+            .chain(&self.with)
             .map(|m| model_flag(m))
             .collect::<Result<Vec<_>, _>>()?;
+        if let (true, Some(p)) = (models.is_empty(), &previous) {
+            models = p.request.models.clone();
+        }
         if models.is_empty() {
             models = app
                 .config()
@@ -186,21 +212,55 @@ impl RunArgs {
             .resolution
             .as_deref()
             .map(|r| r.parse::<Resolution>().map_err(usage_error))
-            .transpose()?;
+            .transpose()?
+            .or_else(|| match (&self.with, &previous) {
+                (Some(_), _) => Some(Resolution::Fast),
+                (None, Some(p)) => p.request.resolution,
+                _ => None,
+            });
+        let carried = |f: fn(&RoundtableRequest) -> Option<String>| {
+            previous.as_ref().and_then(|p| f(&p.request))
+        };
         let mut req = RoundtableRequest {
             input: self.prompt.clone().unwrap_or_default(),
             models,
-            instructions: self.instructions.clone(),
+            instructions: self
+                .instructions
+                .clone()
+                .or_else(|| carried(|r| r.instructions.clone())),
             resolution,
-            summary_model: self.summary_model.clone(),
-            choices: (!self.choices.is_empty())
-                .then(|| self.choices.iter().map(|c| c.trim().to_string()).collect()),
+            summary_model: self
+                .summary_model
+                .clone()
+                .or_else(|| carried(|r| r.summary_model.clone())),
+            choices: if self.choices.is_empty() {
+                previous.as_ref().and_then(|p| p.request.choices.clone())
+            } else {
+                Some(self.choices.iter().map(|c| c.trim().to_string()).collect())
+            },
+            previous_id: self.continue_id.clone(),
+            context: self
+                .context
+                .as_deref()
+                .map(|c| c.parse().map_err(usage_error))
+                .transpose()?,
             output_schema,
             attachments: app.attach_files(&self.attach)?,
             ..Default::default()
         };
         self.apply_overrides(&mut req);
         Ok(req)
+    }
+
+    /// The run `--continue` names; one not in the history is a usage error
+    /// naming it.
+    fn previous_run(&self, app: &App) -> Result<Option<StoredRun>, Failure> {
+        let Some(id) = &self.continue_id else {
+            return Ok(None);
+        };
+        app.get_run(id)
+            .map(Some)
+            .map_err(|e| usage_error(format!("--continue {id}: {}", e.message)))
     }
 
     /// Flags that also apply to a `--request` body.

@@ -6,6 +6,7 @@ mod common;
 
 mod cli_agreement;
 mod cli_attachments;
+mod cli_conversations;
 mod cli_cost;
 mod cli_history;
 mod cli_keys;
