@@ -55,7 +55,7 @@ async function dropInPage(browser, kind, { hold = false } = {}) {
         const text = "%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n2 0 obj<</Type/Pages/Kids[]/Count 0>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n";
         file = new File([text], "brief.pdf", { type: "application/pdf" });
       } else {
-        file = new File(["MZ"], "setup.exe", { type: "application/x-msdownload" });
+        file = new File([new Uint8Array([0x4d, 0x5a, 0x90, 0x00, 0x03])], "setup.exe", { type: "application/x-msdownload" });
       }
       const dt = new DataTransfer();
       dt.items.add(file);

@@ -73,24 +73,26 @@ describe("AttachmentTray", () => {
 
   it("refuses, naming the file, a type no model takes, an empty file, a file or a run over the limits, a file twice", async () => {
     const tray = new AttachmentTray();
-    tray.limits = { maxFileBytes: 100, maxRunBytes: 150 };
+    tray.limits = { maxFileBytes: 100, maxRunBytes: 170 };
     await tray.addFiles([
-      new File(["PK"], "archive.zip", { type: "application/zip" }),
+      new File([new Uint8Array([0x50, 0x4b, 0x03, 0x04, 0x14, 0x00])], "archive.zip", { type: "application/zip" }),
+      text("Makefile", "all:\n\tcargo build\n"),
       text("empty.txt", ""),
       text("big.txt", "x".repeat(101)),
       text("a.txt", "a".repeat(80)),
       text("b.txt", "b".repeat(80)),
       png("ok.png"),
     ]);
-    expect(tray.items.map((i) => i.name)).toEqual(["a.txt", "ok.png"]);
+    // Text of no known type (a Makefile) goes as text/plain, as the app reads a picked file.
+    expect(tray.items.map((i) => [i.name, i.mediaType])).toEqual([["Makefile", "text/plain"], ["a.txt", "text/plain"], ["ok.png", "image/png"]]);
     expect(tray.refusals).toHaveLength(4);
     expect(tray.refusals[0]).toMatch(/“archive\.zip” \(application\/zip\) cannot be attached: models take images .*PDFs and text files/);
     expect(tray.refusals[1]).toBe("“empty.txt” is empty.");
     expect(tray.refusals[2]).toMatch(/“big\.txt” holds 101 B, over the limit of 100 B per file \(\[limits\] max_attachment_bytes\)/);
-    expect(tray.refusals[3]).toMatch(/“b\.txt” would take the attachments to 160 B, over the limit of 150 B per run/);
+    expect(tray.refusals[3]).toMatch(/“b\.txt” would take the attachments to 178 B, over the limit of 170 B per run/);
     await tray.addFiles([png("ok.png")]);
     expect(tray.refusals).toEqual(["“ok.png” is already attached."]);
-    expect(tray.items).toHaveLength(2);
+    expect(tray.items).toHaveLength(3);
   });
 
   it("the picker's files join the tray; its refusals and errors show", async () => {
@@ -167,7 +169,7 @@ describe("drop and paste on the workbench", () => {
   it("a dropped file of a type no model takes is refused with its name, and nothing is read", async () => {
     const wb = workbench();
     const { container } = render(WorkbenchView, { props: { wb, settings: new Settings(), suggestions: [], oncompare: vi.fn() }, context: backendContext(new FakeBackend()) });
-    container.querySelector(".workbench")!.dispatchEvent(filesEvent("drop", [new File(["MZ"], "setup.exe", { type: "application/x-msdownload" })]));
+    container.querySelector(".workbench")!.dispatchEvent(filesEvent("drop", [new File([new Uint8Array([0x4d, 0x5a, 0x90, 0x00])], "setup.exe", { type: "application/x-msdownload" })]));
     await waitFor(() => expect(screen.getByTestId("attach-error").textContent).toMatch(/“setup\.exe” \(application\/x-msdownload\) cannot be attached/));
     expect(wb.attachments.items).toHaveLength(0);
   });

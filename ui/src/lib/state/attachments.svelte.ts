@@ -90,6 +90,25 @@ export function readBase64(file: Blob): Promise<string> {
   });
 }
 
+/** Whether a file's bytes are UTF-8 text without NUL (what the app takes as text/plain). */
+export function isText(file: Blob): Promise<boolean> {
+  return new Promise((ok) => {
+    const reader = new FileReader();
+    reader.onload = () => {
+      const bytes = new Uint8Array(reader.result as ArrayBuffer);
+      if (bytes.includes(0)) return ok(false);
+      try {
+        new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+        ok(true);
+      } catch {
+        ok(false);
+      }
+    };
+    reader.onerror = () => ok(false);
+    reader.readAsArrayBuffer(file);
+  });
+}
+
 export interface TrayItem {
   /** Tells items apart in the list. */
   key: number;
@@ -144,21 +163,24 @@ export class AttachmentTray {
   /** Reads and adds files (dropped or pasted), refusing what cannot go before reading it. */
   async addFiles(files: File[]): Promise<void> {
     this.refusals = [];
-    const accepted: { file: File; name: string; mediaType: string }[] = [];
-    let pending = 0;
-    for (const [i, file] of files.entries()) {
-      const mediaType = mediaTypeOf(file);
-      // A pasted image may come without a name of its own.
-      const name = file.name.trim() || `pasted-${i + 1}.${mediaType.split("/")[1]?.split(/[+;]/)[0] ?? "bin"}`;
-      const why = this.refusal(name, mediaType, file.size, pending);
-      if (why) this.refusals.push(why);
-      else {
-        accepted.push({ file, name, mediaType });
-        pending += file.size;
-      }
-    }
     this.busy++;
     try {
+      const accepted: { file: File; name: string; mediaType: string }[] = [];
+      let pending = 0;
+      for (const [i, file] of files.entries()) {
+        let mediaType = mediaTypeOf(file);
+        // Of no type a model takes, but UTF-8 text (source code, a log, a
+        // Makefile): sent as text/plain, as the app reads a picked file.
+        if (!kindOf(mediaType) && file.size > 0 && file.size <= this.limits.maxFileBytes && (await isText(file))) mediaType = "text/plain";
+        // A pasted image may come without a name of its own.
+        const name = file.name.trim() || `pasted-${i + 1}.${mediaType.split("/")[1]?.split(/[+;]/)[0] ?? "bin"}`;
+        const why = this.refusal(name, mediaType, file.size, pending);
+        if (why) this.refusals.push(why);
+        else {
+          accepted.push({ file, name, mediaType });
+          pending += file.size;
+        }
+      }
       for (const { file, name, mediaType } of accepted) {
         try {
           this.#push(name, mediaType, await readBase64(file), file.size);
