@@ -6,7 +6,7 @@
 //! events stream to the UI over its own `tauri::ipc::Channel<RunEvent>`; the
 //! broadcast event `history-changed` tells the windows when any process wrote the
 //! history. Keys go in (`set_key`) and never come back out. Files to attach
-//! come from the open dialog the shell opens (`pick_attachments`, [`attach`]),
+//! come from the open dialog the shell opens (`pick_attachments`, `attach.rs`),
 //! or are read by the page from a drop or a paste.
 //!
 //! Extending it: a new use case is a method on `App` and a one-line command in
