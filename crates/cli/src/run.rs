@@ -213,7 +213,7 @@ impl RunArgs {
             .as_deref()
             .map(|r| r.parse::<Resolution>().map_err(usage_error))
             .transpose()?
-            .or_else(|| match (&self.with, &previous) {
+            .or(match (&self.with, &previous) {
                 (Some(_), _) => Some(Resolution::Fast),
                 (None, Some(p)) => p.request.resolution,
                 _ => None,
