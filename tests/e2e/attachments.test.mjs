@@ -160,6 +160,7 @@ describe("attachments", () => {
     await dropInPage(browser, "exe");
     const refused = await waitInPage(browser, () => document.querySelector("[data-testid=attach-error]")?.textContent, []);
     assert.match(refused, /“setup\.exe” \(application\/x-msdownload\) cannot be attached/);
+    await browser.pause(300); // a frame painted with the refusal
     await browser.saveScreenshot(join(artifacts, "attachments-tray.png"));
 
     await (await browser.$("[data-testid=run]")).click();
