@@ -8,6 +8,7 @@ mod agreement;
 mod api;
 mod attachments;
 mod budget;
+mod conversations;
 mod cost;
 mod limits;
 mod load;
