@@ -182,7 +182,7 @@ function storedWithFiles(): StoredRun {
     { name: "notes.md", media_type: "text/markdown", sha256: "bb22", size: 8 },
   ];
   return {
-    summary: { id: "rt_9", created_at: new Date(at).toISOString(), created_at_ms: at, status: "completed", input: "What does this chart show?", resolution: "fast", models: ["fake/a"], total_cost: 0, duration_ms: 10, starred: false, tags: [], parent_id: null, parent_kind: null, data_preview: null },
+    summary: { id: "rt_9", created_at: new Date(at).toISOString(), created_at_ms: at, status: "completed", input: "What does this chart show?", resolution: "fast", models: ["fake/a"], total_cost: 0, duration_ms: 10, starred: false, tags: [], parent_id: null, parent_kind: null, previous_id: null, thread_id: "rt_9", turns: 1, data_preview: null },
     request: { input: "What does this chart show?", models: [{ name: "fake/a" }], resolution: "fast", attachments },
     response: response([result(0, "fake/a", "A bar chart")], { id: "rt_9" }),
   };

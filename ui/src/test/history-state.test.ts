@@ -8,7 +8,7 @@ import { response, result } from "./fixtures";
 function stored(id: string, input: string, extra: { tags?: string[]; choices?: string[]; starred?: boolean } = {}): StoredRun {
   const at = Date.now();
   return {
-    summary: { id, created_at: new Date(at).toISOString(), created_at_ms: at, status: "completed", input, resolution: "summary", models: ["fake/a"], total_cost: 0, duration_ms: 10, starred: extra.starred ?? false, tags: extra.tags ?? [], parent_id: null, parent_kind: null, data_preview: null },
+    summary: { id, created_at: new Date(at).toISOString(), created_at_ms: at, status: "completed", input, resolution: "summary", models: ["fake/a"], total_cost: 0, duration_ms: 10, starred: extra.starred ?? false, tags: extra.tags ?? [], parent_id: null, parent_kind: null, previous_id: null, thread_id: id, turns: 1, data_preview: null },
     request: { input, models: [{ name: "fake/a" }], choices: extra.choices },
     response: response([result(0, "fake/a", "A")], { id }),
   };

@@ -8,7 +8,7 @@ import { response, result } from "./fixtures";
 
 function stored(id: string, input: string, tags: string[] = [], at = Date.now()): StoredRun {
   return {
-    summary: { id, created_at: new Date(at).toISOString(), created_at_ms: at, status: "completed", input, resolution: "summary", models: ["fake/a"], total_cost: 0, duration_ms: 10, starred: false, tags, parent_id: null, parent_kind: null, data_preview: null },
+    summary: { id, created_at: new Date(at).toISOString(), created_at_ms: at, status: "completed", input, resolution: "summary", models: ["fake/a"], total_cost: 0, duration_ms: 10, starred: false, tags, parent_id: null, parent_kind: null, previous_id: null, thread_id: id, turns: 1, data_preview: null },
     request: { input, models: [{ name: "fake/a" }] },
     response: response([result(0, "fake/a", "A")], { id }),
   };

@@ -21,7 +21,7 @@ const BOARD: Leaderboard = {
 };
 
 function summary(id: string, models: string[], tags: string[] = []): RunSummary {
-  return { id, created_at: new Date().toISOString(), created_at_ms: Date.now(), status: "completed", input: id, resolution: "summary", models, total_cost: 0, duration_ms: 1, starred: false, tags, parent_id: null, parent_kind: null, data_preview: null };
+  return { id, created_at: new Date().toISOString(), created_at_ms: Date.now(), status: "completed", input: id, resolution: "summary", models, total_cost: 0, duration_ms: 1, starred: false, tags, parent_id: null, parent_kind: null, previous_id: null, thread_id: id, turns: 1, data_preview: null };
 }
 
 function setup(board: Leaderboard = BOARD) {

@@ -11,7 +11,7 @@ import { response, result } from "./fixtures";
 
 function stored(id: string, results: ModelResult[], models: ModelSpec[] = results.map((r) => ({ name: r.model }))): StoredRun {
   return {
-    summary: { id, created_at: new Date().toISOString(), created_at_ms: Date.now(), status: "completed", input: `Question ${id}`, resolution: "summary", models: models.map((m) => m.name), total_cost: 0, duration_ms: 10, starred: false, tags: [], parent_id: null, parent_kind: null, data_preview: null },
+    summary: { id, created_at: new Date().toISOString(), created_at_ms: Date.now(), status: "completed", input: `Question ${id}`, resolution: "summary", models: models.map((m) => m.name), total_cost: 0, duration_ms: 10, starred: false, tags: [], parent_id: null, parent_kind: null, previous_id: null, thread_id: id, turns: 1, data_preview: null },
     request: { input: `Question ${id}`, models },
     response: response(results, { id }),
   };

@@ -27,7 +27,7 @@ function seeded(seed: number): () => number {
 function stored(id: string, results: ModelResult[]): StoredRun {
   const models = results.map((r) => r.model);
   return {
-    summary: { id, created_at: "", created_at_ms: 1, status: "completed", input: "Q", resolution: "summary", models, total_cost: 0.01, duration_ms: 10, starred: false, tags: [], parent_id: null, parent_kind: null, data_preview: null },
+    summary: { id, created_at: "", created_at_ms: 1, status: "completed", input: "Q", resolution: "summary", models, total_cost: 0.01, duration_ms: 10, starred: false, tags: [], parent_id: null, parent_kind: null, previous_id: null, thread_id: id, turns: 1, data_preview: null },
     request: { input: "Q", models: models.map((name) => ({ name })) },
     response: response(results, { id }),
   };

@@ -135,7 +135,7 @@ describe("RunState", () => {
   it("opens a stored run back into its cards", async () => {
     const { RunState } = await import("../lib/state/run.svelte");
     const run = RunState.fromStored({
-      summary: { id: "rt_9", created_at: "", created_at_ms: 1, status: "interrupted", input: "q", resolution: "summary", models: ["fake/a", "fake/b"], total_cost: 0, duration_ms: null, starred: false, tags: [], parent_id: null, parent_kind: null, data_preview: null },
+      summary: { id: "rt_9", created_at: "", created_at_ms: 1, status: "interrupted", input: "q", resolution: "summary", models: ["fake/a", "fake/b"], total_cost: 0, duration_ms: null, starred: false, tags: [], parent_id: null, parent_kind: null, previous_id: null, thread_id: "rt_9", turns: 1, data_preview: null },
       request: { input: "q", models: [{ name: "fake/a" }, { name: "fake/b" }] },
       response: response([result(0, "fake/a", "A")], { id: "rt_9", data: null }),
     });

@@ -51,7 +51,7 @@ export class FakeBackend implements Backend {
       const typical = Math.min(maxTokens ?? 500, 500);
       const worst = maxTokens ?? 8192;
       const cost = (out: number) => (input * pin + out * pout) / 1e6;
-      return { model, input_tokens: input, input_exact: model.startsWith("openai/"), output_typical: typical, output_worst: worst, output_from_history: false, cost_typical: cost(typical), cost_worst: cost(worst), priced: model in this.prices };
+      return { model, input_tokens: input, input_exact: model.startsWith("openai/"), output_typical: typical, output_worst: worst, output_from_history: false, cost_typical: cost(typical), cost_worst: cost(worst), priced: model in this.prices, context_window: null, over_context: false };
     };
     const input = Math.ceil((request.input.length + (request.instructions?.length ?? 0)) / 4);
     const calls = request.models.map((m) => call(m.name, input, m.max_tokens));

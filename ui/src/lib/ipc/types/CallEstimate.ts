@@ -15,4 +15,14 @@ output_from_history: boolean, cost_typical: number, cost_worst: number,
 /**
  * The model has a known price (else its cost counts 0).
  */
-priced: boolean, };
+priced: boolean, 
+/**
+ * The most input tokens the model takes (the price table's
+ * `max_input_tokens`), when known.
+ */
+context_window: number | null, 
+/**
+ * `input_tokens` is over `context_window`: the provider would refuse the
+ * call (a long conversation, a large attachment).
+ */
+over_context: boolean, };

@@ -8,4 +8,9 @@ export type HistoryQuery = { text?: string, model?: string, status?: RunStatus, 
 /**
  * Runs created at or after this time (unix ms).
  */
-since_ms?: number, limit?: number, offset?: number, };
+since_ms?: number, limit?: number, offset?: number, 
+/**
+ * One line per conversation (its latest turn, with its number of
+ * turns); a search finds any turn whatever this says.
+ */
+threads?: boolean, };

@@ -64,6 +64,12 @@ vote?: string | null,
  */
 outcome?: ModelOutcome | null, 
 /**
+ * Extension (a follow-up in `own` context): the earlier turns (1-based)
+ * where this model had no answer of its own, so it was sent the turn's
+ * resolved answer instead.
+ */
+context_resolved?: Array<number> | null, 
+/**
  * Extension (multiple_choice): how `vote` was read from the answer.
  */
 vote_read?: VoteRead | null, };

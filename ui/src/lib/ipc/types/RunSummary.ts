@@ -20,6 +20,19 @@ models: Array<string>, total_cost: number, duration_ms: number | null, starred: 
  */
 tags: Array<string>, parent_id: string | null, parent_kind: ParentKind | null, 
 /**
+ * The run this one follows up, in a conversation.
+ */
+previous_id: string | null, 
+/**
+ * The conversation it is a turn of: the id of its first run (its own id
+ * for a run that follows none).
+ */
+thread_id: string, 
+/**
+ * How many runs the conversation has (its turns, every branch counted).
+ */
+turns: number, 
+/**
  * The first ~200 characters of the resolved answer (of the first answer when
  * there is no resolved one, as in `fast` mode), `…` when cut.
  */

@@ -15,6 +15,7 @@ export type * from "./ClaimKind";
 export type * from "./ClaimMatrix";
 export type * from "./Code";
 export type * from "./Consensus";
+export type * from "./Context";
 export type * from "./CustomProvider";
 export type * from "./Dialect";
 export type * from "./Estimate";
