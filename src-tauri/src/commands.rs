@@ -140,6 +140,34 @@ pub async fn delete_run(state: State<'_, Desktop>, id: String) -> Result<()> {
     off_main(&state, move |app| app.delete_run(&id)).await
 }
 
+/// Every run of the conversation `id` is a turn of, oldest first, every branch.
+#[tauri::command]
+#[tracing::instrument(skip(state), err)]
+pub async fn thread(state: State<'_, Desktop>, id: String) -> Result<Vec<StoredRun>> {
+    off_main(&state, move |app| app.thread(&id)).await
+}
+
+/// The ids of the branch through `id`: from the first turn to the latest that follows it.
+#[tauri::command]
+#[tracing::instrument(skip(state), err)]
+pub async fn branch_of(state: State<'_, Desktop>, id: String) -> Result<Vec<String>> {
+    off_main(&state, move |app| app.branch_of(&id)).await
+}
+
+/// Deletes the turn `id` and every turn that follows it; how many runs went.
+#[tauri::command]
+#[tracing::instrument(skip(state), err)]
+pub async fn delete_turn_and_after(state: State<'_, Desktop>, id: String) -> Result<usize> {
+    off_main(&state, move |app| app.delete_turn_and_after(&id)).await
+}
+
+/// Deletes the whole conversation `id` is a turn of; how many runs went.
+#[tauri::command]
+#[tracing::instrument(skip(state), err)]
+pub async fn delete_thread(state: State<'_, Desktop>, id: String) -> Result<usize> {
+    off_main(&state, move |app| app.delete_thread(&id)).await
+}
+
 #[tauri::command]
 #[tracing::instrument(skip(state), err)]
 pub async fn set_starred(state: State<'_, Desktop>, id: String, starred: bool) -> Result<()> {
@@ -278,6 +306,29 @@ pub async fn export_runs<R: Runtime>(
     };
     off_main(&state, move |app| {
         export::write(app, &ids, format, &path).map(Some)
+    })
+    .await
+}
+
+/// Writes the conversation through `id` (its branch, turn by turn) as one
+/// `format` document where the user chooses in the save dialog, which this
+/// shell opens. `None` when the dialog was cancelled.
+#[tauri::command]
+#[tracing::instrument(skip(handle, state), err)]
+pub async fn export_thread<R: Runtime>(
+    handle: AppHandle<R>,
+    state: State<'_, Desktop>,
+    id: String,
+    format: ExportFormat,
+) -> Result<Option<ExportDone>> {
+    let name = export::thread_file_name(&id, format);
+    let dir = state.e2e_export_dir();
+    let title = "Export the conversation";
+    let Some(path) = export::choose_path(&handle, dir, title, &name, format).await? else {
+        return Ok(None);
+    };
+    off_main(&state, move |app| {
+        export::write_thread(app, &id, format, &path).map(Some)
     })
     .await
 }

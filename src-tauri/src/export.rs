@@ -61,6 +61,16 @@ pub fn file_name(ids: &[String], format: ExportFormat) -> String {
     format!("roundtable-{stem}.{}", extension(format))
 }
 
+/// The name the dialog proposes for a conversation: `roundtable-thread-<id>.<ext>`
+/// for a plain id (as [`file_name`]), else `roundtable-thread.<ext>`.
+pub fn thread_file_name(id: &str, format: ExportFormat) -> String {
+    let one = file_name(&[id.to_string()], format);
+    match one.strip_prefix("roundtable-1-runs") {
+        Some(_) => format!("roundtable-thread.{}", extension(format)),
+        None => one.replacen("roundtable-", "roundtable-thread-", 1),
+    }
+}
+
 /// The name the dialog proposes for the leaderboard as CSV: which verdicts it
 /// was made from shows in the name, so a file of votes and one of judges differ.
 pub fn leaderboard_file_name(query: &LeaderboardQuery) -> String {
@@ -165,6 +175,17 @@ pub fn write(
     save(&target(path, format), &text)
 }
 
+/// Writes the conversation through `id` to `path` (see [`target`]), turn by turn.
+pub fn write_thread(
+    app: &App,
+    id: &str,
+    format: ExportFormat,
+    path: &Path,
+) -> Result<ExportDone, AppError> {
+    let text = app.export_thread(id, format)?;
+    save(&target(path, format), &text)
+}
+
 /// Writes the leaderboard `query` selects to `path` as CSV (see [`target`]).
 pub fn write_leaderboard(
     app: &App,
@@ -257,6 +278,18 @@ mod tests {
         );
         assert!(text.starts_with("rank,model,"), "{text}");
         assert_eq!(done.bytes, text.len() as u64);
+    }
+
+    #[test]
+    fn a_thread_file_is_named_after_its_turn_and_never_carries_a_path() {
+        assert_eq!(
+            thread_file_name("rt_01ab", ExportFormat::Md),
+            "roundtable-thread-rt_01ab.md"
+        );
+        assert_eq!(
+            thread_file_name("../../x", ExportFormat::Html),
+            "roundtable-thread.html"
+        );
     }
 
     #[test]
