@@ -19,6 +19,17 @@ impl App {
     /// `prepared` with the conversation its `previous_id` names, when it has
     /// one; an id not in the history is refused naming the field.
     pub(crate) fn with_thread(&self, prepared: PreparedRun) -> Result<PreparedRun, AppError> {
+        self.with_thread_files(prepared, true)
+    }
+
+    /// As [`App::with_thread`]; without `files` the earlier turns' attachments
+    /// are not read (a re-resolution: only the summary model reads the
+    /// conversation, and it gets no files).
+    pub(crate) fn with_thread_files(
+        &self,
+        prepared: PreparedRun,
+        files: bool,
+    ) -> Result<PreparedRun, AppError> {
         let Some(previous) = prepared.request.previous_id.clone() else {
             return Ok(prepared);
         };
@@ -38,7 +49,7 @@ impl App {
         }
         let turns = path
             .into_iter()
-            .map(|run| self.prior_turn(run))
+            .map(|run| self.prior_turn(run, files))
             .collect::<Result<Vec<_>, _>>()?;
         Ok(prepared.with_thread(turns))
     }
@@ -46,9 +57,13 @@ impl App {
     /// A stored turn as the next one sends it: its question, its attachments
     /// (their bytes read back and checked), its resolved answer and each
     /// model's answer.
-    fn prior_turn(&self, run: &StoredRun) -> Result<PriorTurn, AppError> {
+    fn prior_turn(&self, run: &StoredRun, files: bool) -> Result<PriorTurn, AppError> {
         let mut request = run.request.clone();
-        self.store().hydrate(&mut request)?;
+        if files {
+            self.store().hydrate(&mut request)?;
+        } else {
+            request.attachments.clear();
+        }
         // Checked when first sent; a limit lowered since does not stop the
         // conversation, so the file limits here are the largest there are.
         let limits = attachments::AttachmentLimits {

@@ -56,7 +56,8 @@ impl App {
         // put back as stored.
         let attachments = std::mem::take(&mut request.attachments);
         let engine = self.engine_for(&request);
-        let mut prepared = engine.prepare(request)?;
+        // A turn of a conversation: the summary model reads what came before.
+        let mut prepared = self.with_thread_files(engine.prepare(request)?, false)?;
         prepared.request.attachments = attachments;
         // Only what the panel answered is carried over; resolution marks are redone.
         let results: Vec<_> = stored

@@ -187,3 +187,46 @@ async fn the_estimate_of_a_follow_up_counts_its_thread() {
         .unwrap();
     assert!(follow.calls[0].input_tokens > plain.calls[0].input_tokens);
 }
+
+#[tokio::test]
+async fn a_turn_resolved_again_reads_the_conversation() {
+    let f = Fixture::start(script()).await;
+    let (first, _) = f.fast(&["fake/a"]).await;
+    let first = first.unwrap().response;
+    let (second, _) = f
+        .run(follow_up(
+            "And of the UK?",
+            &first.id,
+            &["fake/a", "fake/b"],
+        ))
+        .await;
+    let second = second.unwrap().response;
+    let out = f
+        .app
+        .reresolve(
+            &second.id,
+            roundtable_app::Reresolve {
+                resolution: Resolution::Summary,
+                summary_model: Some("fake/b".into()),
+                ..Default::default()
+            },
+            &Events::default(),
+            tokio_util::sync::CancellationToken::new(),
+        )
+        .await
+        .unwrap();
+    assert!(
+        out.response.meta.summary_error.is_none(),
+        "{:?}",
+        out.response.meta
+    );
+    let summary = last_messages(&f, "b");
+    assert!(
+        summary[0]
+            .1
+            .contains("Earlier question: Capital?\nEarlier answer: Paris"),
+        "{summary:?}"
+    );
+    // The re-resolution is a turn of the same conversation.
+    assert_eq!(f.app.thread(&first.id).unwrap().len(), 3);
+}
