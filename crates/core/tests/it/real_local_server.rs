@@ -143,3 +143,49 @@ async fn a_panel_of_three_on_the_real_server_works_the_first_time() {
     println!("votes {votes:?}, winner {:?}", out.response.data);
     assert!(votes.values().sum::<u32>() >= 2, "{votes:?}");
 }
+
+#[tokio::test]
+async fn a_follow_up_on_the_real_server_is_answered() {
+    if server().await.is_none() {
+        println!("skipped: no real local server with smollm2 on {BASE}");
+        return;
+    }
+    let engine = engine();
+    let first = engine
+        .run(
+            RoundtableRequest {
+                resolution: Some(Resolution::Fast),
+                ..three("Name a primary colour.")
+            },
+            None,
+            CancellationToken::new(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(first.status, RunStatus::Completed, "{:?}", first.response);
+    let turn = roundtable_core::thread::PriorTurn {
+        input: "Name a primary colour.".into(),
+        resolved: first.response.data.clone(),
+        answers: first
+            .response
+            .model_results
+            .iter()
+            .filter(|r| r.succeeded())
+            .map(|r| (r.model.clone(), r.sample, r.data.clone()))
+            .collect(),
+        ..Default::default()
+    };
+    let run = engine
+        .prepare(RoundtableRequest {
+            resolution: Some(Resolution::Fast),
+            previous_id: Some(first.response.id.clone()),
+            ..three("And another one?")
+        })
+        .unwrap()
+        .with_thread(vec![turn]);
+    let out = engine.execute(run, None, CancellationToken::new()).await;
+    for r in &out.response.model_results {
+        println!("follow-up #{}: {:?} {:?}", r.index, r.error, r.data);
+    }
+    assert_eq!(out.status, RunStatus::Completed);
+}
