@@ -43,7 +43,8 @@
 //! - `open.rs`: opening a file or memory, pragmas, migrations, the owner lock;
 //! - `record.rs`: live recording (begin, each result, finish, a batch, status);
 //! - `recover.rs`: marking the runs of dead owners `interrupted`;
-//! - `query.rs`: list, get and delete, the filters, mapping rows to types;
+//! - `query.rs`: list, get and delete, the filters;
+//! - `rows.rs`: mapping rows to types (a summary, a model result, a whole run);
 //! - `stars_tags.rs`: starring and tagging;
 //! - `votes.rs`: a person's vote on a run, judge models' rankings, and the
 //!   verdicts the leaderboard is fitted on;

@@ -10,6 +10,7 @@ mod open;
 mod query;
 mod record;
 mod recover;
+mod rows;
 mod spend;
 mod stars_tags;
 mod threads;
@@ -27,7 +28,8 @@ pub use votes::{
     Ballot, Judgement, Verdict, VerdictQuery, VerdictResult, VerdictSource, Vote, VoteKind,
 };
 
-pub(crate) use query::{SUMMARY_COLS, filter_sql};
+pub(crate) use query::filter_sql;
+pub(crate) use rows::SUMMARY_COLS;
 
 use crate::{Result, migrations};
 use open::OwnerLock;
