@@ -1,20 +1,19 @@
 //! One model's call: its place among its provider's slots, its attempts with
 //! retries inside its timeout, the JSON-mode fallback, and its usage and cost.
 
-use super::meter::{CallMeter, CostMeter};
+use super::meter::CallMeter;
+use super::model_call::{Attempted, ModelCall};
 use super::{Engine, Events, MAX_RETRY_AFTER, emit, ms};
-use crate::attachments::{self, Part};
-use crate::contract::{ModelOutcome, ModelResult, ModelSpec, Usage};
+use crate::attachments;
+use crate::contract::{ModelOutcome, ModelResult, Usage};
 use crate::events::RunEvent;
 use crate::provider::{Provider, ProviderKey};
 use crate::providers::client::{self, Target};
 use crate::providers::{ChatCall, Completion, Delta, Dialect, ProviderError, WireFormat, support};
 use crate::slots::Slot;
-use crate::thread::Message;
 use crate::validate::split_model_name;
 use backon::BackoffBuilder;
 use serde_json::Value;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio_util::sync::CancellationToken;
 
@@ -469,65 +468,4 @@ fn failure_message(err: &ProviderError, attempts: u32) -> String {
         attempts,
         if attempts == 1 { "" } else { "s" }
     )
-}
-
-pub(super) struct ModelCall {
-    pub(super) index: usize,
-    pub(super) spec: ModelSpec,
-    pub(super) instructions: Option<String>,
-    pub(super) input: String,
-    pub(super) schema: Option<Value>,
-    /// Send `schema` only to a provider that speaks its format natively.
-    pub(super) schema_native_only: bool,
-    pub(super) max_retries: u32,
-    pub(super) timeout: Duration,
-    /// The run's running cost, when it has a `max_cost`.
-    pub(super) meter: Option<Arc<CostMeter>>,
-    /// The run's attachments (none for the summary and claims calls, which
-    /// get their names in the prompt).
-    pub(super) attachments: Arc<Vec<Part>>,
-    /// The earlier messages of this model's thread, in a follow-up.
-    pub(super) history: Vec<Message>,
-    /// The earlier turns where the resolved answer stood in for its own.
-    pub(super) context_resolved: Vec<u32>,
-}
-
-#[derive(Debug)]
-pub(super) struct Attempted {
-    pub(super) text: String,
-    pub(super) thinking: String,
-    pub(super) usage: Usage,
-    pub(super) cost: f64,
-    pub(super) error: Option<String>,
-    /// How it ended; `error` says why in words.
-    pub(super) ended: ModelOutcome,
-    pub(super) attempts: u32,
-    /// JSON mode with the schema in the prompt stood in for JSON Schema output.
-    pub(super) schema_fallback: bool,
-}
-
-impl Default for Attempted {
-    fn default() -> Self {
-        Attempted {
-            text: String::new(),
-            thinking: String::new(),
-            usage: Usage::default(),
-            cost: 0.0,
-            error: None,
-            ended: ModelOutcome::Answered,
-            attempts: 0,
-            schema_fallback: false,
-        }
-    }
-}
-
-impl Attempted {
-    pub(super) fn failed(ended: ModelOutcome, error: String, attempts: u32) -> Self {
-        Attempted {
-            error: Some(error),
-            ended,
-            attempts,
-            ..Default::default()
-        }
-    }
 }

@@ -13,7 +13,8 @@
 //! `retry-after-ms` when it gives one (at most 60 s), all inside `timeout_ms`.
 //!
 //! Layout: this file holds the engine and the fan-out ([`Engine::execute`]);
-//! `call.rs` one model's call (its slot, attempts, fallback, usage and cost);
+//! `call.rs` one model's call (its slot, attempts, fallback, usage and cost),
+//! `model_call.rs` what a call is given and gives back;
 //! `resolution.rs` the step after the panel (the vote, the consolidation and its
 //! fallback, the panic guard). A new resolution is a variant of `Resolution`, an
 //! arm in `resolution.rs`, and its logic in `crate::resolution`.
@@ -36,11 +37,12 @@ use tokio_util::sync::CancellationToken;
 mod call;
 mod estimate;
 mod meter;
+mod model_call;
 mod resolution;
 
 use crate::provider::{Provider, ProviderKey};
-use call::ModelCall;
 pub use estimate::{CallEstimate, Estimate, IMAGE_TOKENS, PDF_TOKENS_PER_50_KB, count_tokens};
+use model_call::ModelCall;
 pub use resolution::check_schema;
 
 /// The longest wait a provider's `Retry-After` is honoured for.

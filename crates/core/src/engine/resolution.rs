@@ -2,7 +2,7 @@
 //! answered (or again from stored answers), the summary model's fallback to the
 //! next that answered, and the guard that turns a panic into a failed run.
 
-use super::call::{Attempted, ModelCall};
+use super::model_call::{Attempted, ModelCall};
 use super::{Engine, Events, PreparedRun, RunOutcome, emit, ms};
 use crate::attachments;
 use crate::contract::{
