@@ -20,6 +20,7 @@
 //! model's thoughts are not part of its answer.
 
 use crate::attachments::Part;
+use crate::contract::RoundtableResponse;
 use serde::{Deserialize, Serialize};
 
 /// Which earlier answers a follow-up sends as the assistant's turns.
@@ -72,6 +73,26 @@ pub struct PriorTurn {
 }
 
 impl PriorTurn {
+    /// A finished run as an earlier turn: its question, its attachments (with
+    /// their bytes), its resolved answer (`fast` keeps none: its first answer
+    /// stands for it) and each answer.
+    pub fn of(input: String, attachments: Vec<Part>, response: &RoundtableResponse) -> Self {
+        let answered = || response.model_results.iter().filter(|r| r.succeeded());
+        let resolved = response
+            .data
+            .clone()
+            .filter(|d| !d.trim().is_empty())
+            .or_else(|| answered().next().map(|r| r.data.clone()));
+        PriorTurn {
+            input,
+            attachments,
+            resolved,
+            answers: answered()
+                .map(|r| (r.model.clone(), r.sample, r.data.clone()))
+                .collect(),
+        }
+    }
+
     /// `model`'s (and `sample`'s) answer in this turn.
     pub fn answer_of(&self, model: &str, sample: Option<u32>) -> Option<&str> {
         let of = |s: Option<u32>| {

@@ -71,31 +71,7 @@ impl App {
             max_run_bytes: u64::MAX / 2,
         };
         let files = attachments::prepare(&request.attachments, &limits)?;
-        let resolved = run
-            .response
-            .data
-            .clone()
-            .filter(|d| !d.trim().is_empty())
-            .or_else(|| {
-                // `fast` keeps no resolved answer: its first answer is it.
-                run.response
-                    .model_results
-                    .iter()
-                    .find(|r| r.succeeded())
-                    .map(|r| r.data.clone())
-            });
-        Ok(PriorTurn {
-            input: request.input,
-            attachments: files,
-            resolved,
-            answers: run
-                .response
-                .model_results
-                .iter()
-                .filter(|r| r.succeeded())
-                .map(|r| (r.model.clone(), r.sample, r.data.clone()))
-                .collect(),
-        })
+        Ok(PriorTurn::of(request.input, files, &run.response))
     }
 
     /// Every run of the conversation `id` is a turn of, oldest first, every

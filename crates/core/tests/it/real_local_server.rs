@@ -163,18 +163,11 @@ async fn a_follow_up_on_the_real_server_is_answered() {
         .await
         .unwrap();
     assert_eq!(first.status, RunStatus::Completed, "{:?}", first.response);
-    let turn = roundtable_core::thread::PriorTurn {
-        input: "Name a primary colour.".into(),
-        resolved: first.response.data.clone(),
-        answers: first
-            .response
-            .model_results
-            .iter()
-            .filter(|r| r.succeeded())
-            .map(|r| (r.model.clone(), r.sample, r.data.clone()))
-            .collect(),
-        ..Default::default()
-    };
+    let turn = roundtable_core::thread::PriorTurn::of(
+        "Name a primary colour.".into(),
+        vec![],
+        &first.response,
+    );
     let run = engine
         .prepare(RoundtableRequest {
             resolution: Some(Resolution::Fast),
