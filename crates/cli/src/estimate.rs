@@ -1,6 +1,7 @@
 //! `roundtable run --estimate`: what a run would cost, printed without calling
 //! anyone: each call's tokens in and out (typical–worst) and cost, the summary
-//! call, the totals, and the models whose price is not known.
+//! call, the totals, the models whose price is not known, and those whose
+//! input would pass their context window.
 
 use crate::render::{self, clean};
 use console::style;
@@ -62,6 +63,20 @@ pub fn print(e: &Estimate, json: bool) {
         )
         .dim()
     );
+    for c in e.calls.iter().chain(&e.summary).filter(|c| c.over_context) {
+        println!(
+            "{}",
+            style(format!(
+                "{}: about {} tokens in, over its context window of {}: the provider \
+                 would refuse it (start a new conversation, or carry on with a model \
+                 that takes more)",
+                clean(&c.model),
+                c.input_tokens,
+                c.context_window.unwrap_or_default()
+            ))
+            .yellow()
+        );
+    }
     if !e.unpriced.is_empty() {
         println!(
             "{}",

@@ -110,3 +110,48 @@ async fn an_unknown_run_to_continue_exits_2_naming_it() {
     assert!(out.stderr.contains("rt_nope"), "{}", out.stderr);
     assert!(fake.requests().is_empty());
 }
+
+#[tokio::test]
+async fn the_estimate_flags_a_model_whose_context_window_the_follow_up_passes() {
+    let fake = FakeProvider::start(roundtable_testkit::Script::new().model(
+        "a",
+        roundtable_testkit::Behavior::answer("word ".repeat(400)),
+    ))
+    .await
+    .unwrap();
+    let home = Home::new(&fake);
+    // fake/a takes at most 300 input tokens.
+    std::fs::write(
+        home.path().join("prices.json"),
+        r#"{"fake/a": {"input_cost_per_token": 1e-6, "output_cost_per_token": 1e-6, "max_input_tokens": 300}}"#,
+    )
+    .unwrap();
+    let config = home.path().join("config.toml");
+    let text = std::fs::read_to_string(&config).unwrap();
+    std::fs::write(&config, format!("price_files = [\"prices.json\"]\n{text}")).unwrap();
+
+    let first = home
+        .json(&["run", "Talk.", "-m", "fake/a", "-r", "fast", "--json"])
+        .await;
+    let args = [
+        "run",
+        "--continue",
+        first["id"].as_str().unwrap(),
+        "More.",
+        "--estimate",
+    ];
+    let out = home.run(&args).await;
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(
+        out.stdout.contains("fake/a: about")
+            && out.stdout.contains("over its context window of 300"),
+        "{}",
+        out.stdout
+    );
+    let mut json_args = args.to_vec();
+    json_args.push("--json");
+    let e = home.json(&json_args).await;
+    assert_eq!(e["calls"][0]["over_context"], true);
+    assert_eq!(e["calls"][0]["context_window"], 300);
+    assert_eq!(fake.requests().len(), 1, "an estimate calls no one");
+}
