@@ -27,14 +27,16 @@ afterEach(() => vi.useRealTimers());
 describe("History (state)", () => {
   it("asks the backend with the filters as typed, trimmed and without the tag's #", () => {
     const { history } = setup();
-    expect(history.query()).toEqual({ limit: 200 });
+    // One line per conversation, a page at a time.
+    expect(history.query()).toEqual({ threads: true, limit: 100, offset: 0 });
     expect(history.filtering).toBe(false);
     history.text = "  sky ";
     history.model = " fake/a";
     history.status = "failed";
     history.starredOnly = true;
     history.tag = " #physics ";
-    expect(history.query()).toEqual({ text: "sky", model: "fake/a", status: "failed", starred: true, tag: "physics", limit: 200 });
+    // A search finds any turn: no `threads`.
+    expect(history.query()).toEqual({ text: "sky", model: "fake/a", status: "failed", starred: true, tag: "physics", limit: 100, offset: 0 });
     expect(history.filtering).toBe(true);
     history.period = "7d";
     expect(history.query().since_ms).toBeLessThan(Date.now());

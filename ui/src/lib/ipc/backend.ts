@@ -52,6 +52,19 @@ export interface Backend {
   listRuns(query: HistoryQuery): Promise<RunSummary[]>;
   getRun(id: string): Promise<StoredRun>;
   deleteRun(id: string): Promise<void>;
+  /** Every run of the conversation `id` is a turn of, oldest first, every branch. */
+  thread(id: string): Promise<StoredRun[]>;
+  /** The ids of the branch through `id`: from the first turn to the latest that follows it. */
+  branchOf(id: string): Promise<string[]>;
+  /** Deletes the turn `id` and every turn that follows it (on every branch); how many runs went. */
+  deleteTurnAndAfter(id: string): Promise<number>;
+  /** Deletes the whole conversation `id` is a turn of; how many runs went. */
+  deleteThread(id: string): Promise<number>;
+  /**
+   * Exports the conversation through `id` (its branch, turn by turn) where the
+   * user chooses in the save dialog, which the shell opens; null when cancelled.
+   */
+  exportThread(id: string, format: ExportFormat): Promise<ExportDone | null>;
   setStarred(id: string, starred: boolean): Promise<void>;
   addTag(id: string, tag: string): Promise<void>;
   removeTag(id: string, tag: string): Promise<void>;

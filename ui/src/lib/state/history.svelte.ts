@@ -9,6 +9,20 @@ import { Verdicts } from "./verdicts.svelte";
 /** How long after the last change of a filter the history is searched (ms). */
 export const SEARCH_DELAY_MS = 250;
 
+/** How many history lines one page asks for; more page in as the list is scrolled. */
+export const PAGE = 100;
+
+/**
+ * `loaded` with `page` (the list's first lines, read again) in front: the
+ * lines `page` has are dropped from the rest, and in a list of conversations
+ * any other line of a conversation it has (its latest turn changed).
+ */
+export function mergeFirstPage(page: RunSummary[], loaded: RunSummary[], threads: boolean): RunSummary[] {
+  const ids = new Set(page.map((r) => r.id));
+  const convs = new Set(threads ? page.map((r) => r.thread_id) : []);
+  return [...page, ...loaded.filter((r) => !ids.has(r.id) && !convs.has(r.thread_id))];
+}
+
 export class History {
   text = $state("");
   model = $state("");
@@ -18,8 +32,12 @@ export class History {
   period = $state<Period>("");
   /** Every tag seen so far, for the tag filter's suggestions. */
   knownTags = $state<string[]>([]);
-  runs = $state<RunSummary[]>([]);
+  /** The lines loaded so far, newest first (one per conversation unless searching). */
+  runs = $state.raw<RunSummary[]>([]);
   loading = $state(true);
+  /** Every line the filters find is loaded. */
+  done = $state(false);
+  loadingMore = $state(false);
   error = $state<string | null>(null);
   /** Runs ticked for export, by id. */
   selected = $state<string[]>([]);
@@ -38,6 +56,8 @@ export class History {
   confirmDelete = $state(false);
   readonly #backend: Backend;
   #seq = 0;
+  /** The filters the lines loaded were found with. */
+  #loadedWith = "";
   #focusSeq = 0;
 
   constructor(backend: Backend) {
@@ -67,15 +87,22 @@ export class History {
     return !!(this.text || this.model || this.status || this.starredOnly || this.tag.trim() || this.period);
   }
 
-  query(): HistoryQuery {
+  /**
+   * A page of the lines the filters find, from `offset`: one line per
+   * conversation (its latest turn), except when searching, which finds any turn.
+   */
+  query(offset = 0): HistoryQuery {
+    const text = this.text.trim() || undefined;
     return {
-      text: this.text.trim() || undefined,
+      text,
       model: this.model.trim() || undefined,
       status: this.status || undefined,
       starred: this.starredOnly ? true : undefined,
       tag: this.tag.trim().replace(/^#/, "") || undefined,
       since_ms: periodStart(this.period),
-      limit: 200,
+      threads: text ? undefined : true,
+      limit: PAGE,
+      offset,
     };
   }
 
@@ -95,19 +122,28 @@ export class History {
     return whileHistoryChanges(this.#backend, () => void this.refresh());
   }
 
-  /** Lists the runs the filters find; an answer overtaken by a later search is dropped. */
+  /**
+   * Lists the lines the filters find: their first page, in front of the lines
+   * loaded further down when the filters are the same (the history changed),
+   * in place of them when not. An answer overtaken by a later search is dropped.
+   */
   async refresh(): Promise<void> {
     const mine = ++this.#seq;
+    const query = this.query();
+    const key = JSON.stringify({ ...query, since_ms: this.period });
     try {
-      const found = await this.#backend.listRuns(this.query());
+      const page = await this.#backend.listRuns(query);
       if (mine !== this.#seq) return;
-      this.runs = found;
-      this.knownTags = [...new Set([...this.knownTags, ...found.flatMap((r) => r.tags)])].sort();
+      const same = key === this.#loadedWith;
+      this.runs = same ? mergeFirstPage(page, this.runs, !!query.threads) : page;
+      if (!same) this.done = page.length < PAGE;
+      this.#loadedWith = key;
+      this.knownTags = [...new Set([...this.knownTags, ...page.flatMap((r) => r.tags)])].sort();
       this.error = null;
-      this.selected = this.selected.filter((id) => found.some((r) => r.id === id));
+      this.selected = this.selected.filter((id) => this.runs.some((r) => r.id === id));
       if (this.focused) {
         const id = this.focused.summary.id;
-        if (found.some((r) => r.id === id)) await this.focus(id);
+        if (this.runs.some((r) => r.id === id)) await this.focus(id);
         // Filtered out, it stays open; deleted (here or by the CLI), it goes.
         else if ((await this.#deleted(id)) && this.focused?.summary.id === id) this.focused = null;
       }
@@ -115,6 +151,28 @@ export class History {
       if (mine === this.#seq) this.error = errorMessage(e);
     } finally {
       if (mine === this.#seq) this.loading = false;
+    }
+  }
+
+  /** Loads the next page of lines (the list was scrolled near its end), unless all are loaded. */
+  async loadMore(): Promise<void> {
+    if (this.done || this.loadingMore || this.loading) return;
+    const mine = this.#seq;
+    this.loadingMore = true;
+    try {
+      const query = this.query(this.runs.length);
+      const page = await this.#backend.listRuns(query);
+      if (mine !== this.#seq) return; // the filters changed meanwhile
+      // Lines recorded meanwhile push the list down: a line may come twice.
+      const ids = new Set(this.runs.map((r) => r.id));
+      const convs = new Set(query.threads ? this.runs.map((r) => r.thread_id) : []);
+      this.runs = [...this.runs, ...page.filter((r) => !ids.has(r.id) && !convs.has(r.thread_id))];
+      this.done = page.length < PAGE;
+      this.knownTags = [...new Set([...this.knownTags, ...page.flatMap((r) => r.tags)])].sort();
+    } catch (e) {
+      if (mine === this.#seq) this.error = errorMessage(e);
+    } finally {
+      this.loadingMore = false;
     }
   }
 
@@ -141,6 +199,9 @@ export class History {
         this.verdicts = new Verdicts(this.#backend, run);
       }
       this.focused = run;
+      // Its line, as the history has it now (a star or a tag on a line far down the list).
+      const at = this.runs.findIndex((r) => r.id === id);
+      if (at >= 0 && JSON.stringify(this.runs[at]) !== JSON.stringify(run.summary)) this.runs = [...this.runs.slice(0, at), run.summary, ...this.runs.slice(at + 1)];
       // Read again on each refresh: a vote or a judge of the CLI's shows too.
       void this.verdicts?.load();
     } catch (e) {
@@ -167,11 +228,19 @@ export class History {
     if (s) await this.#act(() => this.#backend.setStarred(s.id, !s.starred));
   }
 
-  async deleteFocused(): Promise<void> {
+  /**
+   * Deletes the run in focus: a turn of a conversation with the turns that
+   * follow it (`after`), or its whole conversation (`thread`).
+   */
+  async deleteFocused(how: "run" | "after" | "thread" = "run"): Promise<void> {
     const s = this.focused?.summary;
     if (s)
       await this.#act(async () => {
-        await this.#backend.deleteRun(s.id);
+        if (how === "thread") await this.#backend.deleteThread(s.id);
+        else if (how === "after") await this.#backend.deleteTurnAndAfter(s.id);
+        else await this.#backend.deleteRun(s.id);
+        // Its conversation's line changes (or goes): read again from the first page.
+        this.runs = this.runs.filter((r) => r.id !== s.id && (how === "run" || r.thread_id !== s.thread_id));
         this.focused = null;
       });
   }
@@ -190,6 +259,20 @@ export class History {
   async removeTag(tag: string): Promise<void> {
     const s = this.focused?.summary;
     if (s) await this.#act(() => this.#backend.removeTag(s.id, tag));
+  }
+
+  /** Exports the conversation the run in focus is a turn of, along its branch; the shell asks where. */
+  async exportThread(): Promise<void> {
+    const s = this.focused?.summary;
+    if (!s) return;
+    try {
+      const done = await this.#backend.exportThread(s.id, this.format);
+      if (!done) return;
+      this.notice = `Exported the conversation to ${done.path}`;
+      this.error = null;
+    } catch (e) {
+      this.error = errorMessage(e);
+    }
   }
 
   /** Exports the runs ticked, else the one in focus; the shell asks where (its own save dialog). */

@@ -59,6 +59,8 @@ export class CardState {
   voteRead = $state<VoteRead | null>(null);
   /** JSON mode stood in for the JSON Schema output the server refused. */
   schemaFallback = $state(false);
+  /** A follow-up: the earlier turns (1-based) it had no answer of its own in, so it was sent the resolved one. */
+  contextResolved = $state<number[]>([]);
 
   constructor(index: number, model: string) {
     this.index = index;
@@ -99,6 +101,7 @@ export class CardState {
     this.vote = r.vote ?? null;
     this.voteRead = r.vote_read ?? null;
     this.schemaFallback = r.schema_fallback === true;
+    this.contextResolved = r.context_resolved ?? [];
   }
 }
 
@@ -116,8 +119,8 @@ export class RunState {
    * that many (a result's `index` is a position in it, as in RunStarted.models).
    */
   panel = $state.raw<ModelSpec[]>([]);
-  /** What started it: a new run, a re-run or a re-resolve of `parentId`. */
-  readonly origin: "run" | "rerun" | "resolve" | "history";
+  /** What started it: a new run, a re-run or a re-resolve of `parentId`, a follow-up of `request.previous_id`. */
+  readonly origin: "run" | "rerun" | "resolve" | "history" | "follow-up";
   runId = $state<string | null>(null);
   phase = $state<RunPhase>("running");
   cards = $state<CardState[]>([]);

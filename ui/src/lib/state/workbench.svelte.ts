@@ -1,29 +1,17 @@
 // The workbench's draft (what the next run will ask) and its current run. Kept
 // outside the components, so switching views keeps both.
-import type { Backend, Resolution, RoundtableRequest, ModelSpec } from "../ipc/backend";
+import type { Attachment, Backend, Resolution, RoundtableRequest, StoredRun } from "../ipc/backend";
 import { errorMessage, isAppError, newHandle } from "../ipc/backend";
 import { checkSchema } from "../schema/check";
 import { AttachmentTray } from "./attachments.svelte";
 import { RunState } from "./run.svelte";
 import { draftModel, type ModelDraft } from "./settings.svelte";
+import { draftsOf, panelProblem, specsOf } from "./panel";
+import { Conversation } from "./conversation.svelte";
+import { FollowUp } from "./follow-up.svelte";
+import { inConversation } from "../thread";
 
-/** The most samples a model entry may ask for (the engine's MAX_SAMPLES). */
-export const MAX_SAMPLES = 32;
-
-/** The entries expanded from one `samples` entry (numbered 1, 2, … in a row) made one again. */
-export function collapseSamples(models: ModelSpec[]): ModelSpec[] {
-  const out: ModelSpec[] = [];
-  for (const m of models) {
-    const last = out[out.length - 1];
-    if (m.sample && m.sample > 1 && last && last.name === m.name && (last.samples ?? 1) === m.sample - 1) {
-      last.samples = m.sample;
-      continue;
-    }
-    const { sample: _, ...rest } = m;
-    out.push(m.sample === 1 ? { ...rest, samples: 1 } : { ...rest });
-  }
-  return out;
-}
+export { MAX_SAMPLES, collapseSamples } from "./panel";
 
 export class Workbench {
   input = $state("");
@@ -47,16 +35,19 @@ export class Workbench {
   formError = $state<string | null>(null);
   /** Files sent with the prompt; kept after a run, so running again sends them again. */
   readonly attachments = new AttachmentTray();
+  /** The conversation the run on screen is the latest turn of (empty: none). */
+  readonly conversation = new Conversation();
+  /** The next question of that conversation, under the run once it has finished. */
+  readonly followUp = new FollowUp();
+  followUpError = $state<string | null>(null);
   /** Where blind mode's shuffles draw from (a seeded one in tests). */
   random: () => number = Math.random;
 
   /** What is wrong with the draft, or null when it can run. */
   problem(): string | null {
     if (!this.input.trim()) return "Write a prompt first.";
-    const models = this.panel.filter((m) => m.name.trim());
-    if (models.length === 0) return "Add at least one model to the panel.";
-    const bad = models.find((m) => !/^[^/\s]+\/\S+$/.test(m.name.trim()));
-    if (bad) return `“${bad.name}” is not provider/model (e.g. openai/gpt-4.1-mini).`;
+    const panel = panelProblem(this.panel);
+    if (panel) return panel;
     if (this.resolution === "multiple_choice" && this.choices.filter((c) => c.trim()).length < 2)
       return "Multiple choice needs at least two choices.";
     if (checkSchema(this.schemaText).state === "invalid") return "Fix the output schema first.";
@@ -69,17 +60,7 @@ export class Workbench {
   }
 
   request(): RoundtableRequest {
-    const models: ModelSpec[] = this.panel
-      .filter((m) => m.name.trim())
-      .map((m) => {
-        const spec: ModelSpec = { name: m.name.trim() };
-        if (m.max_tokens) spec.max_tokens = m.max_tokens;
-        if (m.reasoning) spec.reasoning = m.reasoning;
-        if (m.temperature !== null && !Number.isNaN(m.temperature)) spec.temperature = m.temperature;
-        if (m.top_p !== null && !Number.isNaN(m.top_p)) spec.top_p = m.top_p;
-        if (m.samples && m.samples > 1) spec.samples = Math.min(MAX_SAMPLES, Math.round(m.samples));
-        return spec;
-      });
+    const models = specsOf(this.panel);
     const req: RoundtableRequest = { input: this.input, models, resolution: this.resolution };
     if (this.instructions.trim()) req.instructions = this.instructions;
     const summary = this.summaryModel.trim() || this.defaultSummaryModel.trim();
@@ -131,16 +112,97 @@ export class Workbench {
     await this.track(backend, run, (run) => backend.run(run.handle, run.request, (e) => run.receive(e)));
   }
 
+  /**
+   * Puts `run` on screen and runs it. A run that follows another shows the
+   * turns before it (their thread read from the history); once it is
+   * recorded, its thread is read again (it is a turn of it now) and the
+   * follow-up box follows it up.
+   */
   async track(backend: Backend, run: RunState, go: (run: RunState) => ReturnType<Backend["run"]>): Promise<void> {
     if (this.run?.running) await backend.cancel(this.run.handle);
     this.run = run;
     this.compare = [];
+    const previous = run.request.previous_id;
+    this.conversation.editing = null;
+    if (!previous) this.conversation.clear();
+    else if (!this.conversation.has(previous)) void this.conversation.load(backend, previous);
     run.startClock();
     try {
       run.finish(await go(run));
     } catch (e) {
       run.fail(isAppError(e) ? e : { code: "internal", message: errorMessage(e), field: null });
     }
+    if (this.run !== run || !run.runId || run.phase === "error") return;
+    if (previous) await this.conversation.load(backend, run.runId);
+    this.followUp.sent(run.runId, run.request);
+  }
+
+  /**
+   * Opens a stored run back into its cards. A turn of a conversation shows
+   * its thread: the latest turn of its branch open, the turns before folded,
+   * and its own turn unfolded and brought into view when it is an earlier one.
+   */
+  async open(backend: Backend, stored: StoredRun): Promise<void> {
+    // Like a new run, an opened one takes the place of a run still going: that one stops.
+    void this.cancel(backend);
+    this.compare = [];
+    this.conversation.clear();
+    this.#show(stored);
+    if (!inConversation(stored.summary)) return;
+    await this.conversation.load(backend, stored.summary.id);
+    const latest = this.conversation.latestThrough(stored.summary.id);
+    if (this.run?.runId !== stored.summary.id || !latest || latest.summary.id === stored.summary.id) return;
+    this.#show(latest);
+    this.conversation.unfolded = [stored.summary.id];
+    this.conversation.focus = stored.summary.id;
+  }
+
+  /** Shows the branch through `id` (a turn's other branch), its latest turn open. */
+  switchBranch(id: string): void {
+    const latest = this.conversation.latestThrough(id);
+    if (this.run?.running || !latest) return;
+    this.compare = [];
+    this.conversation.editing = null;
+    this.#show(latest);
+  }
+
+  #show(stored: StoredRun): void {
+    this.run = RunState.fromStored(stored);
+    this.followUpError = null;
+    this.followUp.sent(stored.summary.id, stored.request);
+  }
+
+  /** Sends the follow-up box's question: a run following the run it names. */
+  async sendFollowUp(backend: Backend): Promise<void> {
+    this.followUpError = this.followUp.problem();
+    if (this.followUpError) return;
+    const request = this.followUp.request(this.defaultSummaryModel);
+    await this.track(backend, new RunState(newHandle(), request, "follow-up"), (run) => backend.run(run.handle, run.request, (e) => run.receive(e)));
+  }
+
+  /**
+   * Runs a turn again with its prompt edited: a new run following what that
+   * turn followed, so a branch beside it (the first turn's: a new conversation).
+   * Its files go again, their bytes read back from the history.
+   */
+  async branchFrom(backend: Backend, turn: { request: RoundtableRequest }, input: string): Promise<void> {
+    if (!input.trim()) return;
+    const { previous_id, context, attachments, ...rest } = turn.request;
+    const request: RoundtableRequest = { ...rest, input };
+    if (previous_id) Object.assign(request, { previous_id, context: context ?? "own" });
+    try {
+      if (attachments?.length) request.attachments = await Promise.all(attachments.map((a) => this.#withBytes(backend, a)));
+    } catch (e) {
+      this.conversation.error = `The turn's files could not be read back: ${errorMessage(e)}`;
+      return;
+    }
+    await this.track(backend, new RunState(newHandle(), request, "follow-up"), (run) => backend.run(run.handle, run.request, (e) => run.receive(e)));
+  }
+
+  async #withBytes(backend: Backend, a: Attachment): Promise<Attachment> {
+    if (a.data || !a.sha256) return a;
+    const full = await backend.attachmentData(a.sha256);
+    return { name: a.name, media_type: a.media_type, data: full.data };
   }
 
   async cancel(backend: Backend): Promise<void> {
@@ -161,15 +223,7 @@ export class Workbench {
     this.input = req.input;
     this.instructions = req.instructions ?? "";
     // A stored request is the expanded one: its samples are one entry again.
-    this.panel = collapseSamples(req.models).map((m) =>
-      draftModel(m.name, {
-        max_tokens: m.max_tokens ?? null,
-        reasoning: (m.reasoning as ModelDraft["reasoning"]) ?? "",
-        temperature: m.temperature ?? null,
-        top_p: m.top_p ?? null,
-        ...(m.samples && m.samples > 1 ? { samples: m.samples } : {}),
-      }),
-    );
+    this.panel = draftsOf(req.models);
     this.resolution = req.resolution ?? "summary";
     this.consensus = req.consensus === true;
     this.summaryModel = req.summary_model ?? "";

@@ -1,7 +1,42 @@
 // A Backend for tests: scripted events, an in-memory history, calls recorded.
 import type { Backend, OnEvent } from "../ipc/backend";
 import type { BudgetStatus, SpendQuery, SpendStats } from "../ipc/types";
-import type { Attachment, Ballot, CallEstimate, Estimate, CustomProvider, Judgement, Leaderboard, LeaderboardQuery, PriceImport, RunVerdicts, Vote, HistoryQuery, LocalApiStatus, Prefs, ProviderStatus, RoundtableRequest, RunEvent, RunResult, RunSummary, StoredRun, TokenOrigin } from "../ipc/types";
+import type { Attachment, Ballot, CallEstimate, Estimate, CustomProvider, ExportFormat, Judgement, Leaderboard, LeaderboardQuery, PriceImport, RunVerdicts, Vote, HistoryQuery, LocalApiStatus, Prefs, ProviderStatus, RoundtableRequest, RoundtableResponse, RunEvent, RunResult, RunSummary, StoredRun, TokenOrigin } from "../ipc/types";
+import { branchThrough, pathTo } from "../thread";
+
+/**
+ * A stored run as the history keeps it: `previous_id` makes it a turn of that
+ * run's conversation (`thread_id`, its first run's id); `turns` is set by the
+ * fake's history for every run of a thread.
+ */
+export function storedRun(id: string, request: RoundtableRequest, response: RoundtableResponse, extra: Partial<RunSummary> = {}): StoredRun {
+  const at = extra.created_at_ms ?? Date.now();
+  const data = response.data ?? response.model_results.find((r) => !r.error)?.data ?? null;
+  return {
+    summary: {
+      id,
+      created_at: new Date(at).toISOString(),
+      created_at_ms: at,
+      status: "completed",
+      input: request.input,
+      resolution: request.resolution ?? "summary",
+      models: request.models.map((m) => m.name),
+      total_cost: response.meta.total_cost,
+      duration_ms: response.meta.total_duration_ms,
+      starred: false,
+      tags: [],
+      parent_id: null,
+      parent_kind: null,
+      previous_id: request.previous_id ?? null,
+      thread_id: id,
+      turns: 1,
+      data_preview: data ? data.slice(0, 200) : null,
+      ...extra,
+    },
+    request,
+    response: { ...response, id },
+  };
+}
 
 export class FakeBackend implements Backend {
   calls: { method: string; args: unknown[] }[] = [];
@@ -37,9 +72,42 @@ export class FakeBackend implements Backend {
       if (e.worst_cost > request.max_cost)
         throw { code: "invalid_request", message: `max_cost: this run could cost up to $${e.worst_cost.toFixed(4)} (typically $${e.typical_cost.toFixed(4)}), over its max_cost of $${request.max_cost}`, field: "max_cost" };
     }
-    if (!this.script) throw { code: "invalid_request", message: "no script", field: null };
-    for (const e of this.script.events) onEvent(e);
-    return this.script.result;
+    const previous = request.previous_id;
+    if (previous && !this.runs.some((r) => r.summary.id === previous))
+      throw { code: "invalid_request", message: `previous_id: no run ${previous} in the history to follow up`, field: "previous_id" };
+    if (request.context && !previous) throw { code: "invalid_request", message: "context: only with previous_id", field: "context" };
+    const script = this.scriptFor?.(request) ?? this.script;
+    if (!script) throw { code: "invalid_request", message: "no script", field: null };
+    if (!this.keepRuns) {
+      for (const e of script.events) onEvent(e);
+      return script.result;
+    }
+    // Recorded as the app records it: a fresh id, in its conversation.
+    const id = `rt_${++this.#seq}`;
+    const response = { ...script.result.response, id };
+    for (const e of script.events) onEvent(e.type === "run_started" ? { ...e, id } : e.type === "done" ? { ...e, response } : e);
+    this.#clock = Math.max(this.#clock + 1, Date.now());
+    this.addRun(storedRun(id, request, response, { created_at_ms: this.#clock, status: script.result.status }));
+    return { ...script.result, response };
+  }
+  /** Events and result made for each request (before `script`): an answer per model of its panel. */
+  scriptFor: ((request: RoundtableRequest) => { events: RunEvent[]; result: RunResult }) | null = null;
+  /** Runs record themselves in the history (an id each, their conversation), as the app's do. */
+  keepRuns = false;
+  #seq = 0;
+  #clock = 0;
+  /** Adds a run to the history, in the conversation its `previous_id` names; every turn's count follows. */
+  addRun(run: StoredRun): StoredRun {
+    const previous = run.summary.previous_id ? this.runs.find((r) => r.summary.id === run.summary.previous_id) : undefined;
+    run.summary.thread_id = previous?.summary.thread_id ?? run.summary.id;
+    this.runs = [...this.runs, run];
+    this.#countTurns();
+    return run;
+  }
+  #countTurns(): void {
+    const counts = new Map<string, number>();
+    for (const r of this.runs) counts.set(r.summary.thread_id, (counts.get(r.summary.thread_id) ?? 0) + 1);
+    for (const r of this.runs) r.summary.turns = counts.get(r.summary.thread_id) ?? 1;
   }
   /** USD per million input and output tokens, by `provider/model`; others are unpriced. */
   prices: Record<string, [number, number]> = {};
@@ -78,11 +146,46 @@ export class FakeBackend implements Backend {
   async listRuns(query: HistoryQuery): Promise<RunSummary[]> {
     this.#record("listRuns", query);
     const t = query.text?.toLowerCase();
-    return this.runs
+    let found = this.runs
       .map((r) => r.summary)
       .filter((s) => !t || s.input.toLowerCase().includes(t))
       .filter((s) => !query.tag || s.tags.includes(query.tag))
       .filter((s) => query.since_ms === undefined || s.created_at_ms >= query.since_ms);
+    // One line per conversation, its latest turn (a search finds any turn).
+    if (query.threads && !t) {
+      const latest = new Map<string, RunSummary>();
+      for (const s of found) if ((latest.get(s.thread_id)?.created_at_ms ?? -Infinity) < s.created_at_ms) latest.set(s.thread_id, s);
+      found = found.filter((s) => latest.get(s.thread_id) === s);
+    }
+    const offset = query.offset ?? 0;
+    return query.limit === undefined ? found.slice(offset) : found.slice(offset, offset + query.limit);
+  }
+  async thread(id: string): Promise<StoredRun[]> {
+    this.#record("thread", id);
+    const run = await this.getRun(id);
+    return this.runs.filter((r) => r.summary.thread_id === run.summary.thread_id).sort((a, b) => a.summary.created_at_ms - b.summary.created_at_ms);
+  }
+  async branchOf(id: string): Promise<string[]> {
+    return branchThrough(await this.thread(id), id).map((r) => r.summary.id);
+  }
+  async deleteTurnAndAfter(id: string): Promise<number> {
+    this.#record("deleteTurnAndAfter", id);
+    const thread = await this.thread(id);
+    const gone = new Set(thread.filter((r) => pathTo(thread, r.summary.id).some((t) => t.summary.id === id)).map((r) => r.summary.id));
+    this.runs = this.runs.filter((r) => !gone.has(r.summary.id));
+    this.#countTurns();
+    return gone.size;
+  }
+  async deleteThread(id: string): Promise<number> {
+    this.#record("deleteThread", id);
+    const thread = (await this.getRun(id)).summary.thread_id;
+    const before = this.runs.length;
+    this.runs = this.runs.filter((r) => r.summary.thread_id !== thread);
+    return before - this.runs.length;
+  }
+  async exportThread(id: string, format: ExportFormat) {
+    this.#record("exportThread", id, format);
+    return this.exportTo === null ? null : { path: `${this.exportTo}.${format}`, bytes: 10 };
   }
   async getRun(id: string) {
     const r = this.runs.find((r) => r.summary.id === id);
@@ -92,6 +195,7 @@ export class FakeBackend implements Backend {
   async deleteRun(id: string) {
     this.#record("deleteRun", id);
     this.runs = this.runs.filter((r) => r.summary.id !== id);
+    this.#countTurns();
   }
   async setStarred(id: string, starred: boolean) {
     this.#record("setStarred", id, starred);
