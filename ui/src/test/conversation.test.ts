@@ -3,7 +3,11 @@
 // a thread, follow-ups own and resolved, continuing with one model, folding the
 // earlier turns, branching by editing a turn, switching branches, and opening a
 // conversation at a turn.
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
+import { fireEvent, render, screen, waitFor } from "@testing-library/svelte";
+import WorkbenchView from "../lib/views/WorkbenchView.svelte";
+import { Settings } from "../lib/state/settings.svelte";
+import { backendContext } from "../lib/ipc/backend";
 import { Workbench } from "../lib/state/workbench.svelte";
 import { FollowUp } from "../lib/state/follow-up.svelte";
 import { draftModel } from "../lib/state/settings.svelte";
@@ -235,5 +239,37 @@ describe("a conversation on the workbench", () => {
     wb.followUp.input = "Hello?";
     await wb.sendFollowUp(backend);
     expect(wb.run?.error).toMatchObject({ field: "previous_id" });
+  });
+});
+
+describe("the thread view", () => {
+  it("shows the earlier turns folded, opens one's cards, says which turns a card got the resolved answer for, and sends a follow-up", async () => {
+    const { backend, wb } = await threeTurns();
+    render(WorkbenchView, { props: { wb, settings: new Settings(), suggestions: [], oncompare: vi.fn() }, context: backendContext(backend) });
+    const turns = screen.getAllByTestId("thread-turn");
+    expect(turns.map((t) => [t.dataset.turn, t.querySelector("[data-testid=turn-prompt]")?.textContent])).toEqual([["1", "Turn one?"], ["2", "Turn two?"]]);
+    expect(turns[0].querySelector("[data-testid=turn-answer]")?.textContent).toContain("resolved: Turn one?");
+    expect(turns[0].querySelectorAll("[data-testid=model-card]")).toHaveLength(0);
+    // The turn on screen is turn 3; its cards say what context they were sent.
+    expect(document.querySelector(".live-turn [data-testid=turn-head]")?.getAttribute("data-turn")).toBe("3");
+    const live = screen.getByTestId("cards");
+    expect(live.querySelector("[data-model='fake/b'] [data-testid=card-context-resolved]")?.textContent).toBe("turn 1: sent the resolved answer");
+    expect(live.querySelector("[data-model='fake/a'] [data-testid=card-context]")?.textContent).toBe("context 20");
+
+    await fireEvent.click(turns[1].querySelector("[data-testid=turn-toggle]")!);
+    await waitFor(() => expect(turns[1].querySelectorAll("[data-testid=model-card]")).toHaveLength(2));
+
+    // Continue on turn 2's card: the box follows turn 2 (a new branch) with that model.
+    await fireEvent.click(turns[1].querySelector("[data-model='fake/a'] [data-testid=card-continue]")!);
+    expect(screen.getByTestId("follow-up-branch").textContent).toBe("from turn 2: a new branch");
+    expect(screen.getByTestId("follow-up-panel").textContent?.trim()).toBe("fake/a");
+    await fireEvent.click(screen.getByTestId("follow-up-widen"));
+    await fireEvent.input(screen.getByTestId("follow-up-input"), { target: { value: "Turn four?" } });
+    await fireEvent.click(screen.getByTestId("follow-up-send"));
+    await waitFor(() => expect(wb.run?.request.input).toBe("Turn four?"));
+    expect(sent(backend)[3]).toMatchObject({ previous_id: "rt_2", context: "own", models: [{ name: "fake/a" }, { name: "fake/b", temperature: 0.5 }] });
+    // The branch on screen: turns 1 and 2, then turn 3 of a second branch.
+    await waitFor(() => expect(document.querySelector(".live-turn [data-testid=branch-label]")?.textContent).toBe("branch 2 of 2"));
+    expect(screen.getAllByTestId("thread-turn").map((t) => t.dataset.id)).toEqual(["rt_1", "rt_2"]);
   });
 });
