@@ -37,6 +37,8 @@ export class History {
   loading = $state(true);
   /** Every line the filters find is loaded. */
   done = $state(false);
+  /** Bumped when the lines start over (other filters): the list goes back to its top. */
+  resets = $state(0);
   loadingMore = $state(false);
   error = $state<string | null>(null);
   /** Runs ticked for export, by id. */
@@ -136,7 +138,10 @@ export class History {
       if (mine !== this.#seq) return;
       const same = key === this.#loadedWith;
       this.runs = same ? mergeFirstPage(page, this.runs, !!query.threads) : page;
-      if (!same) this.done = page.length < PAGE;
+      if (!same) {
+        this.done = page.length < PAGE;
+        this.resets++;
+      }
       this.#loadedWith = key;
       this.knownTags = [...new Set([...this.knownTags, ...page.flatMap((r) => r.tags)])].sort();
       this.error = null;
