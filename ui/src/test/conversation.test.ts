@@ -256,6 +256,13 @@ describe("the thread view", () => {
     expect(live.querySelector("[data-model='fake/b'] [data-testid=card-context-resolved]")?.textContent).toBe("turn 1: sent the resolved answer");
     expect(live.querySelector("[data-model='fake/a'] [data-testid=card-context]")?.textContent).toBe("context 20");
 
+    // Before it runs: a model the thread would overflow is flagged beside the estimate.
+    backend.contextWindows = { "fake/b": 5 };
+    await fireEvent.input(screen.getByTestId("follow-up-input"), { target: { value: "Next?" } });
+    const flag = await screen.findByTestId("over-context", {}, { timeout: 2000 });
+    expect([flag.dataset.model, flag.textContent]).toEqual(["fake/b", expect.stringMatching(/fake\/b is over its context window of 5 tokens \(\d+ to send\)/)]);
+    expect(backend.calls.filter((c) => c.method === "estimateRun").at(-1)?.args[0]).toMatchObject({ previous_id: "rt_3", input: "Next?" });
+
     await fireEvent.click(turns[1].querySelector("[data-testid=turn-toggle]")!);
     await waitFor(() => expect(turns[1].querySelectorAll("[data-testid=model-card]")).toHaveLength(2));
 

@@ -160,3 +160,17 @@ describe("the estimate while blind", () => {
     expect(view.container.innerHTML).not.toMatch(/fake\//);
   });
 });
+
+describe("the context window", () => {
+  it("flags a model the draft would send more than its context window takes, and names none while blind", async () => {
+    const { default: RunEstimate } = await import("../lib/components/RunEstimate.svelte");
+    const backend = new FakeBackend();
+    backend.contextWindows = { "fake/a": 2 };
+    const view = render(RunEstimate, { props: { wb: draft(), backend } });
+    const flag = await screen.findByTestId("estimate-over-context", {}, { timeout: 2000 });
+    expect(flag.textContent).toMatch(/^fake\/a is over its context window of 2 tokens \(\d+ to send\)\.$/);
+    view.unmount();
+    render(RunEstimate, { props: { wb: draft(), backend, blind: true } });
+    expect((await screen.findByTestId("estimate-over-context", {}, { timeout: 2000 })).textContent).toMatch(/^A model is over/);
+  });
+});

@@ -111,7 +111,9 @@ export class FakeBackend implements Backend {
   }
   /** USD per million input and output tokens, by `provider/model`; others are unpriced. */
   prices: Record<string, [number, number]> = {};
-  /** What `estimateRun` answers: input about 4 characters a token, output `max_tokens` or 500 (worst 8192). */
+  /** The most input tokens a model takes (`max_input_tokens`), by `provider/model`; others: unknown. */
+  contextWindows: Record<string, number> = {};
+  /** What `estimateRun` answers: input about 4 characters a token (a follow-up's thread counted), output `max_tokens` or 500 (worst 8192). */
   async estimateRun(request: RoundtableRequest): Promise<Estimate> {
     this.#record("estimateRun", request);
     const call = (model: string, input: number, maxTokens: number | null | undefined): CallEstimate => {
@@ -119,9 +121,11 @@ export class FakeBackend implements Backend {
       const typical = Math.min(maxTokens ?? 500, 500);
       const worst = maxTokens ?? 8192;
       const cost = (out: number) => (input * pin + out * pout) / 1e6;
-      return { model, input_tokens: input, input_exact: model.startsWith("openai/"), output_typical: typical, output_worst: worst, output_from_history: false, cost_typical: cost(typical), cost_worst: cost(worst), priced: model in this.prices, context_window: null, over_context: false };
+      return { model, input_tokens: input, input_exact: model.startsWith("openai/"), output_typical: typical, output_worst: worst, output_from_history: false, cost_typical: cost(typical), cost_worst: cost(worst), priced: model in this.prices, context_window: this.contextWindows[model] ?? null, over_context: input > (this.contextWindows[model] ?? Infinity) };
     };
-    const input = Math.ceil((request.input.length + (request.instructions?.length ?? 0)) / 4);
+    // A follow-up also sends its thread: each earlier question and its resolved answer.
+    const thread = pathTo(this.runs, request.previous_id).reduce((n, r) => n + r.request.input.length + (r.response.data?.length ?? 0), 0);
+    const input = Math.ceil((request.input.length + (request.instructions?.length ?? 0) + thread) / 4);
     const calls = request.models.map((m) => call(m.name, input, m.max_tokens));
     const summary = request.resolution !== "fast" && request.resolution !== "multiple_choice" && request.summary_model ? call(request.summary_model, input + calls.reduce((n, c) => n + c.output_worst, 0), null) : null;
     const all = [...calls, ...(summary ? [summary] : [])];
