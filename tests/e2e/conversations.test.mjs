@@ -113,6 +113,7 @@ describe("conversations", () => {
     assert.match(flag[0][1], /over its context window of 8 tokens/);
     await browser.pause(300);
     await browser.saveScreenshot(join(artifacts, "conversations-follow-up.png"));
+    await darkScreenshot(browser, "conversations-follow-up");
     await (await browser.$("[data-testid=follow-up-send]")).click();
     await waitFinished(T2);
 
@@ -180,6 +181,7 @@ describe("conversations", () => {
     assert.deepEqual((await browser.execute(earlierTurns)).map((t) => t.prompt), [T1]);
     await browser.pause(300);
     await browser.saveScreenshot(join(artifacts, "conversations-branch.png"));
+    await darkScreenshot(browser, "conversations-branch");
 
     // Back to branch 1: its latest turn (turn 3) on screen, turn 2 as it was.
     await (await browser.$(".live-turn [data-testid=branch-prev]")).click();

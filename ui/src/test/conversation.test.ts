@@ -232,6 +232,18 @@ describe("a conversation on the workbench", () => {
     expect(backend.calls.filter((c) => c.method === "thread")).toHaveLength(reads);
   });
 
+  it("reads the conversation again when the history changes: a turn added elsewhere, the thread deleted", async () => {
+    const { backend, wb } = await threeTurns();
+    // The CLI follows turn 2 up: turn 3 now has a sibling.
+    backend.addRun(storedRun("rt_cli", { input: "From the CLI", models: [{ name: "fake/a" }], previous_id: "rt_2" }, response([result(0, "fake/a", "A")]), { created_at_ms: Date.now() + 1000 }));
+    await wb.refreshThread(backend);
+    expect(wb.conversation.place("rt_3", "rt_2")).toMatchObject({ index: 0, count: 2 });
+    await backend.deleteThread("rt_1");
+    await wb.refreshThread(backend);
+    expect([wb.conversation.runs.length, wb.conversation.error]).toEqual([0, null]);
+    expect(wb.run?.runId).toBe("rt_3"); // still on screen, as a deleted run opened is
+  });
+
   it("refuses a follow-up of a run the history does not have, naming the field", async () => {
     const { backend, wb } = setup();
     await wb.start(backend);

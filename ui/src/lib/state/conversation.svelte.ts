@@ -3,7 +3,7 @@
 // (`Workbench.run`) is its latest turn; the turns before it are the path back
 // through `previous_id`, each folded to its resolved answer until opened.
 import type { Backend, StoredRun } from "../ipc/backend";
-import { errorMessage } from "../ipc/backend";
+import { errorMessage, isAppError } from "../ipc/backend";
 import { branchPlace, branchThrough, pathTo, type BranchPlace } from "../thread";
 import { RunState } from "./run.svelte";
 
@@ -31,7 +31,10 @@ export class Conversation {
       this.runs = runs;
       this.error = null;
     } catch (e) {
-      if (mine === this.#seq) this.error = `The conversation could not be read: ${errorMessage(e)}`;
+      if (mine !== this.#seq) return;
+      // Deleted meanwhile (the History, the CLI): no earlier turns to show.
+      if (isAppError(e) && e.code === "not_found") this.runs = [];
+      else this.error = `The conversation could not be read: ${errorMessage(e)}`;
     }
   }
 

@@ -157,6 +157,16 @@ export class Workbench {
     this.conversation.focus = stored.summary.id;
   }
 
+  /**
+   * The history changed (a turn deleted in the History, a follow-up made by
+   * the CLI): the conversation on screen is read again, unless a run is going.
+   */
+  async refreshThread(backend: Backend): Promise<void> {
+    const id = this.run?.runId;
+    if (!id || this.run?.running || !this.conversation.runs.length) return;
+    await this.conversation.load(backend, id);
+  }
+
   /** Shows the branch through `id` (a turn's other branch), its latest turn open. */
   switchBranch(id: string): void {
     const latest = this.conversation.latestThrough(id);
