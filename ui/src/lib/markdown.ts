@@ -72,11 +72,30 @@ function newNonce(): string {
 
 const SAFE_HREF = /^(?:https?:|mailto:|#)/i;
 
-let hooked = false;
-function purifier(): typeof DOMPurify {
-  if (!hooked) {
-    hooked = true;
-    DOMPurify.addHook("afterSanitizeAttributes", (node) => {
+const PURIFY_CONFIG = {
+  USE_PROFILES: { html: true },
+  // `map`/`area`: links the click handler and the href check never see.
+  FORBID_TAGS: ["style", "form", "input", "button", "textarea", "select", "option", "iframe", "frame", "frameset", "object", "embed", "link", "meta", "base", "svg", "math", "template", "video", "audio", "source", "track", "picture", "map", "area"],
+  // `background` loads a remote image (a tracking pixel, were the CSP to allow
+  // it); `class`, `id` and `role` would let an answer dress as the app's own
+  // buttons, errors (an announced alert) or fields; `usemap`, `poster`, `ping`
+  // point elsewhere.
+  FORBID_ATTR: ["style", "srcset", "action", "formaction", "xlink:href", "background", "class", "id", "role", "usemap", "poster", "ping"],
+  ALLOW_DATA_ATTR: false,
+};
+
+let purify: ReturnType<typeof DOMPurify> | null = null;
+/**
+ * The sanitiser: an instance of DOMPurify of this module's own, its hook added
+ * and its configuration read once (given to each call, DOMPurify reads it again,
+ * its lists of tags and attributes built anew, which the window's interpreter,
+ * without a JIT, feels on every render of a streaming answer).
+ */
+function purifier(): ReturnType<typeof DOMPurify> {
+  if (!purify) {
+    purify = DOMPurify(window);
+    purify.setConfig(PURIFY_CONFIG);
+    purify.addHook("afterSanitizeAttributes", (node) => {
       // Only links navigate (and Markdown.svelte opens them in the browser).
       if (node.nodeName !== "A") node.removeAttribute("href");
       if (node.nodeName === "A") {
@@ -95,20 +114,8 @@ function purifier(): typeof DOMPurify {
       }
     });
   }
-  return DOMPurify;
+  return purify;
 }
-
-const PURIFY_CONFIG = {
-  USE_PROFILES: { html: true },
-  // `map`/`area`: links the click handler and the href check never see.
-  FORBID_TAGS: ["style", "form", "input", "button", "textarea", "select", "option", "iframe", "frame", "frameset", "object", "embed", "link", "meta", "base", "svg", "math", "template", "video", "audio", "source", "track", "picture", "map", "area"],
-  // `background` loads a remote image (a tracking pixel, were the CSP to allow
-  // it); `class`, `id` and `role` would let an answer dress as the app's own
-  // buttons, errors (an announced alert) or fields; `usemap`, `poster`, `ping`
-  // point elsewhere.
-  FORBID_ATTR: ["style", "srcset", "action", "formaction", "xlink:href", "background", "class", "id", "role", "usemap", "poster", "ping"],
-  ALLOW_DATA_ATTR: false,
-};
 
 /** A render in progress: Markdown made HTML, its code blocks not yet highlighted. */
 export interface Draft {
@@ -133,7 +140,7 @@ export function draftHtml(tokens: Token[], draft: Draft): string {
 
 /** A draft's HTML, sanitised, its code blocks highlighted. */
 export function finish(draft: Draft): string {
-  const clean = purifier().sanitize(draft.html, PURIFY_CONFIG) as string;
+  const clean = purifier().sanitize(draft.html) as string;
   if (!draft.blocks.length) return clean;
   // Sanitised HTML is serialised with attribute values escaped, and the nonce is
   // plain: only this render's placeholders match.
@@ -167,5 +174,5 @@ export function renderMarkdown(source: string): string {
 
 /** Sanitises already-made HTML the same way (for tests and highlighted diffs). */
 export function sanitizeHtml(html: string): string {
-  return purifier().sanitize(html, PURIFY_CONFIG) as string;
+  return purifier().sanitize(html) as string;
 }
