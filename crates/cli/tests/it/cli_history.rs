@@ -17,11 +17,14 @@ fn script() -> Script {
                 "<script>alert(1)</script><img src=x onerror=alert(2)> [x](javascript:alert(3))",
             ),
         )
+        // Slow enough (30 s) that the run is still going when a loaded machine
+        // gets round to looking, however long its processes take to start;
+        // the test kills it long before.
         .model(
             "slow",
             Behavior::answer("slow words arriving one by one")
                 .chunks(6)
-                .chunk_delay(400),
+                .chunk_delay(5_000),
         )
 }
 
