@@ -10,4 +10,4 @@ cd "$(dirname "$0")"
 if [ ! -d node_modules/webdriverio ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   npm ci --no-audit --no-fund --loglevel=error
 fi
-exec node --test --test-concurrency=1 app.test.mjs hardening.test.mjs first-start.test.mjs queued.test.mjs blind.test.mjs leaderboard.test.mjs agreement.test.mjs spend.test.mjs attachments.test.mjs conversations.test.mjs
+exec node --test --test-concurrency=1 app.test.mjs hardening.test.mjs first-start.test.mjs queued.test.mjs blind.test.mjs leaderboard.test.mjs agreement.test.mjs spend.test.mjs attachments.test.mjs conversations.test.mjs grid.test.mjs
