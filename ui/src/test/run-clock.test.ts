@@ -3,7 +3,9 @@ import { RunState, TICK_MS } from "../lib/state/run.svelte";
 import { response, result } from "./fixtures";
 
 describe("RunState's clock", () => {
-  beforeEach(() => vi.useFakeTimers());
+  // Animation frames too: a tick's update waits for the next one (16 ms).
+  beforeEach(() => vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout", "setInterval", "clearInterval", "requestAnimationFrame", "cancelAnimationFrame", "Date"] }));
+  const FRAME = 16;
   afterEach(() => vi.useRealTimers());
 
   const newRun = () => new RunState("h", { input: "q", models: [{ name: "fake/a" }, { name: "fake/b" }] });
@@ -18,6 +20,9 @@ describe("RunState's clock", () => {
     expect(run.cards[0].text).toBe("");
     expect(run.cards[0].status).toBe("waiting");
     vi.advanceTimersByTime(TICK_MS);
+    // The tick waits for its frame.
+    expect(run.cards[0].text).toBe("");
+    vi.advanceTimersByTime(FRAME);
     expect(run.cards[0].text).toBe("Hello");
     // Its timer counts from when the model started, not from the tick.
     expect(run.cards[0].startedAt).toBe(run.startedAt);
@@ -27,6 +32,24 @@ describe("RunState's clock", () => {
     vi.advanceTimersByTime(TICK_MS);
     expect(run.cards[1].text).toBe("Bonjour");
     run.stopClock();
+  });
+
+  it("makes one update for ticks that came while no frame did (a hidden window)", () => {
+    const frames: FrameRequestCallback[] = [];
+    const raf = vi.spyOn(window, "requestAnimationFrame").mockImplementation((f) => frames.push(f));
+    const run = newRun();
+    run.startClock();
+    run.receive({ type: "text_delta", index: 0, model: "fake/a", delta: "a" });
+    vi.advanceTimersByTime(TICK_MS * 4);
+    run.receive({ type: "text_delta", index: 0, model: "fake/a", delta: "b" });
+    expect(frames.length).toBe(1);
+    expect(run.cards[0].text).toBe("");
+    frames[0](0);
+    expect(run.cards[0].text).toBe("ab");
+    vi.advanceTimersByTime(TICK_MS);
+    expect(frames.length).toBe(2);
+    run.stopClock();
+    raf.mockRestore();
   });
 
   it("applies what is still pending before the run's result, so nothing is lost or doubled", () => {
