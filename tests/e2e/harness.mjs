@@ -2,7 +2,7 @@
 // tauri-driver (which starts WebKitWebDriver, which starts the app), a session.
 import { spawn } from "node:child_process";
 import { createServer } from "node:net";
-import { chmodSync, mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -56,6 +56,28 @@ async function waitForStatus(port, ms) {
     await new Promise((r) => setTimeout(r, 200));
   }
   throw new Error(`tauri-driver did not answer on port ${port} within ${ms} ms`);
+}
+
+/**
+ * Kills what is left of an app session: the app (a grandchild, through
+ * tauri-driver and WebKitWebDriver) and its WebKit processes, found by their
+ * ROUNDTABLE_HOME. When the WebDriver session's end does not close the app, it
+ * outlives tauri-driver holding the test file's output pipe, and `node --test`
+ * waits on that pipe for good (seen once on a clean clone: every test passed
+ * and the run never ended).
+ */
+function killLeftovers(home) {
+  const mark = `ROUNDTABLE_HOME=${home}`;
+  for (const pid of readdirSync("/proc")) {
+    if (!/^\d+$/.test(pid) || Number(pid) === process.pid) continue;
+    try {
+      if (readFileSync(`/proc/${pid}/environ`, "latin1").split("\0").includes(mark)) {
+        process.kill(Number(pid), "SIGKILL");
+      }
+    } catch {
+      // Gone already, or not ours to read.
+    }
+  }
 }
 
 /**
@@ -122,6 +144,7 @@ export async function startApp(script, { appDefaults = false, config = () => "",
   const stop = async (browser) => {
     if (browser) await browser.deleteSession().catch(() => {});
     for (const c of children.reverse()) c.kill("SIGTERM");
+    killLeftovers(home);
   };
   try {
     await waitForStatus(port, 20_000);
