@@ -10,7 +10,8 @@ impl App {
     /// What `request` would cost, without calling anyone.
     pub fn estimate(&self, request: &RoundtableRequest) -> Result<Estimate, AppError> {
         let engine = self.engine_for(request);
-        let prepared = self.with_thread(engine.prepare(request.clone())?)?;
+        // The earlier turns' files are counted by kind and size, not read.
+        let prepared = self.with_thread_files(engine.prepare(request.clone())?, false)?;
         self.estimate_with(&engine, &prepared)
     }
 

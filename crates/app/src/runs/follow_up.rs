@@ -23,8 +23,9 @@ impl App {
     }
 
     /// As [`App::with_thread`]; without `files` the earlier turns' attachments
-    /// are not read (a re-resolution: only the summary model reads the
-    /// conversation, and it gets no files).
+    /// are not read, only named with their kind and size (a re-resolution,
+    /// whose summary model gets no files; an estimate, which counts them by
+    /// size, asked for as the prompt is typed).
     pub(crate) fn with_thread_files(
         &self,
         prepared: PreparedRun,
@@ -59,11 +60,20 @@ impl App {
     /// model's answer.
     fn prior_turn(&self, run: &StoredRun, files: bool) -> Result<PriorTurn, AppError> {
         let mut request = run.request.clone();
-        if files {
-            self.store().hydrate(&mut request)?;
-        } else {
-            request.attachments.clear();
+        if !files {
+            let named = request.attachments.iter().filter_map(|a| {
+                Some(attachments::Part {
+                    name: a.name.clone(),
+                    media_type: a.media_type.clone(),
+                    kind: attachments::Kind::of(&a.media_type)?,
+                    base64: String::new(),
+                    text: None,
+                    size: a.size.unwrap_or_default(),
+                })
+            });
+            return Ok(PriorTurn::of(request.input, named.collect(), &run.response));
         }
+        self.store().hydrate(&mut request)?;
         // Checked when first sent; a limit lowered since does not stop the
         // conversation, so the file limits here are the largest there are.
         let limits = attachments::AttachmentLimits {
