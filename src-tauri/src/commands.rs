@@ -62,7 +62,7 @@ pub async fn run_roundtable(
     state: State<'_, Desktop>,
     handle: String,
     request: RoundtableRequest,
-    on_event: Channel<RunEvent>,
+    on_event: Channel<Vec<RunEvent>>,
 ) -> Result<RunOutcome> {
     state
         .track(handle, on_event, async |app, sink, cancel| {
@@ -78,7 +78,7 @@ pub async fn rerun(
     state: State<'_, Desktop>,
     handle: String,
     id: String,
-    on_event: Channel<RunEvent>,
+    on_event: Channel<Vec<RunEvent>>,
 ) -> Result<RunOutcome> {
     state
         .track(handle, on_event, async |app, sink, cancel| {
@@ -95,7 +95,7 @@ pub async fn resolve_run(
     handle: String,
     id: String,
     how: Reresolve,
-    on_event: Channel<RunEvent>,
+    on_event: Channel<Vec<RunEvent>>,
 ) -> Result<RunOutcome> {
     state
         .track(handle, on_event, async |app, sink, cancel| {

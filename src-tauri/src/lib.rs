@@ -3,7 +3,7 @@
 //! The window shows the Svelte UI in `ui/` (embedded from `ui/dist` with the
 //! `custom-protocol` feature). Every command in [`commands`] is one line over
 //! [`roundtable_app::App`]; errors cross IPC as `{code, message, field}`. A run's
-//! events stream to the UI over its own `tauri::ipc::Channel<RunEvent>`; the
+//! events stream to the UI in batches over its own channel (`window_sink.rs`); the
 //! broadcast event `history-changed` tells the windows when any process wrote the
 //! history. Keys go in (`set_key`) and never come back out. Files to attach
 //! come from the open dialog the shell opens (`pick_attachments`, `attach.rs`),
@@ -26,6 +26,7 @@ mod ipc;
 mod ipc_types;
 pub mod local_api;
 mod state;
+mod window_sink;
 
 pub use ipc::AppInfo;
 pub use state::Desktop;

@@ -4,8 +4,9 @@
 
 use crate::ipc::AppInfo;
 use crate::local_api::LocalApi;
+use crate::window_sink::ToWindow;
 use roundtable_app::core::{RunEvent, RunOutcome};
-use roundtable_app::{App, AppError, AppOptions, Code, RunSink};
+use roundtable_app::{App, AppError, AppOptions, Code};
 use std::collections::HashMap;
 use std::future::Future;
 use std::path::PathBuf;
@@ -93,12 +94,12 @@ impl Desktop {
     }
 
     /// Runs `run` over the app with a cancellation token registered under
-    /// `handle` (see [`Desktop::cancel`]), its events written to `channel` as
-    /// they happen; returns once the run is over and every event was sent.
+    /// `handle` (see [`Desktop::cancel`]), its events written to `channel` in
+    /// batches as they happen ([`ToWindow`]); returns once the run is over and every event was sent.
     pub async fn track<F, Fut>(
         &self,
         handle: String,
-        channel: Channel<RunEvent>,
+        channel: Channel<Vec<RunEvent>>,
         run: F,
     ) -> Result<RunOutcome, AppError>
     where
@@ -117,7 +118,11 @@ impl Desktop {
             }
             runs.insert(handle.clone(), cancel.clone());
         }
-        let outcome = run(app, ToWindow(channel), cancel).await;
+        let (sink, sent) = ToWindow::new(channel);
+        let outcome = run(app, sink, cancel).await;
+        // The run's future, and the sink with it, is gone: the last batch is
+        // on its way; the window has every event before the command returns.
+        let _ = sent.await;
         self.runs
             .lock()
             .unwrap_or_else(|e| e.into_inner())
@@ -135,17 +140,6 @@ impl Desktop {
             }
             None => false,
         }
-    }
-}
-
-/// A run's sink: each event straight to the window's channel.
-pub struct ToWindow(Channel<RunEvent>);
-
-impl RunSink for ToWindow {
-    fn event(&self, event: RunEvent) {
-        // A window that went away stops listening; the run still finishes and
-        // is recorded.
-        let _ = self.0.send(event);
     }
 }
 

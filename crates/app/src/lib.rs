@@ -56,7 +56,7 @@ pub use history::{ExportFormat, HistoryQuery};
 pub use key_status::ProviderStatus;
 pub use leaderboard::{Leaderboard, LeaderboardQuery, LeaderboardRow};
 pub use prices::PriceImport;
-pub use runs::{Reresolve, RunSink};
+pub use runs::{Mergeable, Merging, Reresolve, RunSink};
 pub use votes::RunVerdicts;
 
 use config::Config;

@@ -4,8 +4,8 @@
 //! At most [`SSE_BUFFER`] chunks wait as they were made; whatever comes
 //! meanwhile waits in a [`Backlog`], where deltas merge.
 
-use roundtable_app::RunSink;
 use roundtable_app::core::{RunEvent, StreamChunk};
+use roundtable_app::{Merging, RunSink};
 use std::collections::VecDeque;
 use std::sync::{Mutex, MutexGuard, OnceLock};
 use tokio::sync::{Notify, oneshot};
@@ -143,57 +143,12 @@ impl Outbox {
     }
 }
 
-fn is_delta(kind: &str) -> bool {
-    matches!(
-        kind,
-        "model_delta" | "model_thinking_delta" | "consolidation_delta"
-    )
-}
-
-/// Chunks waiting for a slow client. A delta joins the last waiting delta of
+/// Chunks waiting for a slow client: a delta joins the last waiting delta of
 /// the same model (or of the consolidation) and kind, unless a `model_retry` or
-/// `model_result` of that model came after it: each model's text stays in
-/// order and a retry still voids what came before it. So it holds at most two
-/// deltas per model between two of its other chunks, whatever the number of
-/// events.
-#[derive(Default)]
-struct Backlog {
-    queue: VecDeque<StreamChunk>,
-}
-
-impl Backlog {
-    pub fn push(&mut self, chunk: StreamChunk) {
-        if is_delta(&chunk.kind) {
-            let same_source = self
-                .queue
-                .iter_mut()
-                .rev()
-                .filter(|c| c.model_index == chunk.model_index)
-                .find(|c| c.kind == chunk.kind || !is_delta(&c.kind));
-            if let Some(waiting) = same_source
-                && waiting.kind == chunk.kind
-                && let (Some(text), Some(more)) = (waiting.delta.as_mut(), chunk.delta.as_deref())
-            {
-                text.push_str(more);
-                return;
-            }
-        }
-        self.queue.push_back(chunk);
-    }
-
-    pub fn pop(&mut self) -> Option<StreamChunk> {
-        self.queue.pop_front()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.queue.is_empty()
-    }
-
-    #[cfg(test)]
-    pub fn len(&self) -> usize {
-        self.queue.len()
-    }
-}
+/// `model_result` of that model came after it (see [`Merging`]). So it holds at
+/// most two deltas per model between two of its other chunks, whatever the
+/// number of events.
+type Backlog = Merging<StreamChunk>;
 
 /// The chunk for an event; `None` for events clients do not see (start, usage,
 /// the engine's own `Done`, which the final chunk replaces).

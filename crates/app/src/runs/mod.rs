@@ -5,19 +5,22 @@
 //! provider is called, recorded as running, recorded answer by answer as the
 //! answers arrive and finished (`record.rs`), by a writer of its own
 //! (`recorder.rs`) so the history's lock never holds up a run. The host
-//! gets the events through its [`RunSink`] (`sink.rs`).
+//! gets the events through its [`RunSink`] (`sink.rs`); one that cannot take
+//! them one by one keeps them in a [`Merging`] queue (`merge.rs`).
 //!
 //! Extending it: a new kind of run is a file here that prepares the run with
 //! [`App::engine_for`], writes its beginning ([`App::begin`]) and drives the
 //! engine through [`App::record_while`].
 
 mod follow_up;
+mod merge;
 mod record;
 pub(crate) mod recorder;
 mod reresolve;
 mod rerun;
 mod sink;
 
+pub use merge::{Mergeable, Merging};
 pub use reresolve::Reresolve;
 pub use sink::RunSink;
 

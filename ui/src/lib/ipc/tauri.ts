@@ -4,9 +4,10 @@ import { openUrl } from "@tauri-apps/plugin-opener";
 import type { Backend, OnEvent } from "./backend";
 import type { RunEvent, RunResult } from "./types";
 
-function channel(onEvent: OnEvent): Channel<RunEvent> {
-  const ch = new Channel<RunEvent>();
-  ch.onmessage = onEvent;
+/** A run's events come in batches, a few a second (`src-tauri/src/window_sink.rs`). */
+function channel(onEvent: OnEvent): Channel<RunEvent[]> {
+  const ch = new Channel<RunEvent[]>();
+  ch.onmessage = (batch) => batch.forEach(onEvent);
   return ch;
 }
 
