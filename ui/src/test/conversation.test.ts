@@ -6,6 +6,7 @@
 import { describe, expect, it, vi } from "vitest";
 import { fireEvent, render, screen, waitFor } from "@testing-library/svelte";
 import WorkbenchView from "../lib/views/WorkbenchView.svelte";
+import FollowUpBox from "../lib/components/thread/FollowUpBox.svelte";
 import { Settings } from "../lib/state/settings.svelte";
 import { backendContext } from "../lib/ipc/backend";
 import { Workbench } from "../lib/state/workbench.svelte";
@@ -135,6 +136,27 @@ describe("the follow-up's request", () => {
     f.resolution = "summary";
     expect(f.request("fake/default").summary_model).toBe("fake/default");
   });
+
+  it("votes among the choices typed, the turn's own to start with, and names fewer than two", () => {
+    const f = new FollowUp();
+    f.follow("rt_1", { ...base, resolution: "multiple_choice", choices: ["Sydney", "Canberra"] });
+    f.input = "And now?";
+    expect([f.resolution, f.choicesText]).toEqual(["multiple_choice", "Sydney, Canberra"]);
+    f.choicesText = " Perth ,, Darwin, perth , Hobart";
+    expect(f.problem()).toBeNull();
+    expect(f.request().choices).toEqual(["Perth", "Darwin", "Hobart"]);
+    f.choicesText = "Perth, PERTH, ";
+    expect(f.problem()).toMatch(/at least two different choices/);
+    // Carrying on with one model is fast; the whole panel again is the turn's resolution and choices.
+    f.continueWith("rt_1", f.base!, { name: "fake/a" });
+    expect([f.resolution, f.request().choices]).toEqual(["fast", undefined]);
+    f.widen();
+    expect([f.resolution, f.choicesText]).toEqual(["multiple_choice", "Sydney, Canberra"]);
+    // A summary turn has no choices: multiple choice starts empty.
+    f.follow("rt_2", base);
+    f.resolution = "multiple_choice";
+    expect([f.choicesText, f.problem()]).toEqual(["", expect.stringMatching(/at least two/)]);
+  });
 });
 
 describe("a conversation on the workbench", () => {
@@ -255,6 +277,31 @@ describe("a conversation on the workbench", () => {
 });
 
 describe("the thread view", () => {
+  it("offers multiple choice after a summary turn, with the choices to type, and the next follow-up starts from the ones sent", async () => {
+    const { backend, wb } = setup();
+    await wb.start(backend);
+    render(FollowUpBox, { props: { wb, backend, settings: new Settings(), suggestions: [] } });
+    const select = screen.getByTestId("follow-up-resolution") as HTMLSelectElement;
+    expect([...select.options].map((o) => o.value)).toEqual(["summary", "fast", "multiple_choice"]);
+    expect(screen.queryByTestId("follow-up-choices")).toBeNull();
+    await fireEvent.change(select, { target: { value: "multiple_choice" } });
+    const choices = screen.getByLabelText("Choices to vote among") as HTMLInputElement;
+    expect([choices.dataset.testid, choices.value]).toEqual(["follow-up-choices", ""]);
+    await fireEvent.input(screen.getByTestId("follow-up-input"), { target: { value: "Which?" } });
+    await fireEvent.input(choices, { target: { value: "Yes" } });
+    expect(screen.getByTestId("follow-up-send").title).toMatch(/at least two different choices/);
+    await fireEvent.click(screen.getByTestId("follow-up-send"));
+    expect(screen.getByTestId("follow-up-error").textContent).toMatch(/at least two different choices/);
+    expect(sent(backend)).toHaveLength(1);
+    await fireEvent.input(choices, { target: { value: "Yes, No" } });
+    await fireEvent.click(screen.getByTestId("follow-up-send"));
+    await waitFor(() => expect(wb.followUp.previousId).toBe("rt_2"));
+    expect(sent(backend)[1]).toMatchObject({ resolution: "multiple_choice", choices: ["Yes", "No"], previous_id: "rt_1" });
+    // The next turn follows the one just sent: multiple choice, its choices prefilled.
+    expect(select.value).toBe("multiple_choice");
+    expect((screen.getByTestId("follow-up-choices") as HTMLInputElement).value).toBe("Yes, No");
+  });
+
   it("shows the earlier turns folded, opens one's cards, says which turns a card got the resolved answer for, and sends a follow-up", async () => {
     const { backend, wb } = await threeTurns();
     render(WorkbenchView, { props: { wb, settings: new Settings(), suggestions: [], oncompare: vi.fn() }, context: backendContext(backend) });

@@ -2,34 +2,39 @@
 // conversation, to the same panel unless edited, each model sent its own
 // earlier answers (`own`) or the resolved ones (`resolved`). "Continue with
 // this model" makes it a follow-up with that one model, in `fast` mode; its
-// panel can be widened back at the next turn.
+// panel can be widened back at the next turn. Multiple choice votes among the
+// choices typed, the earlier turn's to start with.
 import type { Context, ModelSpec, Resolution, RoundtableRequest } from "../ipc/backend";
 import { draftModel, type ModelDraft } from "./settings.svelte";
 import { draftsOf, panelProblem, specsOf } from "./panel";
+import { parseChoices } from "./choices";
 
 export class FollowUp {
   input = $state("");
   context = $state<Context>("own");
   panel = $state<ModelDraft[]>([]);
   resolution = $state<Resolution>("summary");
+  /** The choices to vote among in multiple choice, comma-separated. */
+  choicesText = $state("");
   /** The panel's editor is open (else the panel shows as its models' names). */
   editingPanel = $state(false);
   /** The run this follows up; null until a run has finished. */
   previousId = $state<string | null>(null);
-  /** The request of the run it follows: its instructions, summary model and choices carry over. */
+  /** The request of the run it follows: its instructions and summary model carry over. */
   base = $state.raw<RoundtableRequest | null>(null);
   /** Set by "Continue with this model": the one model it carries on with. */
   single = $state<string | null>(null);
   /** Bumped to bring the box into view and its prompt into focus. */
   summoned = $state(0);
 
-  /** Follows up `runId`, whose request was `from`: its panel, resolution and context, a new prompt. */
+  /** Follows up `runId`, whose request was `from`: its panel, resolution, choices and context, a new prompt. */
   follow(runId: string, from: RoundtableRequest): void {
     if (this.previousId === runId && this.single === null) return;
     this.previousId = runId;
     this.base = from;
     this.panel = draftsOf(from.models);
-    this.resolution = from.resolution === "fast" || (from.resolution === "multiple_choice" && from.choices?.length) ? from.resolution : "summary";
+    this.resolution = from.resolution ?? "summary";
+    this.choicesText = (from.choices ?? []).join(", ");
     this.context = from.context ?? "own";
     this.single = null;
     this.editingPanel = false;
@@ -42,6 +47,7 @@ export class FollowUp {
     this.base = from;
     this.panel = draftsOf([one]);
     this.resolution = "fast";
+    this.choicesText = (from.choices ?? []).join(", ");
     this.context = from.context ?? "own";
     this.single = one.name;
     this.editingPanel = false;
@@ -65,13 +71,15 @@ export class FollowUp {
   problem(): string | null {
     if (!this.previousId) return "A follow-up needs a finished run.";
     if (!this.input.trim()) return "Write the follow-up question first.";
+    if (this.resolution === "multiple_choice" && parseChoices(this.choicesText).length < 2)
+      return "Multiple choice needs at least two different choices, comma-separated.";
     return panelProblem(this.panel);
   }
 
   /**
    * The request the follow-up sends: `previous_id` the run it follows, its
    * `context`, the panel as edited; the instructions, summary model (else
-   * `defaultSummary`), choices, retries and timeout of the run it follows.
+   * `defaultSummary`), retries and timeout of the run it follows; the choices typed.
    */
   request(defaultSummary = ""): RoundtableRequest {
     const base = this.base;
@@ -85,7 +93,7 @@ export class FollowUp {
     if (base?.instructions?.trim()) req.instructions = base.instructions;
     const summary = base?.summary_model?.trim() || defaultSummary.trim();
     if (this.resolution === "summary" && summary) req.summary_model = summary;
-    if (this.resolution === "multiple_choice") req.choices = base?.choices ?? [];
+    if (this.resolution === "multiple_choice") req.choices = parseChoices(this.choicesText);
     if (base?.max_retries !== undefined && base.max_retries !== null) req.max_retries = base.max_retries;
     if (base?.timeout_ms) req.timeout_ms = base.timeout_ms;
     return req;

@@ -5,6 +5,7 @@ import type { Backend, ExportFormat, HistoryQuery, Resolution, RunStatus, RunSum
 import { errorMessage, isAppError, whileHistoryChanges } from "../ipc/backend";
 import { periodStart, type Period } from "../format";
 import { Verdicts } from "./verdicts.svelte";
+import { parseChoices } from "./choices";
 
 /** How long after the last change of a filter the history is searched (ms). */
 export const SEARCH_DELAY_MS = 250;
@@ -68,10 +69,7 @@ export class History {
 
   /** The choices typed for a re-resolve, comma-separated. */
   get reresolveChoices(): string[] {
-    return this.choicesText
-      .split(",")
-      .map((c) => c.trim())
-      .filter(Boolean);
+    return parseChoices(this.choicesText);
   }
 
   /** Whether a re-resolve as chosen can start (multiple choice needs two choices). */
