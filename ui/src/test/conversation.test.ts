@@ -246,6 +246,9 @@ describe("a conversation on the workbench", () => {
     expect(wb.conversation.unfolded).toEqual(["rt_2"]);
     expect(wb.conversation.focus).toBe("rt_2");
     expect(wb.followUp.previousId).toBe("rt_3");
+    // Opened at its latest turn, that turn is the one brought into view.
+    await wb.open(backend, backend.runs[2]);
+    expect([wb.run?.runId, wb.conversation.unfolded, wb.conversation.focus]).toEqual(["rt_3", [], "rt_3"]);
     // A run of no conversation opens alone, without reading a thread.
     const reads = backend.calls.filter((c) => c.method === "thread").length;
     backend.addRun(storedRun("rt_solo", { input: "Solo", models: [{ name: "fake/a" }] }, response([result(0, "fake/a", "A")])));

@@ -12,7 +12,7 @@ export class Conversation {
   runs = $state.raw<StoredRun[]>([]);
   /** Earlier turns whose cards are shown, by run id. */
   unfolded = $state<string[]>([]);
-  /** A turn to bring into view once (a search hit opened at its turn). */
+  /** A turn to bring into view once: the latest of a conversation opened from the History, or the earlier turn a search hit opened. */
   focus = $state<string | null>(null);
   /** The turn whose prompt is being edited (to run it again as a branch), and the text. */
   editing = $state<string | null>(null);

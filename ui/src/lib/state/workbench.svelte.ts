@@ -139,8 +139,9 @@ export class Workbench {
 
   /**
    * Opens a stored run back into its cards. A turn of a conversation shows
-   * its thread: the latest turn of its branch open, the turns before folded,
-   * and its own turn unfolded and brought into view when it is an earlier one.
+   * its thread: the latest turn of its branch open and brought into view, the
+   * turns before folded, and its own turn unfolded and brought into view
+   * instead when it is an earlier one.
    */
   async open(backend: Backend, stored: StoredRun): Promise<void> {
     // Like a new run, an opened one takes the place of a run still going: that one stops.
@@ -151,7 +152,9 @@ export class Workbench {
     if (!inConversation(stored.summary)) return;
     await this.conversation.load(backend, stored.summary.id);
     const latest = this.conversation.latestThrough(stored.summary.id);
-    if (this.run?.runId !== stored.summary.id || !latest || latest.summary.id === stored.summary.id) return;
+    if (this.run?.runId !== stored.summary.id || !latest) return;
+    this.conversation.focus = latest.summary.id;
+    if (latest.summary.id === stored.summary.id) return;
     this.#show(latest);
     this.conversation.unfolded = [stored.summary.id];
     this.conversation.focus = stored.summary.id;
