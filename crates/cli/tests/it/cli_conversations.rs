@@ -3,11 +3,14 @@
 //! `--with MODEL` carries on with one model, `--context resolved` sends the
 //! resolved answers, `history show ID --thread` prints the turns in order,
 //! `history list --threads` one line per conversation, `history delete --after`
-//! a turn and what follows it, and an unknown id exits 2 naming it.
+//! a turn and what follows it, and an unknown id exits 2 naming it. A CLI
+//! killed in the middle of a turn leaves the conversation whole: the earlier
+//! turns, the answers that had arrived, a turn the next one can follow.
 
 use crate::common::{Home, script};
-use roundtable_testkit::FakeProvider;
+use roundtable_testkit::{Behavior, FakeProvider, Script};
 use serde_json::Value;
+use std::time::{Duration, Instant};
 
 /// The roles and texts of the messages of the fake's last request for `model`.
 fn last_messages(fake: &FakeProvider, model: &str) -> Vec<(String, String)> {
@@ -154,4 +157,198 @@ async fn the_estimate_flags_a_model_whose_context_window_the_follow_up_passes() 
     assert_eq!(e["calls"][0]["over_context"], true);
     assert_eq!(e["calls"][0]["context_window"], 300);
     assert_eq!(fake.requests().len(), 1, "an estimate calls no one");
+}
+
+/// `a` answers at once (its own answer to the second question); `b` answers
+/// at once, or, `b_slow`, takes five minutes: a run waiting on it is still
+/// going however long a loaded machine takes to look, and the test kills it
+/// long before.
+fn panel(b_slow: bool) -> Script {
+    let b = Behavior::answer("London");
+    let b = if b_slow {
+        b.with_answer("slow words arriving one by one")
+            .chunks(6)
+            .chunk_delay(60_000)
+    } else {
+        b
+    };
+    Script::new()
+        .model(
+            "a",
+            Behavior::answer("Paris").answer_when("And why?", "The seat of government."),
+        )
+        .model("b", b)
+}
+
+/// The answers of a shown run that succeeded, as (model, answer).
+fn answered(run: &Value) -> Vec<(String, String)> {
+    run["model_results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["error"].is_null())
+        .map(|r| {
+            let text = |k: &str| r[k].as_str().unwrap().to_string();
+            (text("model"), text("data"))
+        })
+        .collect()
+}
+
+fn pairs(v: &[(&str, &str)]) -> Vec<(String, String)> {
+    v.iter()
+        .map(|(a, b)| (a.to_string(), b.to_string()))
+        .collect()
+}
+
+#[tokio::test]
+async fn a_turn_killed_midway_keeps_the_conversation_and_its_answers() {
+    let fake = FakeProvider::start(panel(false)).await.unwrap();
+    // A server on this machine takes one call at a time unless told: a would
+    // wait behind b's five minutes half the time.
+    let home = Home::with_config(&fake, "max_concurrency = 2\n");
+    let first = home
+        .json(&[
+            "run", "Capital?", "-m", "fake/a", "-m", "fake/b", "-r", "fast", "--json",
+        ])
+        .await;
+    let first_id = id_of(&first);
+
+    // Turn 2, same panel: a answers at once, b is still writing when the
+    // process is killed.
+    fake.set_script(panel(true));
+    let mut child = home
+        .cmd(&[
+            "run",
+            "--continue",
+            &first_id,
+            "And why?",
+            "--timeout-ms",
+            "300000",
+            "--json",
+        ])
+        .spawn()
+        .unwrap();
+    // Until a's answer of turn 2 is in the history (read by other processes).
+    let deadline = Instant::now() + Duration::from_secs(120);
+    // What the last look saw, said if none sees it.
+    let mut seen = String::new();
+    let second_id = loop {
+        if Instant::now() > deadline {
+            child.start_kill().unwrap();
+            let o = child.wait_with_output().await.unwrap();
+            panic!(
+                "a's answer of turn 2 was not recorded within 120 s (calls: a {}, b {}); \
+                 last seen: {seen}; turn 2's stderr: {}",
+                fake.calls_for("a"),
+                fake.calls_for("b"),
+                String::from_utf8_lossy(&o.stderr)
+            );
+        }
+        if let Some(status) = child.try_wait().unwrap() {
+            let mut stderr = String::new();
+            let mut pipe = child.stderr.take().unwrap();
+            tokio::io::AsyncReadExt::read_to_string(&mut pipe, &mut stderr)
+                .await
+                .unwrap();
+            panic!("turn 2 ended by itself ({status}) before it was killed: {stderr}");
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        let out = home.run(&["history", "list", "--json"]).await;
+        seen = format!("history list: {} {} {}", out.code, out.stdout, out.stderr);
+        let Ok(list) = serde_json::from_str::<Value>(&out.stdout) else {
+            continue;
+        };
+        let Some(second) = list
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["previous_id"] == first_id.as_str())
+        else {
+            continue;
+        };
+        let id = id_of(second);
+        let out = home.run(&["history", "show", &id, "--json"]).await;
+        seen = format!("history show: {} {} {}", out.code, out.stdout, out.stderr);
+        let Ok(shown) = serde_json::from_str::<Value>(&out.stdout) else {
+            continue;
+        };
+        assert_eq!(shown["status"], "running", "{shown:#}");
+        if !answered(&shown).is_empty() {
+            assert_eq!(
+                answered(&shown),
+                pairs(&[("fake/a", "The seat of government.")])
+            );
+            break id;
+        }
+    };
+    child.kill().await.unwrap();
+    let status = child.wait().await.unwrap();
+    use std::os::unix::process::ExitStatusExt;
+    assert_eq!(status.signal(), Some(9), "killed, not ended: {status}");
+
+    // A fresh process: turn 1 whole, turn 2 interrupted with a's answer.
+    let turns = home
+        .json(&["history", "show", &second_id, "--thread", "--json"])
+        .await;
+    let turns = turns.as_array().unwrap();
+    assert_eq!(turns.len(), 2, "{turns:#?}");
+    assert_eq!(turns[0]["id"], first_id.as_str());
+    assert_eq!(turns[0]["status"], "completed");
+    assert_eq!(
+        answered(&turns[0]),
+        pairs(&[("fake/a", "Paris"), ("fake/b", "London")])
+    );
+    assert_eq!(turns[1]["id"], second_id.as_str());
+    assert_eq!(turns[1]["status"], "interrupted");
+    assert_eq!(
+        answered(&turns[1]),
+        pairs(&[("fake/a", "The seat of government.")])
+    );
+    let list = home.json(&["history", "list", "--json"]).await;
+    let second = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["id"] == second_id.as_str())
+        .unwrap();
+    assert_eq!(second["status"], "interrupted");
+    assert_eq!(second["previous_id"], first_id.as_str());
+    assert_eq!(second["thread_id"], first_id.as_str());
+    assert_eq!(second["turns"], 2);
+    let shown = home.run(&["history", "show", &second_id, "--thread"]).await;
+    assert_eq!(shown.code, 0, "{}", shown.stderr);
+    let (turn1, turn2) = shown.stdout.split_once("Turn 2 of 2").unwrap();
+    assert!(turn1.contains("Turn 1 of 2") && !turn1.contains("cancelled"));
+    assert!(
+        turn2.contains("The seat of government.") && turn2.contains("cancelled"),
+        "{}",
+        shown.stdout
+    );
+
+    // The conversation goes on from the interrupted turn: a is sent its own
+    // answers, b (who had none in turn 2) the answer that stood for it.
+    fake.set_script(panel(false));
+    let third = home
+        .json(&["run", "--continue", &second_id, "Sure?", "--json"])
+        .await;
+    assert_eq!(answered(&third).len(), 2, "{third:#}");
+    assert_eq!(fake.calls_for("a"), 3);
+    let conversation = |b1: &str| {
+        pairs(&[
+            ("user", "Capital?"),
+            ("assistant", b1),
+            ("user", "And why?"),
+            ("assistant", "The seat of government."),
+            ("user", "Sure?"),
+        ])
+    };
+    assert_eq!(last_messages(&fake, "a"), conversation("Paris"));
+    assert_eq!(last_messages(&fake, "b"), conversation("London"));
+    let b = &third["model_results"][1];
+    assert_eq!(b["model"], "fake/b");
+    assert_eq!(b["context_resolved"], serde_json::json!([2]));
+    let turns = home
+        .json(&["history", "show", &id_of(&third), "--thread", "--json"])
+        .await;
+    assert_eq!(turns.as_array().unwrap().len(), 3);
 }
