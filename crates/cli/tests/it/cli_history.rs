@@ -274,7 +274,9 @@ async fn exports_every_format_with_model_output_inert_and_imports_json_back() {
 #[tokio::test]
 async fn a_killed_run_is_recovered_as_interrupted_with_its_answers() {
     let fake = FakeProvider::start(script()).await.unwrap();
-    let home = Home::new(&fake);
+    // On loopback the fake counts as a local server, which gets one call at a
+    // time unless told: the fast model must not wait behind the slow one.
+    let home = Home::with_config(&fake, "max_concurrency = 2\n");
     let child = home
         .cmd(&[
             "run",
@@ -289,8 +291,10 @@ async fn a_killed_run_is_recovered_as_interrupted_with_its_answers() {
         .unwrap();
     let pid = child.id().unwrap();
     // Wait until the fast answer is in the history (read by a second process).
+    // A loaded machine can take long to start the run: wait up to 2 minutes.
     let mut recorded = false;
-    for _ in 0..100 {
+    let deadline = std::time::Instant::now() + Duration::from_secs(120);
+    while std::time::Instant::now() < deadline {
         tokio::time::sleep(Duration::from_millis(50)).await;
         let out = home.run(&["history", "list", "--json"]).await;
         if let Ok(list) = serde_json::from_str::<Value>(&out.stdout)
