@@ -21,7 +21,14 @@ pub struct HistoryQuery {
     /// Runs created at or after this time (unix ms).
     pub since_ms: Option<i64>,
     pub limit: Option<u32>,
+    /// Lines skipped before the page (after `after`'s, when given): a page
+    /// of a search; the list pages with `after`.
     pub offset: Option<u32>,
+    /// The id of the last line of the page before: the next page of the list
+    /// (at the cost of the first, however deep; a run not in the history is
+    /// `not_found`). Not with `text`: a search is ranked and pages with
+    /// `offset`.
+    pub after: Option<String>,
     /// One line per conversation (its latest turn, with its number of
     /// turns); a search finds any turn whatever this says.
     pub threads: Option<bool>,
@@ -37,6 +44,7 @@ impl HistoryQuery {
         ListQuery {
             limit: self.limit.unwrap_or(Self::DEFAULT_LIMIT) as usize,
             offset: self.offset.unwrap_or(0) as usize,
+            after: named(&self.after),
             status: self.status,
             starred: self.starred,
             model: named(&self.model),
@@ -86,9 +94,17 @@ impl App {
     /// The history, newest first, filtered; searched in full text when
     /// `query.text` is given.
     pub fn query_runs(&self, query: &HistoryQuery) -> Result<Vec<RunSummary>, AppError> {
+        let list = query.list_query();
         match query.text() {
-            Some(text) => self.search_runs(text, &query.list_query()),
-            None => self.list_runs(&query.list_query()),
+            Some(_) if list.after.is_some() => Err(AppError {
+                field: Some("after".into()),
+                ..AppError::new(
+                    Code::InvalidRequest,
+                    "after: a search is ranked, not in the list's order: page it with offset",
+                )
+            }),
+            Some(text) => self.search_runs(text, &list),
+            None => self.list_runs(&list),
         }
     }
 

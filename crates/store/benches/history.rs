@@ -5,7 +5,8 @@
 //! Goals on a 2-core machine: search p95 ≤ 10 ms, list ≤ 5 ms, export of 1,000
 //! runs to HTML < 1 s; a conversation of 20 turns of 5 models read whole well
 //! under 300 ms (the window opens it), the list of threads and a page deep in
-//! the history (the window pages in as it scrolls) fast enough to scroll.
+//! the history (the window pages in as it scrolls, each page after the last
+//! line loaded) fast enough to scroll.
 
 use roundtable_store::export::to_html;
 use roundtable_store::{
@@ -596,16 +597,48 @@ fn main() {
     }
     report("list of threads, first page", times);
 
+    // The same pages by offset (each reads and drops the lines before it)
+    // and after the line before them (keyset: a seek in runs_by_created).
+    let lines: Vec<String> = store
+        .list_runs(&ListQuery {
+            limit: usize::MAX / 2,
+            ..threads.clone()
+        })
+        .unwrap()
+        .into_iter()
+        .map(|s| s.id)
+        .collect();
+    let offsets: Vec<usize> = (0..50).map(|k| lines.len() * k / 50).collect();
     let mut times = Vec::new();
-    for k in 0..50 {
+    let mut firsts = Vec::new();
+    for &offset in &offsets {
         let deep = ListQuery {
-            threads: true,
-            offset: runs * k / 50,
-            ..ListQuery::default()
+            offset,
+            ..threads.clone()
         };
         let t = Instant::now();
-        std::hint::black_box(store.list_runs(&deep).unwrap());
+        let page = std::hint::black_box(store.list_runs(&deep).unwrap());
         times.push(t.elapsed());
+        firsts.push(page[0].id.clone());
     }
-    report("list of threads, pages anywhere in the history", times);
+    report(
+        "list of threads, pages anywhere in the history (offset)",
+        times,
+    );
+
+    let mut times = Vec::new();
+    for (&offset, first) in offsets.iter().zip(&firsts) {
+        let deep = ListQuery {
+            after: offset.checked_sub(1).map(|i| lines[i].clone()),
+            ..threads.clone()
+        };
+        let t = Instant::now();
+        let page = std::hint::black_box(store.list_runs(&deep).unwrap());
+        times.push(t.elapsed());
+        assert_eq!(&page[0].id, first, "the same page as by offset {offset}");
+    }
+    report(
+        "list of threads, pages anywhere in the history (after the line before)",
+        times,
+    );
 }

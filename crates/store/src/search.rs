@@ -164,7 +164,8 @@ pub const SEARCH_TIER: usize = 1000;
 
 impl Store {
     /// Full-text search over prompts, instructions, answers and resolved answers,
-    /// with `q`'s filters and page. See [`crate::fts_query`] for the accepted
+    /// with `q`'s filters and page (`limit`, `offset`; `after` is the list's,
+    /// not used: the order is by rank). See [`crate::fts_query`] for the accepted
     /// syntax; text with no searchable term finds nothing.
     ///
     /// Ranking: bm25 (a hit in the prompt weighs most, then the resolved answer),

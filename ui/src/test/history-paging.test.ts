@@ -7,7 +7,7 @@ import { History, PAGE, mergeFirstPage } from "../lib/state/history.svelte";
 import { rowWindow, wantsMore } from "../lib/virtual-window";
 import { FakeBackend, storedRun } from "../lib/testing/fake-backend";
 import { backendContext } from "../lib/ipc/backend";
-import type { RunSummary, StoredRun } from "../lib/ipc/backend";
+import type { HistoryQuery, RunSummary, StoredRun } from "../lib/ipc/backend";
 import HistoryList from "../lib/components/HistoryList.svelte";
 import HistoryView from "../lib/views/HistoryView.svelte";
 import { response, result } from "./fixtures";
@@ -67,9 +67,51 @@ describe("History paging", () => {
     await history.loadMore();
     expect([history.runs.length, history.done]).toEqual([250, true]);
     await history.loadMore(); // nothing more to ask
-    const pages = backend.calls.filter((c) => c.method === "listRuns").map((c) => (c.args[0] as { offset: number }).offset);
-    expect(pages).toEqual([0, 100, 200]);
+    // Each page after the last line loaded (by id, not by offset: as fast deep in the history as on top).
+    const pages = backend.calls.filter((c) => c.method === "listRuns").map((c) => c.args[0] as HistoryQuery);
+    expect(pages.map((q) => [q.after, q.offset])).toEqual([
+      [undefined, undefined],
+      ["rt_151", undefined],
+      ["rt_51", undefined],
+    ]);
+    expect(pages[1]).toEqual({ threads: true, limit: PAGE, after: "rt_151" });
     expect(new Set(history.runs.map((r) => r.id)).size).toBe(250);
+  });
+
+  it("asks for the next page after the last line even when runs were recorded on top meanwhile; a search by offset", async () => {
+    const backend = new FakeBackend();
+    backend.runs = many(150);
+    const history = new History(backend);
+    await history.refresh();
+    // Two runs recorded meanwhile, newest: an offset would bring two lines of the first page again.
+    backend.runs = [run("rt_new2", 3_000_000), run("rt_new1", 2_000_000), ...backend.runs];
+    await history.loadMore();
+    const last = backend.calls.filter((c) => c.method === "listRuns").at(-1)!.args[0] as HistoryQuery;
+    expect(last.after).toBe("rt_51");
+    expect(history.runs.slice(PAGE).map((r) => r.id)).toEqual(many(50).map((r) => r.summary.id));
+    expect(history.done).toBe(true);
+
+    history.text = "Question";
+    await history.refresh();
+    await history.loadMore();
+    const searched = backend.calls.filter((c) => c.method === "listRuns").at(-1)!.args[0] as HistoryQuery;
+    expect([searched.after, searched.offset]).toEqual([undefined, PAGE]);
+  });
+
+  it("pages on after the line before when the last line loaded was deleted meanwhile", async () => {
+    const backend = new FakeBackend();
+    backend.runs = many(150);
+    const history = new History(backend);
+    await history.refresh();
+    // The CLI deletes the last two lines loaded.
+    backend.runs = backend.runs.filter((r) => r.summary.id !== "rt_51" && r.summary.id !== "rt_52");
+    await history.loadMore();
+    const asked = backend.calls.filter((c) => c.method === "listRuns").map((c) => (c.args[0] as HistoryQuery).after);
+    expect(asked).toEqual([undefined, "rt_51", "rt_52", "rt_53"]);
+    expect(history.error).toBe(null);
+    expect(history.runs.length).toBe(148);
+    expect(history.runs.at(-1)?.id).toBe("rt_1");
+    expect(history.runs.some((r) => r.id === "rt_51" || r.id === "rt_52")).toBe(false);
   });
 
   it("lists one line per conversation, its latest turn with its number of turns; a search finds any turn", async () => {

@@ -28,7 +28,7 @@ describe("History (state)", () => {
   it("asks the backend with the filters as typed, trimmed and without the tag's #", () => {
     const { history } = setup();
     // One line per conversation, a page at a time.
-    expect(history.query()).toEqual({ threads: true, limit: 100, offset: 0 });
+    expect(history.query()).toEqual({ threads: true, limit: 100 });
     expect(history.filtering).toBe(false);
     history.text = "  sky ";
     history.model = " fake/a";
@@ -36,7 +36,7 @@ describe("History (state)", () => {
     history.starredOnly = true;
     history.tag = " #physics ";
     // A search finds any turn: no `threads`.
-    expect(history.query()).toEqual({ text: "sky", model: "fake/a", status: "failed", starred: true, tag: "physics", limit: 100, offset: 0 });
+    expect(history.query()).toEqual({ text: "sky", model: "fake/a", status: "failed", starred: true, tag: "physics", limit: 100 });
     expect(history.filtering).toBe(true);
     history.period = "7d";
     expect(history.query().since_ms).toBeLessThan(Date.now());

@@ -2,8 +2,8 @@
 //! time) or searched in full text, from the filters the desktop sends.
 
 use crate::common::{Fixture, request, script};
-use roundtable_app::HistoryQuery;
 use roundtable_app::core::{Resolution, RunStatus};
+use roundtable_app::{Code, HistoryQuery};
 
 /// Three runs, oldest first: two answered, one where no model answered.
 async fn three_runs(fx: &Fixture) -> Vec<String> {
@@ -55,6 +55,22 @@ async fn the_history_is_listed_newest_first_and_filtered() {
 
     let page = query(serde_json::json!({"limit": 1, "offset": 1}));
     assert_eq!(ids(&app.query_runs(&page).unwrap()), [made[1].as_str()]);
+    // The page after the last line of the one before (what the window sends).
+    let next = query(serde_json::json!({"limit": 1, "after": made[2], "threads": true}));
+    assert_eq!(ids(&app.query_runs(&next).unwrap()), [made[1].as_str()]);
+    let rest = query(serde_json::json!({"after": made[1]}));
+    assert_eq!(ids(&app.query_runs(&rest).unwrap()), [made[0].as_str()]);
+    let gone = query(serde_json::json!({"after": "rt_nope"}));
+    let e = app.query_runs(&gone).unwrap_err();
+    assert_eq!(e.code, Code::NotFound);
+    assert!(e.message.contains("rt_nope"), "{}", e.message);
+    // A search is ranked: it pages with offset.
+    let searched = query(serde_json::json!({"text": "capital", "after": made[1]}));
+    let e = app.query_runs(&searched).unwrap_err();
+    assert_eq!(
+        (e.code, e.field.as_deref()),
+        (Code::InvalidRequest, Some("after"))
+    );
     // Created at or after the second run.
     let since = HistoryQuery {
         since_ms: Some(all[1].created_at_ms),

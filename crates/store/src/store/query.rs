@@ -1,11 +1,18 @@
 //! Reading the history: a page of runs ([`Store::list_runs`]) with its filters,
 //! a whole run ([`Store::get_run`]), deleting one, and mapping rows to types.
+//!
+//! The list pages by keyset ([`ListQuery::after`]): a page starts at the
+//! position of the last line of the page before, found in the index that
+//! serves the list's order (`runs_by_created`: `created_at`, then the rowid
+//! `seq`), so a page deep in the history costs what the first one does; an
+//! `offset` reads and drops every line before the page (and, in the list of
+//! conversations, checks each one is its conversation's latest turn).
 
 use super::rows::{
     RESULT_COL_COUNT, RawResult, RawSummary, SUMMARY_COL_COUNT, SUMMARY_COLS, stored_run,
 };
-use super::{ParentKind, Store};
-use crate::Result;
+use super::{ParentKind, Store, to_i64};
+use crate::{Error, Result};
 use roundtable_core::{Resolution, RoundtableRequest, RoundtableResponse, RunStatus};
 use rusqlite::types::Value as Sql;
 use rusqlite::{OptionalExtension, Transaction, TransactionBehavior};
@@ -17,7 +24,16 @@ use std::collections::HashMap;
 pub struct ListQuery {
     /// Page size; `0` means the default, 50.
     pub limit: usize,
+    /// Lines skipped before the page (after [`ListQuery::after`]'s run, when
+    /// given). Costs time in proportion: page the list with `after`.
     pub offset: usize,
+    /// The id of the last line of the page before: the page is the lines
+    /// after that run in the list's order (`created_at`, then `seq`, newest
+    /// first). The run need not match the filters (a conversation's line that
+    /// has a newer turn since still marks the place); one not in the history
+    /// is [`Error::NotFound`]. [`Store::list_runs`] only: a search is ranked,
+    /// and pages with `offset`.
+    pub after: Option<String>,
     pub status: Option<RunStatus>,
     pub starred: Option<bool>,
     /// Runs whose panel has a model whose name contains this (case-insensitive).
@@ -49,6 +65,7 @@ impl Default for ListQuery {
         ListQuery {
             limit: Self::DEFAULT_LIMIT,
             offset: 0,
+            after: None,
             status: None,
             starred: None,
             model: None,
@@ -104,17 +121,36 @@ pub struct StoredRun {
 }
 
 impl Store {
-    /// The runs matching `q`, newest first.
+    /// The runs matching `q`, newest first (`created_at`, then `seq`): the
+    /// page after `q.after`'s run, else from the top.
     pub fn list_runs(&self, q: &ListQuery) -> Result<Vec<RunSummary>> {
         let mut args: Vec<Sql> = Vec::new();
-        let filter = filter_sql(q, &mut args);
+        let sql = self.list_sql(q, &mut args)?;
+        self.summaries(&sql, args)
+    }
+
+    /// The statement of [`Store::list_runs`], pushing its arguments.
+    fn list_sql(&self, q: &ListQuery, args: &mut Vec<Sql>) -> Result<String> {
+        let mut filter = filter_sql(q, args);
+        if let Some(id) = &q.after {
+            // Where the run is in the list's order; a row-value comparison
+            // with it is a range of `runs_by_created` (created_at, rowid).
+            let (created_at, seq): (i64, i64) = self
+                .conn
+                .prepare_cached("SELECT created_at, seq FROM runs WHERE id = ?1")?
+                .query_row([id], |r| Ok((r.get(0)?, r.get(1)?)))
+                .optional()?
+                .ok_or_else(|| Error::NotFound(id.clone()))?;
+            filter.push_str(" AND (r.created_at, r.seq) < (?, ?)");
+            args.push(Sql::Integer(created_at));
+            args.push(Sql::Integer(seq));
+        }
         args.push(Sql::Integer(q.limit()));
-        args.push(Sql::Integer(q.offset as i64));
-        let sql = format!(
+        args.push(Sql::Integer(to_i64(q.offset as u64)));
+        Ok(format!(
             "SELECT {SUMMARY_COLS} FROM runs r WHERE {filter} \
              ORDER BY r.created_at DESC, r.seq DESC LIMIT ? OFFSET ?"
-        );
-        self.summaries(&sql, args)
+        ))
     }
 
     pub(crate) fn summaries(&self, sql: &str, args: Vec<Sql>) -> Result<Vec<RunSummary>> {
@@ -264,4 +300,53 @@ pub(crate) fn filter_sql(q: &ListQuery, args: &mut Vec<Sql>) -> String {
         args.push(Sql::Text(tag.trim().to_string()));
     }
     clauses.join(" AND ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The query plan of `q`'s page, one line per step.
+    fn plan(store: &Store, q: &ListQuery) -> String {
+        let mut args = Vec::new();
+        let sql = store.list_sql(q, &mut args).unwrap();
+        let mut stmt = store
+            .conn
+            .prepare(&format!("EXPLAIN QUERY PLAN {sql}"))
+            .unwrap();
+        let steps = stmt
+            .query_map(rusqlite::params_from_iter(args), |r| r.get::<_, String>(3))
+            .unwrap()
+            .collect::<rusqlite::Result<Vec<_>>>()
+            .unwrap();
+        steps.join("\n")
+    }
+
+    #[test]
+    fn a_page_after_a_run_is_a_range_of_the_index_in_the_lists_order() {
+        let store = Store::open_in_memory().unwrap();
+        store
+            .conn
+            .execute(
+                "INSERT INTO runs (id, created_at, request, input, status, resolution, thread_id) \
+                 VALUES ('rt_a', 1000, '{}', 'Q', 'completed', 'summary', 'rt_a')",
+                [],
+            )
+            .unwrap();
+        for threads in [false, true] {
+            let q = ListQuery {
+                after: Some("rt_a".into()),
+                threads,
+                ..ListQuery::default()
+            };
+            let plan = plan(&store, &q);
+            // Seeks in runs_by_created (created_at, then the rowid: the
+            // list's order, so no sort) instead of reading the lines before.
+            assert!(
+                plan.contains("SEARCH r USING INDEX runs_by_created (created_at<?)"),
+                "{plan}"
+            );
+            assert!(!plan.contains("TEMP B-TREE"), "{plan}");
+        }
+    }
 }

@@ -12,6 +12,7 @@ mod export_attachments;
 mod export_figures;
 mod export_shows;
 mod migrations;
+mod paging;
 mod recording;
 mod search;
 mod spend;

@@ -88,10 +88,10 @@ export class History {
   }
 
   /**
-   * A page of the lines the filters find, from `offset`: one line per
-   * conversation (its latest turn), except when searching, which finds any turn.
+   * The first page of the lines the filters find: one line per conversation
+   * (its latest turn), except when searching, which finds any turn.
    */
-  query(offset = 0): HistoryQuery {
+  query(): HistoryQuery {
     const text = this.text.trim() || undefined;
     return {
       text,
@@ -102,8 +102,18 @@ export class History {
       since_ms: periodStart(this.period),
       threads: text ? undefined : true,
       limit: PAGE,
-      offset,
     };
+  }
+
+  /**
+   * The page after the lines loaded: the list's after its last line loaded
+   * (by id, so a page deep in the history comes as fast as the first, and
+   * runs recorded meanwhile shift nothing); a search's, ranked, past as
+   * many lines as are loaded.
+   */
+  nextQuery(): HistoryQuery {
+    const query = this.query();
+    return query.text ? { ...query, offset: this.runs.length } : { ...query, after: this.runs.at(-1)?.id };
   }
 
   /**
@@ -163,10 +173,22 @@ export class History {
     const mine = this.#seq;
     this.loadingMore = true;
     try {
-      const query = this.query(this.runs.length);
-      const page = await this.#backend.listRuns(query);
+      let query = this.nextQuery();
+      let page: RunSummary[] | null = null;
+      while (!page) {
+        try {
+          page = await this.#backend.listRuns(query);
+        } catch (e) {
+          // The last line loaded was deleted meanwhile (by the CLI): page on after the one before it.
+          if (!(query.after && isAppError(e) && e.code === "not_found" && mine === this.#seq)) throw e;
+          const gone = query.after;
+          this.runs = this.runs.filter((r) => r.id !== gone);
+          query = this.nextQuery();
+        }
+      }
       if (mine !== this.#seq) return; // the filters changed meanwhile
-      // Lines recorded meanwhile push the list down: a line may come twice.
+      // A line may come twice (a search pages by offset, which runs recorded
+      // meanwhile shift; a conversation's newer turn imported with an older time): kept once.
       const ids = new Set(this.runs.map((r) => r.id));
       const convs = new Set(query.threads ? this.runs.map((r) => r.thread_id) : []);
       this.runs = [...this.runs, ...page.filter((r) => !ids.has(r.id) && !convs.has(r.thread_id))];

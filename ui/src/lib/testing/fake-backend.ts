@@ -161,6 +161,13 @@ export class FakeBackend implements Backend {
       for (const s of found) if ((latest.get(s.thread_id)?.created_at_ms ?? -Infinity) < s.created_at_ms) latest.set(s.thread_id, s);
       found = found.filter((s) => latest.get(s.thread_id) === s);
     }
+    // The lines after the run `after` in the list's order (it need not be listed itself).
+    if (query.after !== undefined) {
+      const at = this.runs.findIndex((r) => r.summary.id === query.after);
+      if (at < 0) throw { code: "not_found", message: `no run ${query.after} in the history`, field: null };
+      const before = new Set(this.runs.slice(0, at + 1).map((r) => r.summary.id));
+      found = found.filter((s) => !before.has(s.id));
+    }
     const offset = query.offset ?? 0;
     return query.limit === undefined ? found.slice(offset) : found.slice(offset, offset + query.limit);
   }

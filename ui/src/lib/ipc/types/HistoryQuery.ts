@@ -8,7 +8,19 @@ export type HistoryQuery = { text?: string, model?: string, status?: RunStatus, 
 /**
  * Runs created at or after this time (unix ms).
  */
-since_ms?: number, limit?: number, offset?: number, 
+since_ms?: number, limit?: number, 
+/**
+ * Lines skipped before the page (after `after`'s, when given): a page
+ * of a search; the list pages with `after`.
+ */
+offset?: number, 
+/**
+ * The id of the last line of the page before: the next page of the list
+ * (at the cost of the first, however deep; a run not in the history is
+ * `not_found`). Not with `text`: a search is ranked and pages with
+ * `offset`.
+ */
+after?: string, 
 /**
  * One line per conversation (its latest turn, with its number of
  * turns); a search finds any turn whatever this says.
