@@ -166,16 +166,32 @@ export async function startApp(script, { appDefaults = false, config = () => "",
   }
 }
 
-/** Waits for `fn` (run in the page) to return something truthy; returns it. */
+/**
+ * Waits for `fn` (run in the page) to return something truthy; returns it.
+ * When it does not come, the error says what the page showed, and a
+ * screenshot of it is saved as artifacts/failed-*.png.
+ */
 export async function waitInPage(browser, fn, args, { timeout = 30_000, message } = {}) {
   let last;
-  await browser.waitUntil(
-    async () => {
-      last = await browser.execute(fn, ...args);
-      return Boolean(last);
-    },
-    { timeout, interval: 150, timeoutMsg: message ?? `condition not met in ${timeout} ms` },
-  );
+  const started = Date.now();
+  try {
+    await browser.waitUntil(
+      async () => {
+        last = await browser.execute(fn, ...args);
+        return Boolean(last);
+      },
+      { timeout, interval: 150, timeoutMsg: message ?? `condition not met in ${timeout} ms` },
+    );
+  } catch (e) {
+    const waited = Date.now() - started;
+    const name = `failed-${(message ?? "wait").replace(/[^a-z0-9]+/gi, "-").slice(0, 60)}-${Date.now()}.png`;
+    const page = await browser
+      .execute(() => document.querySelector("main")?.innerText.replace(/\s+/g, " ").slice(0, 600))
+      .catch((err) => `(the page did not answer: ${err.message})`);
+    await browser.saveScreenshot(join(artifacts, name)).catch(() => {});
+    e.message += ` (after ${waited} ms; last value ${JSON.stringify(last)}; the page showed: ${page}; screenshot ${name})`;
+    throw e;
+  }
   return last;
 }
 
