@@ -95,7 +95,8 @@ impl Desktop {
 
     /// Runs `run` over the app with a cancellation token registered under
     /// `handle` (see [`Desktop::cancel`]), its events written to `channel` in
-    /// batches as they happen ([`ToWindow`]); returns once the run is over and every event was sent.
+    /// batches as they happen ([`ToWindow`]); returns once the run is over
+    /// and every event was sent.
     pub async fn track<F, Fut>(
         &self,
         handle: String,

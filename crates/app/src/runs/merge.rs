@@ -23,8 +23,8 @@ pub trait Mergeable {
     /// Its kind, when it is text that follows the one before of its source
     /// and kind (a delta); `None` for anything else.
     fn delta_kind(&self) -> Option<&str>;
-    /// Appends `more`'s text (a delta of the same source and kind).
-    fn append(&mut self, more: &Self);
+    /// A delta's text, to append to.
+    fn text_mut(&mut self) -> Option<&mut String>;
 }
 
 /// Items in order, deltas merged as they come (see the module's doc).
@@ -42,20 +42,24 @@ impl<T> Default for Merging<T> {
 }
 
 impl<T: Mergeable> Merging<T> {
-    pub fn push(&mut self, item: T) {
-        if let Some(kind) = item.delta_kind() {
-            let waiting = self
+    pub fn push(&mut self, mut item: T) {
+        // The last waiting item of its source that is a delta of its kind,
+        // unless another item of that source came after it.
+        let into = item.delta_kind().and_then(|kind| {
+            let (at, waiting) = self
                 .queue
-                .iter_mut()
+                .iter()
+                .enumerate()
                 .rev()
-                .filter(|w| w.source() == item.source())
-                .find(|w| w.delta_kind().is_none() || w.delta_kind() == Some(kind));
-            if let Some(waiting) = waiting
-                && waiting.delta_kind() == Some(kind)
-            {
-                waiting.append(&item);
-                return;
-            }
+                .filter(|(_, w)| w.source() == item.source())
+                .find(|(_, w)| w.delta_kind().is_none() || w.delta_kind() == Some(kind))?;
+            (waiting.delta_kind() == Some(kind)).then_some(at)
+        });
+        if let Some(at) = into
+            && let (Some(text), Some(more)) = (self.queue[at].text_mut(), item.text_mut())
+        {
+            text.push_str(more);
+            return;
         }
         self.queue.push_back(item);
     }
@@ -106,18 +110,12 @@ impl Mergeable for RunEvent {
         }
     }
 
-    fn append(&mut self, more: &Self) {
-        let (RunEvent::TextDelta { delta, .. }
-        | RunEvent::ThinkingDelta { delta, .. }
-        | RunEvent::ConsolidationDelta { delta, .. }) = self
-        else {
-            return;
-        };
-        if let RunEvent::TextDelta { delta: more, .. }
-        | RunEvent::ThinkingDelta { delta: more, .. }
-        | RunEvent::ConsolidationDelta { delta: more, .. } = more
-        {
-            delta.push_str(more);
+    fn text_mut(&mut self) -> Option<&mut String> {
+        match self {
+            RunEvent::TextDelta { delta, .. }
+            | RunEvent::ThinkingDelta { delta, .. }
+            | RunEvent::ConsolidationDelta { delta, .. } => Some(delta),
+            _ => None,
         }
     }
 }
@@ -137,10 +135,8 @@ impl Mergeable for StreamChunk {
         .then_some(self.kind.as_str())
     }
 
-    fn append(&mut self, more: &Self) {
-        if let (Some(text), Some(more)) = (self.delta.as_mut(), more.delta.as_deref()) {
-            text.push_str(more);
-        }
+    fn text_mut(&mut self) -> Option<&mut String> {
+        self.delta.as_mut()
     }
 }
 
