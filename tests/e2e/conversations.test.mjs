@@ -114,7 +114,26 @@ describe("conversations", () => {
     await browser.pause(300);
     await browser.saveScreenshot(join(artifacts, "conversations-follow-up.png"));
     await darkScreenshot(browser, "conversations-follow-up");
-    await (await browser.$("[data-testid=follow-up-send]")).click();
+
+    // Multiple choice is offered after a summary turn, with choices to type.
+    const resolution = await browser.$("[data-testid=follow-up-resolution]");
+    await resolution.selectByAttribute("value", "multiple_choice");
+    const choices = await browser.$("[data-testid=follow-up-choices]");
+    await choices.waitForDisplayed({ timeout: 5_000 });
+    assert.equal(await choices.getValue(), "");
+    await choices.setValue("Red");
+    const send = await browser.$("[data-testid=follow-up-send]");
+    assert.match(await send.getAttribute("title"), /at least two different choices/);
+    await choices.setValue("Red, Blue");
+    assert.equal(await send.getAttribute("title"), "");
+    await browser.execute(() => document.querySelector("[data-testid=follow-up]").scrollIntoView({ block: "end" }));
+    await browser.pause(300);
+    await browser.saveScreenshot(join(artifacts, "conversations-follow-up-choices.png"));
+    await darkScreenshot(browser, "conversations-follow-up-choices");
+    await resolution.selectByAttribute("value", "summary");
+    await choices.waitForDisplayed({ reverse: true, timeout: 5_000 });
+
+    await send.click();
     await waitFinished(T2);
 
     let cards = await browser.execute(liveCards);
