@@ -10,6 +10,7 @@
 use super::Store;
 use super::query::StoredRun;
 use crate::Result;
+use std::collections::{HashMap, HashSet};
 
 impl Store {
     /// Every run of the conversation `id` is a turn of, oldest first: its
@@ -22,20 +23,33 @@ impl Store {
     }
 
     /// Delete `id` and every run that follows it, on every branch; how many
-    /// runs were deleted (0 when there was no such run).
+    /// runs were deleted (0 when there was no such run). What follows is found
+    /// by the thread's links (`previous_id`), whatever the runs' times say: a
+    /// clock set back, or an imported turn, can date a follower before what it
+    /// follows.
     pub fn delete_turn_and_after(&self, id: &str) -> Result<usize> {
         let thread = self.thread(id)?;
-        let mut doomed = vec![id.to_string()];
-        // Runs are oldest first, so a follower comes after what it follows.
+        let mut followers: HashMap<&str, Vec<&str>> = HashMap::new();
         for run in &thread {
-            if run
-                .summary
-                .previous_id
-                .as_ref()
-                .is_some_and(|p| doomed.contains(p))
-            {
-                doomed.push(run.summary.id.clone());
+            if let Some(previous) = run.summary.previous_id.as_deref() {
+                followers
+                    .entry(previous)
+                    .or_default()
+                    .push(run.summary.id.as_str());
             }
+        }
+        let mut doomed = vec![id.to_string()];
+        let mut seen: HashSet<&str> = HashSet::from([id]);
+        let mut next = 0;
+        while let Some(run) = doomed.get(next) {
+            let after = followers.get(run.as_str()).map(Vec::as_slice);
+            for &f in after.unwrap_or_default() {
+                // A hand-edited database is not trusted with a loop.
+                if seen.insert(f) {
+                    doomed.push(f.to_string());
+                }
+            }
+            next += 1;
         }
         self.delete_runs(&doomed)
     }

@@ -107,3 +107,22 @@ fn a_turn_is_deleted_with_what_follows_it_or_the_thread_whole() {
     assert!(store.get_run("rt_other").unwrap().is_some());
     assert_eq!(store.delete_thread("rt_1").unwrap(), 0);
 }
+
+#[test]
+fn a_turn_is_deleted_with_its_followers_whatever_their_times_say() {
+    // A clock set back (or an imported turn) dates a follower before what it
+    // follows: the links say what follows, not the times.
+    let store = Store::open_in_memory().unwrap();
+    turn(&store, "rt_1", 5000, "Q1", None);
+    turn(&store, "rt_2", 6000, "Q2", Some("rt_1"));
+    turn(&store, "rt_3", 1000, "Q3", Some("rt_2"));
+    turn(&store, "rt_4", 500, "Q4", Some("rt_3"));
+    assert_eq!(store.delete_turn_and_after("rt_2").unwrap(), 3);
+    let ids: Vec<String> = store
+        .thread("rt_1")
+        .unwrap()
+        .into_iter()
+        .map(|r| r.summary.id)
+        .collect();
+    assert_eq!(ids, ["rt_1"]);
+}
