@@ -2,11 +2,13 @@
 //! time range ([`Store::spend_stats`]) and the sum a budget is checked against
 //! ([`Store::spent_between`]).
 //!
-//! Every figure is an indexed SQL aggregate (migration `0006_spend.sql`): per
-//! day, one range scan of the runs' `(created_at, total_cost)`; the results are
-//! read from `spend_hours`, their sums per UTC hour, model and end (kept by
-//! triggers), and only the part of an hour that the range or a local midnight
-//! cuts (an offset of part of an hour) from the results themselves; weeks,
+//! Every figure is an indexed SQL aggregate (migration `0006_spend.sql`): the
+//! runs' `(created_at, total_cost)` in one range scan grouped by day, so there
+//! is a bucket only for a day that has runs, however far apart they are; the
+//! results are read from `spend_hours`, their sums per UTC hour, model and end
+//! (kept by triggers), and only the part of an hour that the range or a local
+//! midnight cuts (an offset of part of an hour) from the results themselves,
+//! grouped by day; weeks,
 //! months, providers and models are summed from the days; latency percentiles
 //! are one ordered index scan per model and percentile, from its nearer end.
 //!
@@ -136,7 +138,7 @@ pub struct UnpricedModel {
 pub struct SpendStats {
     pub query: SpendQuery,
     pub totals: SpendTotals,
-    /// Every day from the first run's to the last's, empty days included.
+    /// The days that have runs, in order (a day without one has no bucket).
     pub days: Vec<SpendBucket>,
     pub weeks: Vec<SpendBucket>,
     pub months: Vec<SpendBucket>,
@@ -197,37 +199,34 @@ impl Store {
         let (Some(first), Some(last)) = (first, last) else {
             return Ok(out);
         };
-        let first_day = (first + off).div_euclid(DAY_MS);
-        let mut runs_q = self.conn.prepare_cached(
-            "SELECT count(*), coalesce(sum(total_cost), 0) FROM runs \
-             WHERE created_at >= ?1 AND created_at < ?2",
-        )?;
-        for day in first_day..=(last + off).div_euclid(DAY_MS) {
-            let start_ms = day * DAY_MS - off;
-            let (from, to) = (start_ms.max(lo), (start_ms + DAY_MS).min(hi));
-            let (runs, cost): (i64, f64) =
-                runs_q.query_row([from, to], |r| Ok((r.get(0)?, r.get(1)?)))?;
-            out.totals.cost += cost;
-            out.totals.runs += runs as u64;
-            out.days.push(SpendBucket {
-                start: date(day),
-                start_ms,
-                cost,
-                runs: runs as u64,
-                ..SpendBucket::default()
-            });
-        }
+        // One bucket per day that has runs, in one grouped scan: a run dated
+        // centuries away costs one more row, not a bucket per day between.
         let mut acc = Results {
-            days: &mut out.days,
-            first_day,
+            days: BTreeMap::new(),
             off,
             index: HashMap::new(),
             models: Vec::new(),
-            by_day: Vec::new(),
+            by_day: HashMap::new(),
             cost: 0.0,
         };
-        self.results_between(&mut acc, lo.max(first), hi.min(last + 1))?;
-        let (models, models_cost) = acc.finish();
+        let mut runs_q = self.conn.prepare_cached(&format!(
+            "SELECT {day} AS day, count(*), coalesce(sum(total_cost), 0) FROM runs \
+             WHERE created_at >= ?1 AND created_at < ?2 GROUP BY day",
+            day = day_sql("created_at")
+        ))?;
+        let mut rows = runs_q.query(rusqlite::params![lo, hi, off])?;
+        while let Some(row) = rows.next()? {
+            let (day, runs, cost): (i64, i64, f64) = (row.get(0)?, row.get(1)?, row.get(2)?);
+            out.totals.cost += cost;
+            out.totals.runs += runs as u64;
+            let b = acc.bucket(day);
+            b.cost += cost;
+            b.runs += runs as u64;
+        }
+        drop(rows);
+        self.results_between(&mut acc, lo.max(first), hi.min(last.saturating_add(1)))?;
+        let (days, models, models_cost) = acc.finish();
+        out.days = days;
         for b in &out.days {
             out.totals.input_tokens += b.input_tokens;
             out.totals.output_tokens += b.output_tokens;
@@ -312,27 +311,53 @@ impl Store {
     }
 }
 
+/// The day number (days since 1970-01-01 at the offset `?3`, in ms) of the
+/// instant in `col`, as SQL: the floor of `(col + ?3) / DAY_MS`, as
+/// [`day_of`] counts it (SQLite's `/` truncates toward zero).
+fn day_sql(col: &str) -> String {
+    // CAST: past the ends of i64, SQLite's sum turns into a float.
+    format!(
+        "CAST((({col} + ?3) - ((({col} + ?3) % {DAY_MS}) + {DAY_MS}) % {DAY_MS}) / {DAY_MS} \
+         AS INTEGER)"
+    )
+}
+
+/// The day number of the instant `t` at the offset `off` (ms).
+fn day_of(t: i64, off: i64) -> i64 {
+    t.saturating_add(off).div_euclid(DAY_MS)
+}
+
+/// The first instant (unix ms) of `day` at the offset `off`.
+fn day_start(day: i64, off: i64) -> i64 {
+    day.saturating_mul(DAY_MS).saturating_sub(off)
+}
+
 /// The results' sums, by day and by model, as they are read (a model is a
 /// number here; the maps are filled once, at the end).
-struct Results<'a> {
-    days: &'a mut [SpendBucket],
-    first_day: i64,
+struct Results {
+    /// The days that have runs (or results), by day number.
+    days: BTreeMap<i64, SpendBucket>,
     off: i64,
     index: HashMap<String, usize>,
     models: Vec<ModelSpend>,
-    /// Cost per model and day; NaN where the model had no call that day.
-    by_day: Vec<Vec<f64>>,
+    /// Cost per model (its number) and day, where the model had a call.
+    by_day: HashMap<(usize, i64), f64>,
     cost: f64,
 }
 
-impl Results<'_> {
-    /// The day (index into `days`) of the instant `t`.
-    fn day(&self, t: i64) -> usize {
-        ((t + self.off).div_euclid(DAY_MS) - self.first_day) as usize
+impl Results {
+    /// The bucket of `day`, made when it has none yet.
+    fn bucket(&mut self, day: i64) -> &mut SpendBucket {
+        let off = self.off;
+        self.days.entry(day).or_insert_with(|| SpendBucket {
+            start: date(day),
+            start_ms: day_start(day, off),
+            ..SpendBucket::default()
+        })
     }
 
-    /// One row: `calls` results of `model` that ended `ended`, at `t`.
-    fn add(&mut self, t: i64, row: &rusqlite::Row<'_>) -> rusqlite::Result<()> {
+    /// One row: `calls` results of `model` that ended `ended`, on `day`.
+    fn add(&mut self, day: i64, row: &rusqlite::Row<'_>) -> rusqlite::Result<()> {
         let model = row.get_ref(0)?.as_str()?;
         let calls = row.get::<_, i64>(2)? as u64;
         let cost: f64 = row.get(3)?;
@@ -346,16 +371,13 @@ impl Results<'_> {
                     provider: provider_of(model).to_string(),
                     ..ModelSpend::default()
                 });
-                self.by_day.push(vec![f64::NAN; self.days.len()]);
                 self.models.len() - 1
             }
         };
-        let day = self.day(t);
-        let b = &mut self.days[day];
+        let b = self.bucket(day);
         b.input_tokens += tin;
         b.output_tokens += tout;
-        let c = &mut self.by_day[i][day];
-        *c = if c.is_nan() { cost } else { *c + cost };
+        *self.by_day.entry((i, day)).or_default() += cost;
         self.cost += cost;
         let m = &mut self.models[i];
         m.calls += calls;
@@ -370,28 +392,29 @@ impl Results<'_> {
         Ok(())
     }
 
-    /// The models, each day's costs by model and provider filled in.
-    fn finish(self) -> (Vec<ModelSpend>, f64) {
-        for (m, costs) in self.models.iter().zip(&self.by_day) {
-            for (b, &c) in self.days.iter_mut().zip(costs) {
-                if !c.is_nan() {
-                    b.models.insert(m.model.clone(), c);
-                    *b.providers.entry(m.provider.clone()).or_default() += c;
-                }
-            }
+    /// The days in order, each with its costs by model and provider; the
+    /// models; what their calls cost.
+    fn finish(mut self) -> (Vec<SpendBucket>, Vec<ModelSpend>, f64) {
+        for (&(i, day), &c) in &self.by_day {
+            let m = &self.models[i];
+            let b = self.days.get_mut(&day).expect("made by add");
+            b.models.insert(m.model.clone(), c);
+            *b.providers.entry(m.provider.clone()).or_default() += c;
         }
-        (self.models, self.cost)
+        (self.days.into_values().collect(), self.models, self.cost)
     }
 }
 
 impl Store {
     /// The results of the runs created in `[lo, hi)` into `acc`: the whole
     /// hours from the per-hour rollup (`spend_hours`), the parts of an hour the
-    /// range or a day boundary cuts (an offset that is not whole hours) from the
-    /// results themselves.
-    fn results_between(&self, acc: &mut Results<'_>, lo: i64, hi: i64) -> Result<()> {
+    /// range or a day boundary cuts (an offset that is not whole hours), and
+    /// everything before 1970-01-01 01:00 UTC (the rollup's hour is
+    /// `created_at / 3600000`, which puts the last hour before 1970 in hour 0),
+    /// from the results themselves, each part in one scan grouped by day.
+    fn results_between(&self, acc: &mut Results, lo: i64, hi: i64) -> Result<()> {
         let (h0, h1) = (
-            (lo + HOUR_MS - 1).div_euclid(HOUR_MS),
+            lo.saturating_add(HOUR_MS - 1).div_euclid(HOUR_MS).max(1),
             hi.div_euclid(HOUR_MS),
         );
         let mut pieces = Vec::new();
@@ -405,32 +428,32 @@ impl Store {
             let mut rows = hours.query([h0, h1])?;
             while let Some(row) = rows.next()? {
                 let start = row.get::<_, i64>(6)? * HOUR_MS;
-                if acc.day(start) != acc.day(start + HOUR_MS - 1) {
+                let day = day_of(start, acc.off);
+                if day != day_of(start + HOUR_MS - 1, acc.off) {
                     if pieces.last() != Some(&(start, start + HOUR_MS)) {
                         pieces.push((start, start + HOUR_MS));
                     }
                     continue;
                 }
-                acc.add(start, row)?;
+                acc.add(day, row)?;
             }
         } else {
             pieces.push((lo, hi));
         }
-        let mut raw = self.conn.prepare_cached(
-            "SELECT model, ended, count(*), sum(cost), sum(input_tokens), sum(output_tokens) \
+        let mut raw = self.conn.prepare_cached(&format!(
+            "SELECT model, ended, count(*), sum(cost), sum(input_tokens), sum(output_tokens), \
+                    {day} AS day \
              FROM model_results WHERE created_at >= ?1 AND created_at < ?2 \
-             GROUP BY model, ended",
-        )?;
-        for (mut a, b) in pieces {
-            // Each part within one day.
-            while a < b {
-                let day_end = ((a + acc.off).div_euclid(DAY_MS) + 1) * DAY_MS - acc.off;
-                let e = b.min(day_end);
-                let mut rows = raw.query([a, e])?;
-                while let Some(row) = rows.next()? {
-                    acc.add(a, row)?;
-                }
-                a = e;
+             GROUP BY day, model, ended",
+            day = day_sql("created_at")
+        ))?;
+        for (a, b) in pieces {
+            if a >= b {
+                continue;
+            }
+            let mut rows = raw.query(rusqlite::params![a, b, acc.off])?;
+            while let Some(row) = rows.next()? {
+                acc.add(row.get(6)?, row)?;
             }
         }
         Ok(())
@@ -447,15 +470,15 @@ fn date(day: i64) -> String {
 fn roll_up(days: &[SpendBucket], start_of: impl Fn(i64) -> i64, off: i64) -> Vec<SpendBucket> {
     let mut out: Vec<SpendBucket> = Vec::new();
     for d in days {
-        let day = (d.start_ms + off).div_euclid(DAY_MS);
+        let day = day_of(d.start_ms, off);
         let start = start_of(day);
         if out
             .last()
-            .is_none_or(|b| b.start_ms != start * DAY_MS - off)
+            .is_none_or(|b| b.start_ms != day_start(start, off))
         {
             out.push(SpendBucket {
                 start: date(start),
-                start_ms: start * DAY_MS - off,
+                start_ms: day_start(start, off),
                 ..SpendBucket::default()
             });
         }

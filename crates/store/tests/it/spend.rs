@@ -156,17 +156,20 @@ fn every_aggregate_equals_the_stored_runs_to_the_cent() {
     assert_eq!(micro(s.totals.resolution_cost), micro(0.01));
     assert_eq!(micro(s.totals.judge_cost), micro(0.5));
 
-    // Days from the first run's to the last's, empty ones included.
+    // The days that have runs, no empty ones between.
     let days: Vec<(&str, i64, u64)> = s
         .days
         .iter()
         .map(|d| (d.start.as_str(), micro(d.cost), d.runs))
         .collect();
-    assert_eq!(days.len(), 8);
-    assert_eq!(days[0], ("2026-03-30", micro(0.0879), 2));
-    assert_eq!(days[1], ("2026-03-31", 0, 0));
-    assert_eq!(days[2], ("2026-04-01", micro(0.03), 1));
-    assert_eq!(days[7], ("2026-04-06", micro(1.2345), 1));
+    assert_eq!(
+        days,
+        [
+            ("2026-03-30", micro(0.0879), 2),
+            ("2026-04-01", micro(0.03), 1),
+            ("2026-04-06", micro(1.2345), 1)
+        ]
+    );
     assert_eq!(s.days[0].start_ms, MONDAY);
     assert_eq!(micro(s.days[0].models["openai/gpt-4.1"]), micro(0.0323));
     assert_eq!(micro(s.days[0].providers["anthropic"]), micro(0.0456));
@@ -341,4 +344,117 @@ fn a_deleted_run_leaves_the_figures() {
         .unwrap();
     assert_eq!((claude.calls, micro(claude.cost)), (1, micro(0.0456)));
     assert_eq!(s.totals.input_tokens, 100 + 50 + 10 + 5 + 1 + 7);
+}
+
+/// 0001-01-01 00:00 UTC, the first day the dates can say.
+const YEAR_ONE: i64 = -62_135_596_800_000;
+
+#[test]
+fn a_run_dated_centuries_ago_is_one_bucket_not_one_per_day_between() {
+    use ModelOutcome::Answered;
+    let store = Store::open_in_memory().unwrap();
+    record(
+        &store,
+        "rt_year_one",
+        YEAR_ONE + HOUR,
+        &[("openai/gpt-4.1", 0.5, 1, 2, 10, Answered)],
+        0.0,
+    );
+    // Half an hour before 1970 and half an hour after: either side of the
+    // rollup's hour 0.
+    record(
+        &store,
+        "rt_1969",
+        -HOUR / 2,
+        &[("openai/gpt-4.1", 0.25, 3, 4, 10, Answered)],
+        0.0,
+    );
+    record(
+        &store,
+        "rt_1970",
+        HOUR / 2,
+        &[("openai/gpt-4.1", 0.125, 5, 6, 10, Answered)],
+        0.0,
+    );
+    record(
+        &store,
+        "rt_now",
+        MONDAY + HOUR,
+        &[("anthropic/claude", 1.0, 7, 8, 10, Answered)],
+        0.0,
+    );
+    let s = store.spend_stats(&SpendQuery::default()).unwrap();
+    let days: Vec<(&str, u64, i64, u64)> = s
+        .days
+        .iter()
+        .map(|d| (d.start.as_str(), d.runs, micro(d.cost), d.input_tokens))
+        .collect();
+    assert_eq!(
+        days,
+        [
+            ("0001-01-01", 1, micro(0.5), 1),
+            ("1969-12-31", 1, micro(0.25), 3),
+            ("1970-01-01", 1, micro(0.125), 5),
+            ("2026-03-30", 1, micro(1.0), 7),
+        ]
+    );
+    assert_eq!(s.days[0].start_ms, YEAR_ONE);
+    assert_eq!(micro(s.days[1].models["openai/gpt-4.1"]), micro(0.25));
+    // 1969-12-31 was a Wednesday: the same week as 1970-01-01.
+    assert_eq!(s.weeks.len(), 3);
+    assert_eq!(s.months.len(), 4);
+    assert_eq!(micro(s.totals.cost), micro(1.875));
+    let gpt = s
+        .models
+        .iter()
+        .find(|m| m.model == "openai/gpt-4.1")
+        .unwrap();
+    assert_eq!(
+        (gpt.calls, micro(gpt.cost), gpt.input_tokens),
+        (3, micro(0.875), 9)
+    );
+    assert_eq!(micro(s.totals.resolution_cost), 0);
+    // At another offset, the same runs, the days moved.
+    let s = store
+        .spend_stats(&SpendQuery {
+            utc_offset_minutes: 90,
+            ..SpendQuery::default()
+        })
+        .unwrap();
+    assert_eq!(
+        s.days.len(),
+        3,
+        "1969's and 1970's runs on one day at UTC+1:30"
+    );
+    assert_eq!(s.totals.input_tokens, 1 + 3 + 5 + 7);
+}
+
+#[test]
+fn runs_at_the_ends_of_time_are_counted_without_a_panic() {
+    use ModelOutcome::Answered;
+    let store = Store::open_in_memory().unwrap();
+    for (id, at) in [
+        ("rt_min", i64::MIN),
+        ("rt_max", i64::MAX - 1),
+        ("rt_now", MONDAY),
+    ] {
+        record(
+            &store,
+            id,
+            at,
+            &[("openai/gpt-4.1", 0.5, 1, 2, 10, Answered)],
+            0.0,
+        );
+    }
+    for offset in [-14 * 60, 0, 14 * 60] {
+        let s = store
+            .spend_stats(&SpendQuery {
+                utc_offset_minutes: offset,
+                ..SpendQuery::default()
+            })
+            .unwrap();
+        assert_eq!(s.totals.runs, 3);
+        assert_eq!(s.days.iter().map(|d| d.runs).sum::<u64>(), 3);
+        assert!(s.days.len() <= 3, "{offset}: {:?}", s.days.len());
+    }
 }
