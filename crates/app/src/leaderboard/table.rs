@@ -85,6 +85,12 @@ pub(super) fn leaderboard(source: VerdictSource, verdicts: &[Verdict]) -> Leader
                     .collect(),
             );
         }
+        // A model's samples (`model*N`) are one entrant: it stands once, at the
+        // best place any of its samples has, so N samples are not N opponents.
+        let mut placed = HashSet::new();
+        for place in &mut places {
+            place.retain(|&k| placed.insert(k));
+        }
         for (p, place) in places.iter().enumerate() {
             if !(rest_is_unranked && p == places.len() - 1) {
                 for (a, &x) in place.iter().enumerate() {
@@ -99,8 +105,7 @@ pub(super) fn leaderboard(source: VerdictSource, verdicts: &[Verdict]) -> Leader
         }
     }
     let mut outcomes = Outcomes::new(names.len());
-    // The same model on both sides (it was in the panel twice) says nothing.
-    for &(a, b, tie) in pairs.iter().filter(|(a, b, _)| a != b) {
+    for &(a, b, tie) in &pairs {
         if tie {
             outcomes.tie(a, b);
             tallies[a].ties += 1;
@@ -317,6 +322,24 @@ mod tests {
         let b = leaderboard(VerdictSource::Votes, &[v]);
         assert_eq!((row(&b, "a").wins, row(&b, "a").losses), (1, 0));
         assert_eq!(row(&b, "a").votes, 1);
+    }
+
+    #[test]
+    fn samples_of_one_model_are_one_entrant() {
+        // Panel a*3 + b: one "best" vote for a sample of a, one for b.
+        let panel = [("a", true), ("a", true), ("a", true), ("b", true)];
+        let vs = vec![
+            verdict(&[&[1]], false, &panel),
+            verdict(&[&[3]], false, &panel),
+        ];
+        let b = leaderboard(VerdictSource::Votes, &vs);
+        let (a, bb) = (row(&b, "a"), row(&b, "b"));
+        assert_eq!((a.wins, a.losses, a.ties), (1, 1, 0), "{a:?}");
+        assert_eq!((bb.wins, bb.losses, bb.ties), (1, 1, 0), "{bb:?}");
+        assert!((a.rating - bb.rating).abs() < 1e-6, "{a:?} {bb:?}");
+        // All bad: one tie between the two entrants, not three.
+        let b = leaderboard(VerdictSource::Votes, &[verdict(&[], true, &panel)]);
+        assert_eq!(row(&b, "b").ties, 1);
     }
 
     #[test]

@@ -54,3 +54,31 @@ async fn a_sampled_run_is_stored_expanded_and_reruns_and_reresolves_the_same() {
     assert_eq!(voted.response.data.as_deref(), Some("Paris"));
     assert_eq!(fx.fake.calls_for("a"), 6, "the panel was not called again");
 }
+
+#[tokio::test]
+async fn a_models_samples_are_one_entrant_on_the_leaderboard() {
+    use roundtable_app::LeaderboardQuery;
+    use roundtable_app::store::{Ballot, VoteKind};
+    let fx = Fixture::start(script()).await;
+    let mut req = request("Capital?", &["fake/a", "fake/b"], Resolution::Fast);
+    req.models[0].samples = Some(3);
+    // Panel a*3 + b, twice: one "best" vote for a sample of a, one for b.
+    for best in [1, 3] {
+        let run = fx.run(req.clone()).await.0.unwrap();
+        let ballot = Ballot {
+            kind: VoteKind::Best,
+            ranking: vec![vec![best]],
+            blind: false,
+        };
+        fx.app.cast_vote(&run.response.id, &ballot).unwrap();
+    }
+    let board = fx.app.leaderboard(&LeaderboardQuery::default()).unwrap();
+    let row = |m: &str| board.rows.iter().find(|r| r.model == m).unwrap();
+    let (a, b) = (row("fake/a"), row("fake/b"));
+    assert_eq!(
+        (a.wins, a.losses, b.wins, b.losses),
+        (1, 1, 1, 1),
+        "{board:?}"
+    );
+    assert!((a.rating - b.rating).abs() < 1e-6, "{a:?} {b:?}");
+}
