@@ -105,8 +105,8 @@ pub use store::{
     StoredRun, Verdict, VerdictQuery, VerdictResult, VerdictSource, Vote, VoteKind,
 };
 pub use store::{
-    ModelSpend, ProviderSpend, SpendBucket, SpendQuery, SpendStats, SpendTotals, UNPRICED_KEY,
-    UnpricedModel, path_to, provider_of,
+    ModelSpend, ProviderSpend, SpendBucket, SpendNow, SpendQuery, SpendStats, SpendTotals,
+    UNPRICED_KEY, UnpricedModel, path_to, provider_of,
 };
 pub use time::{now_ms, rfc3339_utc};
 

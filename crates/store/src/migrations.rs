@@ -49,6 +49,10 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "0008_threads.sql",
         sql: include_str!("../migrations/0008_threads.sql"),
     },
+    Migration {
+        name: "0009_spend_ledger.sql",
+        sql: include_str!("../migrations/0009_spend_ledger.sql"),
+    },
 ];
 
 pub(crate) fn user_version(conn: &Connection) -> Result<u32> {

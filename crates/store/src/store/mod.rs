@@ -5,6 +5,7 @@
 
 mod attachments;
 mod import;
+mod ledger;
 mod medians;
 mod open;
 mod query;
@@ -17,6 +18,7 @@ mod threads;
 mod votes;
 
 pub use import::ImportedRun;
+pub use ledger::SpendNow;
 pub use query::{ListQuery, RunSummary, StoredRun};
 pub use record::{NewRun, ParentKind, RunWrite};
 pub use spend::{

@@ -65,6 +65,12 @@ impl Store {
         Ok(ids)
     }
 
+    /// Whether the process of `owner` (another Store) still runs; when it
+    /// cannot be told, it does.
+    pub(super) fn owner_alive(&self, owner: &str) -> bool {
+        matches!(self.owner_state(owner), OwnerState::Alive)
+    }
+
     fn owner_state(&self, owner: &str) -> OwnerState {
         let Some(dir) = &self.owners_dir else {
             // In memory, every run is ours or imported.

@@ -156,29 +156,6 @@ pub fn provider_of(model: &str) -> &str {
 }
 
 impl Store {
-    /// What the runs created in `[since, until)` cost, plus the judge models'
-    /// calls in it (USD): the figure a budget is checked against.
-    pub fn spent_between(&self, since_ms: i64, until_ms: i64) -> Result<f64> {
-        let runs: f64 = self
-            .conn
-            .prepare_cached(
-                "SELECT coalesce(sum(total_cost), 0) FROM runs \
-                 WHERE created_at >= ?1 AND created_at < ?2",
-            )?
-            .query_row([since_ms, until_ms], |r| r.get(0))?;
-        Ok(runs + self.judge_cost(since_ms, until_ms)?)
-    }
-
-    fn judge_cost(&self, since_ms: i64, until_ms: i64) -> Result<f64> {
-        Ok(self
-            .conn
-            .prepare_cached(
-                "SELECT coalesce(sum(cost), 0) FROM judgements \
-                 WHERE judged_at >= ?1 AND judged_at < ?2",
-            )?
-            .query_row([since_ms, until_ms], |r| r.get(0))?)
-    }
-
     /// Every figure of the history's spend over `q` (see the module's notes).
     pub fn spend_stats(&self, q: &SpendQuery) -> Result<SpendStats> {
         let lo = q.since_ms.unwrap_or(i64::MIN);
@@ -188,7 +165,7 @@ impl Store {
             query: *q,
             ..SpendStats::default()
         };
-        out.totals.judge_cost = self.judge_cost(lo, hi)?;
+        out.totals.judge_cost = self.judge_spend(lo, hi)?;
         let (first, last): (Option<i64>, Option<i64>) = self
             .conn
             .prepare_cached(

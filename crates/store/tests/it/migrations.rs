@@ -108,22 +108,26 @@ fn insert_runs(conn: &Connection, k: usize) {
         )
         .unwrap();
     }
+    if k >= 8 {
+        // A build with threads wrote each run's thread (its own, for a first turn).
+        conn.execute_batch("UPDATE runs SET thread_id = id").unwrap();
+    }
     // Schema 4 (queued_ms) adds nothing a run of its time must hold, schema
     // 5 (votes, judgements) nothing a run must have, schema 6 (the spend
     // columns) only what it fills from the results, schema 7 (attached
-    // files) nothing a run without attachments has, and schema 8 (threads)
-    // only what it fills in: every earlier run is a thread of its own.
-    assert!(k < 9, "extend insert_runs for schema {k}");
+    // files) nothing a run without attachments has.
+    // Schema 9 (the spend ledger) only what it fills in from the runs.
+    assert!(k < 10, "extend insert_runs for schema {k}");
 }
 
 #[test]
 fn the_latest_schema_is_what_this_test_knows() {
     assert_eq!(
         MIGRATIONS.len(),
-        8,
+        9,
         "add the new schema to insert_runs and check_runs"
     );
-    assert_eq!(SCHEMA_VERSION, 8);
+    assert_eq!(SCHEMA_VERSION, 9);
     for (i, m) in MIGRATIONS.iter().enumerate() {
         assert!(m.name.starts_with(&format!("{:04}_", i + 1)), "{}", m.name);
     }
@@ -262,10 +266,17 @@ fn every_earlier_schema_migrates_with_its_data() {
         assert_eq!(spend.totals.input_tokens, old_tokens + 120, "schema {k}");
         assert_eq!(spend.days[0].start, "1970-01-01", "schema {k}");
         assert_eq!(spend.models.len(), 3, "schema {k}");
+        // What the runs recorded before the ledger cost is in it, and stays
+        // when they are deleted.
+        let spent = store.spent_between(i64::MIN, i64::MAX).unwrap();
+        assert!((spent - old_cost - new_cost).abs() < 1e-9, "schema {k}");
+        assert!(store.delete_run("rt_old").unwrap());
+        let after = store.spent_between(i64::MIN, i64::MAX).unwrap();
+        assert!((after - spent).abs() < 1e-12, "schema {k}");
         drop(store);
         // And it opens again as is.
         let again = Store::open(&path).unwrap();
-        assert_eq!(again.list_runs(&ListQuery::default()).unwrap().len(), 3);
+        assert_eq!(again.list_runs(&ListQuery::default()).unwrap().len(), 2);
     }
 }
 
@@ -311,7 +322,7 @@ fn a_newer_schema_is_refused() {
             err,
             Error::SchemaTooNew {
                 found: 99,
-                supported: 8
+                supported: 9
             }
         ),
         "{err}"
