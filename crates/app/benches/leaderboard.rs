@@ -65,6 +65,7 @@ fn make_run(rng: &mut StdRng, i: usize) -> ImportedRun {
         },
         status: RunStatus::Completed,
         created_at_ms: Some(1_700_000_000_000 + i as i64 * 30_000),
+        marks: Default::default(),
     }
 }
 

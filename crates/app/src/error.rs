@@ -121,6 +121,9 @@ impl From<roundtable_store::Error> for AppError {
     fn from(e: roundtable_store::Error) -> Self {
         match e {
             roundtable_store::Error::NotFound(id) => AppError::not_found(&id),
+            e @ roundtable_store::Error::Import(_) => {
+                AppError::new(Code::InvalidRequest, e.to_string())
+            }
             e @ roundtable_store::Error::InvalidVote(_) => AppError {
                 field: Some("ranking".into()),
                 ..AppError::new(Code::InvalidRequest, e.to_string())

@@ -200,7 +200,15 @@ impl App {
         use roundtable_store::export;
         Ok(match format {
             ExportFormat::Md => export::to_markdown(&runs),
-            ExportFormat::Json => export::to_json(&runs),
+            ExportFormat::Json => {
+                // A backup: each run's vote and judgements with it.
+                let store = self.store();
+                let verdicts = runs
+                    .iter()
+                    .map(|r| store.run_verdicts(&r.summary.id))
+                    .collect::<Result<Vec<_>, _>>()?;
+                export::to_json(&runs, &verdicts)
+            }
             ExportFormat::Csv => export::to_csv(&runs),
             ExportFormat::Html => export::to_html(&runs),
         })

@@ -331,6 +331,7 @@ fn make_run_of(rng: &mut Rng, vocab: &Vocab, i: usize, start_ms: i64, n: usize) 
             RunStatus::Completed
         },
         created_at_ms: Some(start_ms + i as i64 * 30_000),
+        marks: Default::default(),
     }
 }
 

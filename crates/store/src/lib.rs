@@ -53,7 +53,9 @@
 //!   is committed, the stored request naming them without their bytes), read
 //!   back and checked ([`Store::read_attachment`], [`Store::hydrate`]), removed
 //!   with the last run that names them;
-//! - `import.rs`: finished runs from elsewhere (their attachments stored too);
+//! - `import.rs`: finished runs from elsewhere (their attachments stored too,
+//!   their marks and verdicts, in dependency order), each checked first by
+//!   `import_checks.rs` (every number, index and mark in range);
 //! - `threads.rs`: conversations: a thread's runs in one indexed query
 //!   ([`Store::thread`]), the path from its first turn to one of them
 //!   ([`path_to`]: what a follow-up is sent), deleting a turn with what follows
@@ -101,8 +103,9 @@ pub use roundtable_core::{
 };
 pub use search::{SEARCH_TIER, fts_query};
 pub use store::{
-    Ballot, ImportedRun, Judgement, ListQuery, NewRun, ParentKind, RunSummary, RunWrite, Store,
-    StoredRun, Verdict, VerdictQuery, VerdictResult, VerdictSource, Vote, VoteKind,
+    Ballot, ImportedRun, Judgement, ListQuery, MAX_IMPORTED_COUNT, MAX_IMPORTED_TIME_MS, NewRun,
+    ParentKind, RunMarks, RunSummary, RunVerdicts, RunWrite, Store, StoredRun, Verdict,
+    VerdictQuery, VerdictResult, VerdictSource, Vote, VoteKind,
 };
 pub use store::{
     ModelSpend, ProviderSpend, SpendBucket, SpendNow, SpendQuery, SpendStats, SpendTotals,

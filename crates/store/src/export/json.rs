@@ -1,6 +1,8 @@
-//! JSON export and import: contract responses with the run's status and request.
+//! JSON export and import: contract responses with the run's status and
+//! request, and what a person and the judges added to it ([`RunMarks`]): a
+//! JSON export is a backup, and everything in it comes back.
 
-use crate::{Error, ImportedRun, Result, StoredRun};
+use crate::{Error, ImportedRun, Result, RunMarks, RunVerdicts, StoredRun};
 use roundtable_core::{RoundtableRequest, RoundtableResponse, RunStatus};
 use serde::{Deserialize, Serialize};
 
@@ -12,6 +14,8 @@ struct ExportedRun<'a> {
     request: &'a RoundtableRequest,
     created_at: &'a str,
     created_at_ms: i64,
+    #[serde(flatten)]
+    marks: RunMarks,
 }
 
 #[derive(Deserialize)]
@@ -24,22 +28,34 @@ struct ImportItem {
     request: Option<RoundtableRequest>,
     #[serde(default)]
     created_at_ms: Option<i64>,
+    #[serde(flatten)]
+    marks: RunMarks,
 }
 
 /// The runs as a JSON array of contract responses (`RoundtableResponse`), each
 /// with the added fields `status`, `request`, `created_at` (RFC 3339) and
-/// `created_at_ms`. `meta.agreement` is as stored: the history's export
-/// (`App::export`) computes it first for a run stored without it, while an
-/// export imported back stays identical. [`import_json`] reads it back.
-pub fn to_json(runs: &[StoredRun]) -> String {
+/// `created_at_ms`, and those of [`RunMarks`] it has: `starred`, `tags`,
+/// `vote`, `judgements` (`verdicts[i]` is `runs[i]`'s; none past its end),
+/// `parent_id` and `parent_kind`. `meta.agreement` is as stored: the history's
+/// export (`App::export`) computes it first for a run stored without it, while
+/// an export imported back stays identical. [`import_runs_json`] reads it back.
+pub fn to_json(runs: &[StoredRun], verdicts: &[RunVerdicts]) -> String {
     let items: Vec<ExportedRun<'_>> = runs
         .iter()
-        .map(|r| ExportedRun {
+        .enumerate()
+        .map(|(i, r)| ExportedRun {
             response: &r.response,
             status: r.summary.status,
             request: &r.request,
             created_at: &r.summary.created_at,
             created_at_ms: r.summary.created_at_ms,
+            marks: RunMarks {
+                starred: r.summary.starred,
+                tags: r.summary.tags.clone(),
+                verdicts: verdicts.get(i).cloned().unwrap_or_default(),
+                parent_id: r.summary.parent_id.clone(),
+                parent_kind: r.summary.parent_kind,
+            },
         })
         .collect();
     let mut s = serde_json::to_string_pretty(&items).expect("contract types always serialize");
@@ -97,6 +113,7 @@ pub fn import_runs_json(text: &str) -> Result<Vec<ImportedRun>> {
                 response: item.response,
                 status,
                 created_at_ms: item.created_at_ms,
+                marks: item.marks,
             })
         })
         .collect()

@@ -5,6 +5,7 @@
 
 mod attachments;
 mod import;
+mod import_checks;
 mod ledger;
 mod medians;
 mod open;
@@ -17,7 +18,8 @@ mod stars_tags;
 mod threads;
 mod votes;
 
-pub use import::ImportedRun;
+pub use import::{ImportedRun, RunMarks};
+pub use import_checks::{MAX_IMPORTED_COUNT, MAX_IMPORTED_TIME_MS};
 pub use ledger::SpendNow;
 pub use query::{ListQuery, RunSummary, StoredRun};
 pub use record::{NewRun, ParentKind, RunWrite};
@@ -27,7 +29,8 @@ pub use spend::{
 };
 pub use threads::path_to;
 pub use votes::{
-    Ballot, Judgement, Verdict, VerdictQuery, VerdictResult, VerdictSource, Vote, VoteKind,
+    Ballot, Judgement, RunVerdicts, Verdict, VerdictQuery, VerdictResult, VerdictSource, Vote,
+    VoteKind,
 };
 
 pub(crate) use query::filter_sql;

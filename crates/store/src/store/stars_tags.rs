@@ -45,7 +45,7 @@ impl Store {
     }
 }
 
-fn check_tag(tag: &str) -> Result<&str> {
+pub(super) fn check_tag(tag: &str) -> Result<&str> {
     let t = tag.trim();
     if t.is_empty() || t.chars().count() > 64 {
         return Err(Error::InvalidTag(tag.to_string()));

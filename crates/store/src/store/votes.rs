@@ -88,6 +88,16 @@ pub struct Judgement {
     pub judged_at_ms: i64,
 }
 
+/// A run's vote and its judges' rankings: what its JSON export carries beside
+/// the run, so that an import brings them back ([`Store::run_verdicts`]).
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct RunVerdicts {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vote: Option<Vote>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub judgements: Vec<Judgement>,
+}
+
 /// Which verdicts a leaderboard is fitted on: never both at once.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
@@ -174,29 +184,8 @@ impl Store {
             if !run_exists(tx, run_id)? {
                 return Err(Error::NotFound(run_id.to_string()));
             }
-            let groups: Vec<Vec<u32>> = judgement.ranking.iter().map(|&i| vec![i]).collect();
-            check_groups(&groups, &result_indices(tx, run_id)?)?;
-            if judgement.reasons.len() != judgement.ranking.len() {
-                return Err(Error::InvalidVote(format!(
-                    "the judgement gives {} reasons for {} places",
-                    judgement.reasons.len(),
-                    judgement.ranking.len()
-                )));
-            }
-            tx.execute(
-                "INSERT OR REPLACE INTO judgements \
-                   (run_id, judge_model, ranking, reasons, cost, judged_at) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-                params![
-                    run_id,
-                    judgement.judge_model,
-                    serde_json::to_string(&judgement.ranking).expect("indices serialise"),
-                    serde_json::to_string(&judgement.reasons).expect("strings serialise"),
-                    judgement.cost,
-                    judgement.judged_at_ms,
-                ],
-            )?;
-            Ok(())
+            check_judgement(judgement, &result_indices(tx, run_id)?)?;
+            write_judgement(tx, run_id, judgement)
         })
     }
 
@@ -228,6 +217,14 @@ impl Store {
                 })
             })
             .collect()
+    }
+
+    /// The run's vote and judgements (none when there is no such run).
+    pub fn run_verdicts(&self, run_id: &str) -> Result<RunVerdicts> {
+        Ok(RunVerdicts {
+            vote: self.vote(run_id)?,
+            judgements: self.judgements(run_id)?,
+        })
     }
 
     /// Every verdict of `q.source` on the runs `q` selects, with the runs' model
@@ -356,7 +353,7 @@ fn result_indices(tx: &Transaction<'_>, run_id: &str) -> Result<HashSet<u32>> {
 }
 
 /// The ballot's shape fits its kind, and its indices are the run's, once each.
-fn check_ballot(ballot: &Ballot, indices: &HashSet<u32>) -> Result<()> {
+pub(super) fn check_ballot(ballot: &Ballot, indices: &HashSet<u32>) -> Result<()> {
     let listed: usize = ballot.ranking.iter().map(Vec::len).sum();
     let fits = match ballot.kind {
         VoteKind::Best => ballot.ranking.len() == 1 && listed == 1,
@@ -372,6 +369,60 @@ fn check_ballot(ballot: &Ballot, indices: &HashSet<u32>) -> Result<()> {
         )));
     }
     check_groups(&ballot.ranking, indices)
+}
+
+/// A judge's ranking is a strict order of the run's indices with one reason a
+/// place.
+pub(super) fn check_judgement(judgement: &Judgement, indices: &HashSet<u32>) -> Result<()> {
+    let groups: Vec<Vec<u32>> = judgement.ranking.iter().map(|&i| vec![i]).collect();
+    check_groups(&groups, indices)?;
+    if judgement.reasons.len() != judgement.ranking.len() {
+        return Err(Error::InvalidVote(format!(
+            "the judgement gives {} reasons for {} places",
+            judgement.reasons.len(),
+            judgement.ranking.len()
+        )));
+    }
+    Ok(())
+}
+
+/// Writes a checked judgement (replacing that judge's earlier one).
+pub(super) fn write_judgement(
+    tx: &Transaction<'_>,
+    run_id: &str,
+    judgement: &Judgement,
+) -> Result<()> {
+    tx.prepare_cached(
+        "INSERT OR REPLACE INTO judgements \
+           (run_id, judge_model, ranking, reasons, cost, judged_at) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    )?
+    .execute(params![
+        run_id,
+        judgement.judge_model,
+        serde_json::to_string(&judgement.ranking).expect("indices serialise"),
+        serde_json::to_string(&judgement.reasons).expect("strings serialise"),
+        judgement.cost,
+        judgement.judged_at_ms,
+    ])?;
+    Ok(())
+}
+
+/// Writes a checked vote as it was stored elsewhere (an import): its times kept.
+pub(super) fn write_vote(tx: &Transaction<'_>, run_id: &str, vote: &Vote) -> Result<()> {
+    tx.prepare_cached(
+        "INSERT OR REPLACE INTO votes (run_id, kind, ranking, blind, cast_at, changed_at) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    )?
+    .execute(params![
+        run_id,
+        vote.ballot.kind.as_str(),
+        serde_json::to_string(&vote.ballot.ranking).expect("indices serialise"),
+        vote.ballot.blind,
+        vote.cast_at_ms,
+        vote.changed_at_ms,
+    ])?;
+    Ok(())
 }
 
 fn check_groups(groups: &[Vec<u32>], indices: &HashSet<u32>) -> Result<()> {

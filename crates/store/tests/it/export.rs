@@ -462,7 +462,7 @@ fn json_export_imports_back_identically() {
         .iter()
         .map(|s| src.get_run(&s.id).unwrap().unwrap())
         .collect();
-    let json = to_json(&runs);
+    let json = to_json(&runs, &[]);
     let value: serde_json::Value = serde_json::from_str(&json).unwrap();
     assert!(value.is_array());
     assert_eq!(value[0]["status"], "interrupted");
@@ -507,7 +507,7 @@ fn json_export_imports_back_identically() {
 #[test]
 fn exports_of_nothing_are_well_formed() {
     assert!(to_html(&[]).contains("0 runs"));
-    assert_eq!(to_json(&[]).trim(), "[]");
+    assert_eq!(to_json(&[], &[]).trim(), "[]");
     assert!(import_json("[]").unwrap().is_empty());
     assert_eq!(to_csv(&[]).lines().count(), 1);
     assert!(to_markdown(&[]).starts_with("# Roundtable export"));

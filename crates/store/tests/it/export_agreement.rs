@@ -47,7 +47,7 @@ fn a_stored_agreement_round_trips() {
 fn json_carries_the_majority_and_the_consensus() {
     let store = Store::open_in_memory().unwrap();
     let mut run = schema_run(&store);
-    let v: Value = serde_json::from_str(&to_json(std::slice::from_ref(&run))).unwrap();
+    let v: Value = serde_json::from_str(&to_json(std::slice::from_ref(&run), &[])).unwrap();
     assert_eq!(
         v[0]["meta"].get("agreement"),
         None,
@@ -55,7 +55,7 @@ fn json_carries_the_majority_and_the_consensus() {
     );
     // As the history's export reads the run (App::view_run).
     agreement::fill(&run.request, &mut run.response);
-    let v: Value = serde_json::from_str(&to_json(&[run])).unwrap();
+    let v: Value = serde_json::from_str(&to_json(&[run], &[])).unwrap();
     let a = &v[0]["meta"]["agreement"];
     let fields = a["fields"]["fields"].as_array().unwrap();
     let city = fields.iter().find(|f| f["pointer"] == "/city").unwrap();

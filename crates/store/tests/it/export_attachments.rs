@@ -31,7 +31,7 @@ fn json_carries_the_bytes_and_imports_them_back() {
     let a = tempfile::tempdir().unwrap();
     let src = Store::open(&a.path().join("history.db")).unwrap();
     let run = run_with_files(&src);
-    let json = to_json(std::slice::from_ref(&run));
+    let json = to_json(std::slice::from_ref(&run), &[]);
     let value: serde_json::Value = serde_json::from_str(&json).unwrap();
     let sent = &value[0]["request"]["attachments"];
     assert_eq!(sent[0]["name"], "chart.png");

@@ -11,6 +11,7 @@ mod export_agreement;
 mod export_attachments;
 mod export_figures;
 mod export_shows;
+mod import;
 mod ledger;
 mod migrations;
 mod paging;

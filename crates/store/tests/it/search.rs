@@ -513,6 +513,7 @@ fn search_beyond_one_tier_pages_consistently() {
                     RunStatus::Completed
                 },
                 created_at_ms: Some(i as i64),
+                marks: Default::default(),
             }
         })
         .collect();
