@@ -58,6 +58,7 @@
 
 mod anthropic;
 pub mod contract;
+mod identity;
 mod gemini;
 mod generate;
 mod hostile;
@@ -67,5 +68,5 @@ mod script;
 mod server;
 mod slots;
 
-pub use script::{Behavior, FakeUsage, Fault, Script, ScriptError};
+pub use script::{Behavior, FakeUsage, Fault, Identity, Script, ScriptError};
 pub use server::{FakeProvider, Format, RECORDED_PATH, RecordedRequest};

@@ -145,9 +145,9 @@ pub(crate) fn auth_message(key: Option<&str>, echo: bool) -> String {
     }
 }
 
-pub(crate) fn model_list<'a>(models: impl Iterator<Item = &'a String>) -> Value {
+pub(crate) fn model_list<'a>(models: impl Iterator<Item = &'a String>, owner: &str) -> Value {
     let data: Vec<Value> = models
-        .map(|id| json!({"id": id, "object": "model", "created": 0, "owned_by": "roundtable-testkit"}))
+        .map(|id| json!({"id": id, "object": "model", "created": 0, "owned_by": owner}))
         .collect();
     json!({"object": "list", "data": data})
 }

@@ -5,6 +5,8 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
+pub use crate::identity::Identity;
+
 /// The whole scripted world: one behaviour per model name, a default for the rest,
 /// and optionally an API key every request must carry.
 ///
@@ -27,7 +29,13 @@ pub struct Script {
     /// as llama.cpp's server does.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub slots: Option<usize>,
+    /// Which local server the fake says it is, on the paths that kind answers
+    /// (see [`Identity`]); unset, it answers `GET /props` when it has `slots`,
+    /// as llama.cpp's server does, and nothing else.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub identity: Option<Identity>,
 }
+
 
 impl Script {
     /// An empty script: every model gets [`Behavior::default`].
@@ -56,6 +64,12 @@ impl Script {
     /// Serves `n` generations at a time, aborting the oldest for a new one.
     pub fn slots(mut self, n: usize) -> Self {
         self.slots = Some(n);
+        self
+    }
+
+    /// Passes for `identity` (see [`Identity`]).
+    pub fn identity(mut self, identity: Identity) -> Self {
+        self.identity = Some(identity);
         self
     }
 

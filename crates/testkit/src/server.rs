@@ -11,7 +11,7 @@ use std::time::Duration;
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, Path, Query, State};
-use axum::http::{HeaderMap, StatusCode, Uri};
+use axum::http::{HeaderMap, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use hyper_util::rt::TokioIo;
@@ -23,9 +23,9 @@ use tokio::task::{JoinHandle, JoinSet};
 
 use crate::generate::{Call, check_key, error_response, generate};
 use crate::reply::ErrorReply;
-use crate::script::Script;
+use crate::script::{Identity, Script};
 use crate::slots::InFlight;
-use crate::{anthropic, gemini, openai};
+use crate::{anthropic, gemini, identity, openai};
 
 pub(crate) const SSE: &str = "text/event-stream; charset=utf-8";
 pub(crate) const JSON: &str = "application/json";
@@ -267,7 +267,12 @@ fn router(shared: Arc<Shared>) -> Router {
         .route("/v1/models", get(list_models))
         .route("/v1beta/models", get(gemini_list_models))
         .route("/v1beta/models/{*target}", post(gemini_generate))
-        .route("/props", get(props))
+        .route("/props", get(identity::props))
+        .route("/info", get(identity::answer))
+        .route("/api/version", get(identity::answer))
+        .route("/api/v0/models", get(identity::answer))
+        .route("/version", get(identity::answer))
+        .route("/openapi.json", get(identity::answer))
         .route(RECORDED_PATH, get(recorded_requests))
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
@@ -423,15 +428,7 @@ async fn gemini_generate(
     generate(shared, call, &uri, &headers, body).await
 }
 
-/// llama.cpp's `GET /props`: how many slots the server has, when scripted.
-async fn props(State(shared): State<Arc<Shared>>) -> Response {
-    match shared.script().slots {
-        Some(n) => axum::Json(serde_json::json!({"total_slots": n})).into_response(),
-        None => StatusCode::NOT_FOUND.into_response(),
-    }
-}
-
-fn model_names(script: &Script) -> Vec<&String> {
+pub(crate) fn model_names(script: &Script) -> Vec<&String> {
     script.models.keys().collect()
 }
 
@@ -447,9 +444,13 @@ async fn list_models(State(shared): State<Arc<Shared>>, uri: Uri, headers: Heade
         return response;
     }
     let names = model_names(&script);
+    let owner = match script.identity {
+        Some(Identity::LlamaCppPython) => "me",
+        _ => "roundtable-testkit",
+    };
     let body = match format {
         Format::Anthropic => anthropic::model_list(&names),
-        _ => openai::model_list(names.into_iter()),
+        _ => openai::model_list(names.into_iter(), owner),
     };
     axum::Json(body).into_response()
 }
@@ -470,7 +471,7 @@ async fn gemini_list_models(
     axum::Json(gemini::model_list(script.models.keys())).into_response()
 }
 
-async fn not_found(uri: Uri) -> Response {
+pub(crate) async fn not_found(uri: Uri) -> Response {
     let message = format!("Unknown path {}", uri.path());
     error_response(Format::OpenAi, &ErrorReply::new(404, message))
 }

@@ -1,6 +1,10 @@
 //! One model's call: its place among its provider's slots, its attempts with
 //! retries inside its timeout, the JSON-mode fallback, and its usage and cost.
 
+use super::endings::{
+    MAX_CUT_PAUSE, MAX_CUTS, SENT_AGAIN, cut_of, failure_message, refuses_json_schema,
+    timeout_message, with_usage,
+};
 use super::meter::CallMeter;
 use super::model_call::{Attempted, ModelCall};
 use super::{Engine, Events, MAX_RETRY_AFTER, emit, ms};
@@ -9,8 +13,8 @@ use crate::contract::{ModelOutcome, ModelResult, Usage};
 use crate::events::RunEvent;
 use crate::provider::{Provider, ProviderKey};
 use crate::providers::client::{self, Target};
-use crate::providers::{ChatCall, Completion, Delta, Dialect, ProviderError, WireFormat, support};
-use crate::slots::Slot;
+use crate::providers::{ChatCall, Completion, Delta, Dialect, support};
+use crate::slots::{Requeue, Slot};
 use crate::validate::split_model_name;
 use backon::BackoffBuilder;
 use serde_json::Value;
@@ -46,7 +50,7 @@ impl Engine {
         let out = match slot {
             // Cancelled while it waited for a slot.
             None => Attempted::failed(ModelOutcome::Cancelled, "cancelled".into(), 0),
-            Some(_slot) => {
+            Some(mut slot) => {
                 emit(
                     events,
                     RunEvent::ModelStarted {
@@ -54,7 +58,7 @@ impl Engine {
                         model: model.clone(),
                     },
                 );
-                self.call_in_slot(&call, events, cancel).await
+                self.call_in_slot(&call, &mut slot, events, cancel).await
             }
         };
         let result = ModelResult {
@@ -116,6 +120,7 @@ impl Engine {
     async fn call_in_slot(
         &self,
         call: &ModelCall,
+        slot: &mut Slot,
         events: &Events,
         cancel: &CancellationToken,
     ) -> Attempted {
@@ -123,6 +128,7 @@ impl Engine {
         let model = &call.spec.name;
         self.attempt_call(
             call,
+            slot,
             cancel,
             &mut |d| {
                 let event = match d {
@@ -160,10 +166,13 @@ impl Engine {
         .await
     }
 
-    /// One model's call with its retries, inside its timeout, until cancelled.
+    /// One model's call with its retries, inside its timeout, until cancelled,
+    /// in `slot` (a stream the server cut for another request is sent again
+    /// when `slot` has a place anew, not counted as a retry: [`crate::slots`]).
     pub(super) async fn attempt_call(
         &self,
         call: &ModelCall,
+        slot: &mut Slot,
         cancel: &CancellationToken,
         on_delta: &mut (dyn FnMut(Delta) + Send),
         on_retry: &mut (dyn FnMut(u32, Duration, &str) + Send),
@@ -241,8 +250,18 @@ impl Engine {
             .with_jitter()
             .with_max_times(call.max_retries as usize)
             .build();
+        // Between sends of a stream another program's request cut.
+        let mut cut_pauses = backon::ExponentialBuilder::default()
+            .with_min_delay(Duration::from_millis(250))
+            .with_max_delay(MAX_CUT_PAUSE)
+            .with_jitter()
+            .with_max_times(MAX_CUTS as usize)
+            .build();
         let mut attempts = 0u32;
         let mut partial = String::new();
+        // What a cut stream had said, kept should nothing come after it.
+        let mut before_cut = String::new();
+        let mut cuts = 0u32;
         let instructions = call.instructions.as_deref().unwrap_or("");
         let prompt = Usage::estimated(&[instructions, &call.input], &[]);
         if let Some(m) = call.meter.as_ref().filter(|m| m.over().is_cancelled()) {
@@ -262,6 +281,7 @@ impl Engine {
                 }
                 on_delta(d)
             };
+            let number = slot.sending();
             let sent = client::send(&self.http, target, &chat, &mut forward);
             let result = tokio::select! {
                 biased;
@@ -272,6 +292,35 @@ impl Engine {
                 }
                 r = sent => r,
             };
+            if let Some(why) = cut_of(&result, &chat, provider).filter(|_| cuts < MAX_CUTS) {
+                let pause = cut_pauses.next().unwrap_or(MAX_CUT_PAUSE);
+                let requeued = self
+                    .slots
+                    .requeue_if_cut(provider, slot, number, pause, deadline, cancel);
+                match requeued.await {
+                    Requeue::NotCut => {}
+                    Requeue::SendAgain => {
+                        cuts += 1;
+                        attempts -= 1;
+                        if !partial.is_empty() {
+                            before_cut = std::mem::take(&mut partial);
+                        }
+                        on_retry(
+                            attempts + 1,
+                            Duration::ZERO,
+                            &format!("{why}: {SENT_AGAIN}"),
+                        );
+                        continue;
+                    }
+                    Requeue::Cancelled => break Err((ModelOutcome::Cancelled, "cancelled".into())),
+                    Requeue::TimedOut => {
+                        break Err((
+                            ModelOutcome::TimedOut,
+                            timeout_message(call.timeout, attempts),
+                        ));
+                    }
+                }
+            }
             let err = match result {
                 Ok(c) => break Ok(c),
                 Err(e) => e,
@@ -320,6 +369,9 @@ impl Engine {
                 _ = tokio::time::sleep(delay) => {}
             }
         };
+        if partial.is_empty() {
+            partial = before_cut;
+        }
         let outcome = match outcome {
             Ok(c) => {
                 let c = with_usage(c, &chat);
@@ -413,59 +465,4 @@ impl Engine {
             schema_fallback: false,
         }
     }
-}
-
-/// Whether `err` is a compatible server refusing JSON Schema output
-/// (llama-cpp-python answers HTTP 500 with a traceback, others 400 or 422), so
-/// JSON mode with the schema in the prompt is worth a try.
-fn refuses_json_schema(format: WireFormat, call: &ChatCall, err: &ProviderError) -> bool {
-    format == WireFormat::Openai
-        && call.dialect == Dialect::Compatible
-        && call.output_schema.is_some()
-        && err
-            .status
-            .is_some_and(|s| matches!(s, 400 | 415 | 422 | 500 | 501))
-}
-
-/// The completion with usage: the provider's, or, when it reported none (or
-/// no output for an answer it gave), an estimate marked as one. Never a false 0.
-fn with_usage(mut c: Completion, call: &ChatCall) -> Completion {
-    let reported = c
-        .usage
-        .as_ref()
-        .is_some_and(|u| u.output_tokens > 0 || (c.text.is_empty() && c.thinking.is_empty()));
-    if !reported {
-        let input = [call.instructions.unwrap_or_default(), call.input];
-        let estimate = Usage::estimated(&input, &[&c.text, &c.thinking]);
-        c.usage = Some(match c.usage.take() {
-            // Keep what the provider did say (its input count, cache reads).
-            Some(mut u) => {
-                u.output_tokens = estimate.output_tokens;
-                if u.input_tokens == 0 {
-                    u.input_tokens = estimate.input_tokens;
-                }
-                u.extra.extend(estimate.extra);
-                u
-            }
-            None => estimate,
-        });
-    }
-    c
-}
-
-fn timeout_message(timeout: Duration, attempts: u32) -> String {
-    format!(
-        "timed out after {} ms ({} attempt{})",
-        ms(timeout),
-        attempts,
-        if attempts == 1 { "" } else { "s" }
-    )
-}
-
-fn failure_message(err: &ProviderError, attempts: u32) -> String {
-    format!(
-        "{err} ({} attempt{})",
-        attempts,
-        if attempts == 1 { "" } else { "s" }
-    )
 }

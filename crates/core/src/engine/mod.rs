@@ -14,6 +14,8 @@
 //!
 //! Layout: this file holds the engine and the fan-out ([`Engine::execute`]);
 //! `call.rs` one model's call (its slot, attempts, fallback, usage and cost),
+//! `endings.rs` how an attempt ended (a refused schema, a cut stream, usage
+//! estimated, the words of a failure),
 //! `model_call.rs` what a call is given and gives back;
 //! `resolution.rs` the step after the panel (the vote, the consolidation and its
 //! fallback, the panic guard). A new resolution is a variant of `Resolution`, an
@@ -35,6 +37,7 @@ use tokio::sync::mpsc::UnboundedSender;
 use tokio_util::sync::CancellationToken;
 
 mod call;
+mod endings;
 mod estimate;
 mod meter;
 mod model_call;
@@ -140,6 +143,14 @@ impl Engine {
             keys: Arc::default(),
             ..self.clone()
         }
+    }
+
+    /// How `provider_id`'s calls at once stand ([`crate::slots`]), settled
+    /// first (its server asked) when no call has done it yet; `None` for a
+    /// provider it does not have.
+    pub async fn concurrency(&self, provider_id: &str) -> Option<crate::slots::Concurrency> {
+        let provider = self.providers.get(provider_id)?;
+        self.slots.concurrency(&self.http, provider).await
     }
 
     fn json_mode_learned(&self, provider_id: &str) -> bool {

@@ -315,9 +315,9 @@ impl Engine {
             history: Vec::new(),
             context_resolved: Vec::new(),
         };
-        let _slot = self.slot(model, cancel, || {}).await?;
+        let mut slot = self.slot(model, cancel, || {}).await?;
         let outcome = self
-            .attempt_call(&call, cancel, &mut |_| {}, &mut |_, _, _| {})
+            .attempt_call(&call, &mut slot, cancel, &mut |_| {}, &mut |_, _, _| {})
             .await;
         let matrix = match &outcome.error {
             Some(e) => Err(format!("the claims call to {model} failed: {e}")),
@@ -359,11 +359,12 @@ impl Engine {
         };
         let name = model.to_string();
         let events = events.clone();
-        let Some(_slot) = self.slot(model, cancel, || {}).await else {
+        let Some(mut slot) = self.slot(model, cancel, || {}).await else {
             return Attempted::failed(ModelOutcome::Cancelled, "cancelled".into(), 0);
         };
         self.attempt_call(
             &call,
+            &mut slot,
             cancel,
             &mut |d| {
                 if let Delta::Text(delta) = d {

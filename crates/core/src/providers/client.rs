@@ -147,7 +147,7 @@ async fn send_unmasked(
         let event = event.map_err(|e| match e {
             EventStreamError::Transport(BodyError::Limit(e)) => e,
             EventStreamError::Transport(BodyError::Transport(e)) => {
-                ProviderError::transient(format!("the stream broke off: {}", source_chain(&e)))
+                ProviderError::broke_off(format!("the stream broke off: {}", source_chain(&e)))
             }
             e => ProviderError::transient(format!("the stream broke off: {e}")),
         })?;
@@ -156,7 +156,7 @@ async fn send_unmasked(
         }
     }
     if !parser.is_complete() {
-        return Err(ProviderError::transient(
+        return Err(ProviderError::broke_off(
             "the connection closed before the answer was complete",
         ));
     }

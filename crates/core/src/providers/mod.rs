@@ -146,6 +146,10 @@ pub struct ProviderError {
     /// How long the provider asked us to wait (`Retry-After`, `retry-after-ms`,
     /// Gemini `RetryInfo`).
     pub retry_after: Option<Duration>,
+    /// The answer had begun and its stream broke off before its end (the
+    /// connection dropped, or the stream ended unfinished): what a server that
+    /// cuts a stream to serve another request does (see [`crate::slots`]).
+    pub broke_off: bool,
 }
 
 impl ProviderError {
@@ -155,6 +159,14 @@ impl ProviderError {
             message: message.into(),
             transient: true,
             retry_after: None,
+            broke_off: false,
+        }
+    }
+    /// A stream that broke off before its end (transient).
+    pub fn broke_off(message: impl Into<String>) -> Self {
+        ProviderError {
+            broke_off: true,
+            ..ProviderError::transient(message)
         }
     }
     pub fn permanent(message: impl Into<String>) -> Self {
@@ -163,6 +175,7 @@ impl ProviderError {
             message: message.into(),
             transient: false,
             retry_after: None,
+            broke_off: false,
         }
     }
 }

@@ -106,6 +106,7 @@ pub(crate) fn error_in_body(status: Option<u16>, message: String) -> ProviderErr
         message,
         transient: status.is_none_or(is_transient_status),
         retry_after: None,
+        broke_off: false,
     }
 }
 
@@ -125,6 +126,7 @@ pub(crate) fn http_error(status: u16, headers: &HeaderMap, message: String) -> P
         message,
         transient,
         retry_after: retry_after_from_headers(headers),
+        broke_off: false,
     }
 }
 

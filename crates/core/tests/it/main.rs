@@ -9,6 +9,7 @@ mod cost_cap;
 mod anthropic_fixtures;
 mod attachments;
 mod contract_schema;
+mod concurrency;
 mod conversation;
 mod engine;
 mod gemini_fixtures;
