@@ -4,9 +4,8 @@
 
 use crate::Shared;
 use crate::error::ApiError;
-use crate::guard::authorize;
 use axum::Json;
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use roundtable_app::{App, AppError};
 use serde::Serialize;
@@ -30,16 +29,13 @@ pub(crate) async fn off_runtime<T: Send + 'static>(
         .map_err(ApiError::from)
 }
 
-/// An authorised request answered with `f(app)` as JSON.
+/// A request answered with `f(app)` as JSON.
 pub(crate) async fn json<T: Serialize + Send + 'static>(
     shared: &Shared,
-    headers: &HeaderMap,
     f: impl FnOnce(&App) -> Result<T, AppError> + Send + 'static,
 ) -> Response {
-    let work = async {
-        authorize(headers, shared.token.expose())?;
-        let out = off_runtime(shared, f).await?;
-        Ok::<_, ApiError>(Json(out).into_response())
-    };
-    work.await.unwrap_or_else(IntoResponse::into_response)
+    match off_runtime(shared, f).await {
+        Ok(out) => Json(out).into_response(),
+        Err(e) => e.into_response(),
+    }
 }

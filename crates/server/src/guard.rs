@@ -1,11 +1,11 @@
 //! What is checked before a request reaches a handler: the `Host` (DNS
 //! rebinding), the browser `Origin`, CORS for loopback origins only, and the
-//! bearer token.
+//! bearer token (on every route but `/healthz`, before the route reads anything).
 
 use crate::Shared;
 use crate::error::ApiError;
 use axum::extract::{Request, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use std::net::IpAddr;
@@ -143,8 +143,26 @@ pub(crate) async fn preflight() -> Response {
     response
 }
 
+/// The token before anything else of a request: every route it wraps answers
+/// 401 to a request without the right token before its path, query or body is
+/// read, so a bad query or body says nothing to a caller without the token.
+/// A CORS preflight carries no token (browsers send none) and passes.
+pub(crate) async fn bearer(
+    State(shared): State<Arc<Shared>>,
+    request: Request,
+    next: Next,
+) -> Response {
+    if request.method() == Method::OPTIONS {
+        return next.run(request).await;
+    }
+    match authorize(request.headers(), shared.token.expose()) {
+        Ok(()) => next.run(request).await,
+        Err(e) => e.into_response(),
+    }
+}
+
 /// `Authorization: Bearer <token>`, compared in constant time.
-pub(crate) fn authorize(headers: &HeaderMap, token: &str) -> Result<(), ApiError> {
+fn authorize(headers: &HeaderMap, token: &str) -> Result<(), ApiError> {
     let given = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())

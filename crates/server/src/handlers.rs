@@ -3,7 +3,6 @@
 
 use crate::Shared;
 use crate::error::ApiError;
-use crate::guard::authorize;
 use crate::spawn::spawn_run;
 use crate::stream;
 use axum::extract::{Request, State};
@@ -67,12 +66,12 @@ async fn estimate(shared: &Shared, req: RoundtableRequest) -> Response {
     }
 }
 
-/// Everything before the run: token, content type, size, JSON, limits.
+/// Everything before the run (the token was checked before: `guard::bearer`):
+/// content type, size, JSON, limits.
 ///
 /// The body may hold the attachments' base64 beyond `server.max_body_bytes`
 /// (up to [`crate::run_body_limit`]); the rest of it may not.
 async fn accept(shared: &Shared, request: Request) -> Result<RoundtableRequest, ApiError> {
-    authorize(request.headers(), shared.token.expose())?;
     check_content_type(request.headers())?;
     let limit = shared.max_run_body_bytes;
     let too_large = || {

@@ -306,7 +306,6 @@ pub async fn serve(app: Arc<App>, options: ServeOptions) -> Result<ServerHandle,
 
 fn router(shared: Arc<Shared>) -> Router {
     Router::new()
-        .route("/healthz", get(handlers::healthz))
         .route(
             "/v3/roundtable",
             post(handlers::roundtable).options(guard::preflight),
@@ -319,6 +318,12 @@ fn router(shared: Arc<Shared>) -> Router {
         .route("/v3/roundtable/leaderboard", get(verdicts::leaderboard))
         .route("/v3/roundtable/stats", get(spend::stats))
         .route("/v3/roundtable/budget", get(spend::budget))
+        // Every route above: the token first, before its handler reads anything.
+        .route_layer(axum::middleware::from_fn_with_state(
+            Arc::clone(&shared),
+            guard::bearer,
+        ))
+        .route("/healthz", get(handlers::healthz))
         .fallback(handlers::not_found)
         .method_not_allowed_fallback(handlers::method_not_allowed)
         .layer(axum::middleware::from_fn_with_state(

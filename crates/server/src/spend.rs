@@ -7,7 +7,6 @@
 use crate::Shared;
 use crate::error::ApiError;
 use axum::extract::{Query, State};
-use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use roundtable_app::store::SpendQuery;
 use std::sync::Arc;
@@ -15,18 +14,15 @@ use std::sync::Arc;
 /// `GET /v3/roundtable/stats`.
 pub(crate) async fn stats(
     State(shared): State<Arc<Shared>>,
-    headers: HeaderMap,
     params: Result<Query<SpendQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Response {
     match params {
-        Ok(Query(q)) => {
-            crate::blocking::json(&shared, &headers, move |app| app.spend_stats(&q)).await
-        }
+        Ok(Query(q)) => crate::blocking::json(&shared, move |app| app.spend_stats(&q)).await,
         Err(e) => ApiError::invalid(None, e.body_text()).into_response(),
     }
 }
 
 /// `GET /v3/roundtable/budget`.
-pub(crate) async fn budget(State(shared): State<Arc<Shared>>, headers: HeaderMap) -> Response {
-    crate::blocking::json(&shared, &headers, |app| app.budget_status()).await
+pub(crate) async fn budget(State(shared): State<Arc<Shared>>) -> Response {
+    crate::blocking::json(&shared, |app| app.budget_status()).await
 }

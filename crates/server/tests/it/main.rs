@@ -7,6 +7,7 @@ mod common;
 mod agreement;
 mod api;
 mod attachments;
+mod auth;
 mod budget;
 mod conversations;
 mod cost;
