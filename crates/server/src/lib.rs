@@ -16,7 +16,7 @@
 //! |---|---|---|
 //! | `POST /v3/roundtable` | Bearer | one roundtable call: `RoundtableRequest` in, `RoundtableResponse` out, or a stream with `"stream": true` |
 //! | `POST /v3/beta/roundtable` | Bearer | the same |
-//! | `POST /v3/roundtable/{id}/judge` | Bearer | extension: `{"model": "…"}` ranks stored run `id`'s answers (a `Judgement`); 502 `judge_failed` when the judge fails |
+//! | `POST /v3/roundtable/{id}/judge` | Bearer | extension: `{"model": "…"}` ranks stored run `id`'s answers (a `Judgement`); 502 `judge_failed` when the judge fails; it takes a run's slot and is waited for at shutdown |
 //! | `GET /v3/roundtable/leaderboard` | Bearer | extension: the private leaderboard (`?source=votes\|judges&since_ms=&tag=&panel=a,b&judge_model=`) |
 //! | `GET /healthz` | none | `{"status": "ok", "version": "…"}` |
 //!
@@ -180,9 +180,10 @@ pub(crate) struct Shared {
     pub max_models: usize,
     /// Cancelled when the server stops; every run's token is a child of it.
     pub shutdown: CancellationToken,
-    /// The runs in flight, so stopping waits until each is recorded.
+    /// The runs (and judges' calls) in flight, so stopping waits until each
+    /// is recorded.
     pub runs: TaskTracker,
-    /// One permit per run in flight, [`MAX_CONCURRENT_RUNS`] in all.
+    /// One permit per run (or judge's call) in flight, [`MAX_CONCURRENT_RUNS`] in all.
     pub run_slots: Arc<tokio::sync::Semaphore>,
 }
 
@@ -215,7 +216,7 @@ impl ServerHandle {
         &self.token
     }
 
-    /// How many runs are in flight.
+    /// How many runs (and judges' calls) are in flight.
     pub fn runs_in_flight(&self) -> usize {
         self.runs.len()
     }

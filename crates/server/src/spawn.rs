@@ -1,15 +1,18 @@
-//! Starting a run for a request, plain or streamed: in a task the server
-//! tracks (so stopping waits until the run is recorded), with a slot of
-//! [`limits::MAX_CONCURRENT_RUNS`] and a cancel token that is a child of the
-//! server's. Both [`crate::handlers`] and [`crate::stream`] start runs here.
+//! Starting a run for a request, plain or streamed, or a judge's call: in a
+//! task the server tracks (so stopping waits until it is recorded), with a
+//! slot of [`limits::MAX_CONCURRENT_RUNS`] and a cancel token that is a child
+//! of the server's. [`crate::handlers`], [`crate::stream`] and
+//! [`crate::verdicts`] start their work here.
 
 use crate::Shared;
 use crate::error::ApiError;
 use crate::limits;
 use axum::http::StatusCode;
-use roundtable_app::RunSink;
 use roundtable_app::core::RoundtableRequest;
+use roundtable_app::{App, RunSink};
+use std::future::Future;
 use std::sync::Arc;
+use tokio_util::sync::CancellationToken;
 
 pub(crate) type RunTask =
     tokio::task::JoinHandle<Result<roundtable_app::core::RunOutcome, roundtable_app::AppError>>;
@@ -21,7 +24,24 @@ pub(crate) fn spawn_run(
     shared: &Shared,
     request: RoundtableRequest,
     sink: impl RunSink + 'static,
-) -> Result<(tokio_util::sync::CancellationToken, RunTask), ApiError> {
+) -> Result<(CancellationToken, RunTask), ApiError> {
+    spawn_tracked(shared, move |app, token| async move {
+        app.run(request, &sink, token).await
+    })
+}
+
+/// Starts `work` in its own task, tracked (stopping waits for it) and holding
+/// one of the [`limits::MAX_CONCURRENT_RUNS`] slots until it ends; it is given
+/// the app and a token that is a child of the server's. `503` when the server
+/// is stopping or every slot is taken.
+pub(crate) fn spawn_tracked<T, F>(
+    shared: &Shared,
+    work: impl FnOnce(Arc<App>, CancellationToken) -> F,
+) -> Result<(CancellationToken, tokio::task::JoinHandle<T>), ApiError>
+where
+    F: Future<Output = T> + Send + 'static,
+    T: Send + 'static,
+{
     if shared.shutdown.is_cancelled() {
         return Err(ApiError::new(
             StatusCode::SERVICE_UNAVAILABLE,
@@ -39,12 +59,11 @@ pub(crate) fn spawn_run(
             )
         })?;
     let cancel = shared.shutdown.child_token();
-    let app = Arc::clone(&shared.app);
-    let token = cancel.clone();
+    let work = work(Arc::clone(&shared.app), cancel.clone());
     let task = shared.runs.spawn(async move {
-        // Held until the run is recorded.
+        // Held until the work is done (a run recorded).
         let _slot = slot;
-        app.run(request, &sink, token).await
+        work.await
     });
     Ok((cancel, task))
 }

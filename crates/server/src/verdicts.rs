@@ -4,6 +4,7 @@
 
 use crate::Shared;
 use crate::error::ApiError;
+use crate::spawn::spawn_tracked;
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
@@ -33,10 +34,22 @@ pub(crate) async fn judge(
                 format!("the body must be {{\"model\": \"provider/model\"}}: {e}"),
             )
         })?;
-        let judged = shared
-            .app
-            .judge(&id, &model, shared.shutdown.child_token())
-            .await
+        // A slot like a run's, waited for when the server stops; the client
+        // gone, the judge's call is cancelled.
+        let (cancel, task) = spawn_tracked(&shared, move |app, token| async move {
+            app.judge(&id, &model, token).await
+        })?;
+        let guard = cancel.drop_guard();
+        let result = task.await;
+        guard.disarm();
+        let judged = result
+            .map_err(|e| {
+                ApiError::new(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "internal",
+                    format!("the judge's call broke off: {e}"),
+                )
+            })?
             .map_err(judge_error)?;
         Ok::<_, ApiError>(Json(judged).into_response())
     };

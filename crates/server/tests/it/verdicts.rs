@@ -132,3 +132,48 @@ async fn the_leaderboard_is_served_from_votes_or_judges() {
         .unwrap();
     assert_eq!(r.status(), 401);
 }
+
+/// Until the fake provider has received `n` requests in all.
+async fn until_requests(s: &Server, n: usize) {
+    while s.fake.requests().len() < n {
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
+}
+
+#[tokio::test]
+async fn a_judge_takes_a_run_slot_and_is_waited_for_at_shutdown() {
+    use roundtable_server::MAX_CONCURRENT_RUNS;
+    let s = Server::start(script().model("slow", Behavior::answer("x").latency(600_000))).await;
+    let id = stored_run(&s).await;
+    let seen = s.fake.requests().len();
+    let judging = tokio::spawn(
+        s.client
+            .post(s.url(&format!("/v3/roundtable/{id}/judge")))
+            .bearer_auth(TOKEN)
+            .json(&json!({"model": "fake/slow"}))
+            .send(),
+    );
+    until_requests(&s, seen + 1).await;
+    assert_eq!(s.handle.runs_in_flight(), 1, "the judge is tracked");
+
+    // The judge holds one of the slots: the runs fill the others, and the
+    // next one is turned away.
+    let slow = json!({"input": "?", "models": [{"name": "fake/slow"}], "resolution": "fast"});
+    let runs: Vec<_> = (1..MAX_CONCURRENT_RUNS)
+        .map(|_| tokio::spawn(s.post(&slow).send()))
+        .collect();
+    until_requests(&s, seen + MAX_CONCURRENT_RUNS).await;
+    let r = s.post(&slow).send().await.unwrap();
+    assert_eq!(r.status(), 503);
+    let e: Value = r.json().await.unwrap();
+    assert_eq!(e["error"]["code"], "busy", "{e}");
+
+    let Server { handle, fake, .. } = s;
+    handle.shutdown().await;
+    let r = judging.await.unwrap().unwrap();
+    assert!(r.status().is_server_error(), "{}", r.status());
+    for run in runs {
+        assert_eq!(run.await.unwrap().unwrap().status(), 503);
+    }
+    drop(fake);
+}
