@@ -13,13 +13,19 @@
 //!
 //! At 80 % of a limit the status is a warning (hosts show it: the CLI on
 //! stderr, the desktop and the API from [`App::budget_status`]); past 100 %
-//! [`App::run`] refuses a new run with [`Code::BudgetExceeded`] unless the
-//! budget is soft. Days and months are the local time zone's.
+//! [`App::run`] (and a re-resolution, and a judge call) is refused with
+//! [`Code::BudgetExceeded`] unless the budget is soft. The figure checked
+//! counts what was spent (the history's spend ledger: a deleted run's cost
+//! stays spent) and the worst case of every run still going, set aside when
+//! it started ([`App::reserve_budget`]). Days and months are the local time
+//! zone's.
 
 use crate::config::Config;
 use crate::{App, AppError, Code};
 use roundtable_core::ValidationError;
+use roundtable_store::Store;
 use serde::{Deserialize, Serialize};
+use std::sync::{Arc, Mutex};
 
 /// The share of a limit at which the status becomes a warning.
 pub const WARNING_AT: f64 = 0.8;
@@ -220,22 +226,73 @@ impl App {
         Ok(BudgetStatus::new(budget, (today, day), (this_month, month)))
     }
 
-    /// Refuses a new run past a hard limit ([`Code::BudgetExceeded`]).
-    pub(crate) fn check_budget(&self) -> Result<(), AppError> {
+    /// Refuses a new run (a re-resolution, a judge call) past a hard limit
+    /// ([`Code::BudgetExceeded`]), counting as spent what the runs in flight,
+    /// in this process or another, have set aside; else sets aside its worst
+    /// case (`worst`, USD, asked for only when there is a limit) until the
+    /// returned guard is dropped. The check and the setting aside are one
+    /// write to the history, so runs started at once each see the others'.
+    pub(crate) fn reserve_budget(
+        &self,
+        run_id: Option<&str>,
+        worst: impl FnOnce() -> Result<f64, AppError>,
+    ) -> Result<Option<Reservation>, AppError> {
         let budget = self.budget();
         if budget.daily_usd.is_none() && budget.monthly_usd.is_none() {
-            return Ok(());
+            return Ok(None);
         }
-        let status = self.status_of(&budget)?;
-        if status.allows_a_run() {
-            return Ok(());
-        }
-        Err(AppError::new(
-            Code::BudgetExceeded,
-            status
+        let worst = worst()?;
+        let (day, month) = period_starts();
+        let mut refused = None;
+        let (_, id) = self
+            .store()
+            .reserve_spend(run_id, worst, &[day, month], |now| {
+                let with = |spent: f64| spent + now.reserved;
+                let status = BudgetStatus::new(
+                    &budget,
+                    (with(now.spent[0]), day),
+                    (with(now.spent[1]), month),
+                );
+                let allowed = status.allows_a_run();
+                if !allowed {
+                    refused = Some((status, now.reserved, now.in_flight));
+                }
+                allowed
+            })?;
+        if let Some((status, reserved, in_flight)) = refused {
+            let mut message = status
                 .message
-                .unwrap_or_else(|| "the budget is spent".into()),
-        ))
+                .unwrap_or_else(|| "the budget is spent".into());
+            if reserved > 0.0 {
+                message.push_str(&format!(
+                    "; ${reserved:.2} of it is set aside for {in_flight} run(s) still going, \
+                     at their worst case, until they end"
+                ));
+            }
+            return Err(AppError::new(Code::BudgetExceeded, message));
+        }
+        Ok(id.map(|id| Reservation {
+            store: self.store.clone(),
+            id,
+        }))
+    }
+}
+
+/// A run's worst case set aside against the budgets while it goes (see
+/// [`App::reserve_budget`]). Dropping it releases it: when the run ends,
+/// fails, is cancelled or its task panics; a process that dies leaves it to
+/// the next check, which drops it.
+pub(crate) struct Reservation {
+    store: Arc<Mutex<Store>>,
+    id: i64,
+}
+
+impl Drop for Reservation {
+    fn drop(&mut self) {
+        let store = self.store.lock().unwrap_or_else(|e| e.into_inner());
+        if let Err(e) = store.release_spend(self.id) {
+            tracing::warn!(error = %e, "could not release a budget reservation: the next check drops it when this process ends");
+        }
     }
 }
 

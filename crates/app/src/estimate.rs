@@ -15,13 +15,51 @@ impl App {
         self.estimate_with(&engine, &prepared)
     }
 
-    fn estimate_with(&self, engine: &Engine, prepared: &PreparedRun) -> Result<Estimate, AppError> {
+    pub(crate) fn estimate_with(
+        &self,
+        engine: &Engine,
+        prepared: &PreparedRun,
+    ) -> Result<Estimate, AppError> {
         let request = &prepared.request;
         let mut models: Vec<String> = request.models.iter().map(|m| m.name.clone()).collect();
         models.extend(request.summary_model.clone());
         models.extend(self.default_summary_model());
         let medians = self.store().median_output_tokens(&models)?;
         Ok(engine.estimate_run(prepared, &medians))
+    }
+
+    /// The most `prepared` can cost: its estimate's worst case, or its
+    /// `max_cost` when lower (it is stopped there).
+    pub(crate) fn worst_case(
+        &self,
+        engine: &Engine,
+        prepared: &PreparedRun,
+    ) -> Result<f64, AppError> {
+        let worst = self.estimate_with(engine, prepared)?.worst_cost;
+        Ok(prepared
+            .request
+            .max_cost
+            .map_or(worst, |cap| worst.min(cap)))
+    }
+
+    /// The most resolving `prepared` again from stored answers can cost: its
+    /// summary call's worst case, and as much again for the claims call when
+    /// it asks for one (the panel is not called).
+    pub(crate) fn worst_resolution(
+        &self,
+        engine: &Engine,
+        prepared: &PreparedRun,
+    ) -> Result<f64, AppError> {
+        let summary = self
+            .estimate_with(engine, prepared)?
+            .summary
+            .map_or(0.0, |s| s.cost_worst);
+        let calls = if prepared.request.consensus == Some(true) {
+            2.0
+        } else {
+            1.0
+        };
+        Ok(summary * calls)
     }
 
     /// Refuses a run whose estimate's worst case is over its `max_cost`, unless

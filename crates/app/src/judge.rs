@@ -36,8 +36,15 @@ impl App {
         }
         answered.shuffle(&mut rand::rng());
         let texts: Vec<&str> = answered.iter().map(|r| r.data.as_str()).collect();
+        // A turn of a conversation is judged with the turns before it (their
+        // files named, not sent).
+        let earlier = match &stored.request.previous_id {
+            Some(previous) => self.turns_to(previous, false)?,
+            None => Vec::new(),
+        };
         let request = RoundtableRequest {
             input: judge::prompt(
+                &earlier,
                 &stored.request.input,
                 stored.request.instructions.as_deref(),
                 &texts,
@@ -48,26 +55,37 @@ impl App {
             ..RoundtableRequest::default()
         };
         let engine = self.engine_for(&request);
-        let outcome = engine.run(request, None, cancel).await.map_err(|mut e| {
+        let named = |mut e: roundtable_core::ValidationError| {
             if e.field.starts_with("models") {
                 e.field = "judge_model".into();
             }
             AppError::from(e)
+        };
+        let prepared = engine.prepare(request).map_err(named)?;
+        // Held until the call ends: the budgets are checked as for a run.
+        let _reserved = self.reserve_budget(None, || {
+            Ok(self.estimate_with(&engine, &prepared)?.worst_cost)
         })?;
+        let outcome = engine.execute(prepared, None, cancel).await;
         let result = outcome
             .response
             .model_results
             .into_iter()
             .next()
             .ok_or_else(|| AppError::new(Code::Internal, "the judge's call returned nothing"))?;
-        if let Some(error) = result.error {
-            return Err(AppError::new(
-                Code::JudgeFailed,
-                format!("the judge {judge_model} failed: {error}"),
-            ));
+        // A call that gives no ranking was paid for all the same.
+        let failed = |message: String| -> AppError {
+            let store = self.store();
+            match store.record_judge_spend(id, judge_model, result.cost) {
+                Ok(()) => AppError::new(Code::JudgeFailed, message),
+                Err(e) => e.into(),
+            }
+        };
+        if let Some(error) = &result.error {
+            return Err(failed(format!("the judge {judge_model} failed: {error}")));
         }
         let places = judge::read(&result.data, texts.len())
-            .map_err(|e| AppError::new(Code::JudgeFailed, format!("{judge_model}: {e}")))?;
+            .map_err(|e| failed(format!("{judge_model}: {e}")))?;
         let judgement = Judgement {
             judge_model: judge_model.to_string(),
             ranking: places

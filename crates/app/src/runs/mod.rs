@@ -33,7 +33,8 @@ impl App {
     /// Runs a roundtable: validates it before any provider is called, records it
     /// as running, runs the panel and the resolution, recording each answer as it
     /// arrives, and gives the events to `sink` as they happen. Past a hard
-    /// daily or monthly budget it is refused ([`crate::Code::BudgetExceeded`]).
+    /// daily or monthly budget it is refused ([`crate::Code::BudgetExceeded`]);
+    /// under it, its worst case is set aside against the budget until it ends.
     pub async fn run(
         &self,
         request: RoundtableRequest,
@@ -52,7 +53,9 @@ impl App {
     ) -> Result<RunOutcome, AppError> {
         let engine = self.engine_for(&request);
         let prepared = self.with_thread(engine.prepare(request)?)?;
-        self.check_budget()?;
+        // Held until the run ends (see `Reservation`).
+        let _reserved =
+            self.reserve_budget(Some(&prepared.id), || self.worst_case(&engine, &prepared))?;
         self.check_cost(&engine, &prepared)?;
         self.recorder
             .write(vec![Self::begin(&prepared, parent)])

@@ -31,7 +31,8 @@ pub struct Reresolve {
 
 impl App {
     /// Resolves a stored run again from its stored answers, without calling the
-    /// panel again; stored as a new run linked to the first.
+    /// panel again; stored as a new run linked to the first. Refused past a
+    /// hard budget, as a run is.
     pub async fn reresolve(
         &self,
         id: &str,
@@ -58,6 +59,10 @@ impl App {
         let engine = self.engine_for(&request);
         // A turn of a conversation: the summary model reads what came before.
         let mut prepared = self.with_thread_files(engine.prepare(request)?, false)?;
+        // Held until it ends: the budgets are checked as for a run.
+        let _reserved = self.reserve_budget(Some(&prepared.id), || {
+            self.worst_resolution(&engine, &prepared)
+        })?;
         prepared.request.attachments = attachments;
         // Only what the panel answered is carried over; resolution marks are redone.
         let results: Vec<_> = stored

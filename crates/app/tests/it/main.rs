@@ -12,3 +12,4 @@ mod prefs;
 mod reresolve;
 mod runs;
 mod samples;
+mod spend_guard;
