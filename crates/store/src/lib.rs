@@ -53,6 +53,9 @@
 //!   is committed, the stored request naming them without their bytes), read
 //!   back and checked ([`Store::read_attachment`], [`Store::hydrate`]), removed
 //!   with the last run that names them;
+//! - `leftovers.rs`: attached files no run names: what a failed recording or
+//!   import wrote is removed, and on open what a dead process left (a delete's
+//!   files renamed aside are put back while their runs exist);
 //! - `import.rs`: finished runs from elsewhere (their attachments stored too,
 //!   their marks and verdicts, in dependency order), each checked first by
 //!   `import_checks.rs` (every number, index and mark in range);

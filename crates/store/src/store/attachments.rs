@@ -18,6 +18,11 @@
 //! transaction, that each of its files is there and writes it again if not, so
 //! a file is never missing under a committed run.
 //!
+//! A recording or an import that fails removes the files it wrote that no run
+//! names, and opening the history tidies what a process that died part-way
+//! left (`leftovers.rs`); for that, the temporary and aside files a process
+//! makes carry its owner id.
+//!
 //! An in-memory history has no folder: its requests keep their bytes inline
 //! (with `sha256` and `size` set, and the same rows), read back from there.
 
@@ -38,6 +43,18 @@ pub(crate) struct Staged {
     /// The request as stored (`data` emptied when the bytes are in files).
     pub(crate) request: RoundtableRequest,
     files: Vec<StagedFile>,
+    /// The owner whose temporary files these are.
+    owner: String,
+}
+
+impl Staged {
+    /// The files this staging wrote (that were not there before).
+    pub(crate) fn created(&self) -> impl Iterator<Item = &str> {
+        self.files
+            .iter()
+            .filter(|f| f.created)
+            .map(|f| f.sha256.as_str())
+    }
 }
 
 #[derive(Debug)]
@@ -50,6 +67,8 @@ struct StagedFile {
     /// The bytes, to write the file again should it be swept meanwhile; `None`
     /// for an attachment that only names a stored file (a re-resolved run's).
     bytes: Option<Vec<u8>>,
+    /// Written by this staging (it was not there before).
+    created: bool,
 }
 
 /// A file renamed aside by a delete, until its transaction ends.
@@ -204,15 +223,30 @@ impl Store {
     }
 
     /// Decodes, hashes and writes the files of `request` (outside any
-    /// transaction); `None` when it attaches nothing.
+    /// transaction); `None` when it attaches nothing. On an error, the files
+    /// it wrote are removed again (unless a run names them).
     pub(crate) fn stage(&self, request: &RoundtableRequest) -> Result<Option<Staged>> {
         if request.attachments.is_empty() {
             return Ok(None);
         }
+        let mut staged = Staged {
+            request: request.clone(),
+            files: Vec::new(),
+            owner: self.owner().to_string(),
+        };
+        match self.stage_files(&mut staged) {
+            Ok(()) => Ok(Some(staged)),
+            Err(e) => {
+                self.discard([&staged]);
+                Err(e)
+            }
+        }
+    }
+
+    fn stage_files(&self, staged: &mut Staged) -> Result<()> {
         let dir = self.attachments_dir();
-        let mut stored = request.clone();
-        let mut files = Vec::new();
-        for (i, a) in stored.attachments.iter_mut().enumerate() {
+        let files = &mut staged.files;
+        for (i, a) in staged.request.attachments.iter_mut().enumerate() {
             let file = if a.data.is_empty() {
                 // Names a file stored before (a re-resolved run's request).
                 let Some(sha) = a.sha256.clone() else {
@@ -231,6 +265,7 @@ impl Store {
                     media_type: a.media_type.clone(),
                     size: a.size.unwrap_or(0),
                     bytes: None,
+                    created: false,
                 }
             } else {
                 let bytes =
@@ -241,8 +276,9 @@ impl Store {
                             message: format!("not valid base64: {e}"),
                         })?;
                 let sha = hex_sha256(&bytes);
+                let mut created = false;
                 if let Some(dir) = &dir {
-                    write_file(dir, &sha, &bytes)?;
+                    created = write_file(dir, &sha, &bytes, &staged.owner)?;
                     a.data.clear();
                 }
                 a.sha256 = Some(sha.clone());
@@ -254,14 +290,13 @@ impl Store {
                     media_type: a.media_type.clone(),
                     size: bytes.len() as u64,
                     bytes: dir.is_some().then_some(bytes),
+                    created,
                 }
             };
+            // Kept before the next one can fail, so that it is discarded then.
             files.push(file);
         }
-        Ok(Some(Staged {
-            request: stored,
-            files,
-        }))
+        Ok(())
     }
 
     /// In a deleting transaction, after the runs are gone: the files among
@@ -331,7 +366,7 @@ pub(crate) fn record_refs(
 ) -> Result<()> {
     for f in &staged.files {
         if let (Some(dir), Some(bytes)) = (dir, &f.bytes) {
-            write_file(dir, &f.sha256, bytes)?;
+            write_file(dir, &f.sha256, bytes, &staged.owner)?;
         }
         tx.prepare_cached(
             "INSERT INTO attachment_files (sha256, media_type, size) VALUES (?1, ?2, ?3) \
@@ -355,16 +390,17 @@ pub(crate) fn record_refs(
 }
 
 /// `<dir>/<first 2 hex>/<sha256>`.
-fn file_path(dir: &Path, sha256: &str) -> PathBuf {
+pub(super) fn file_path(dir: &Path, sha256: &str) -> PathBuf {
     dir.join(&sha256[..2]).join(sha256)
 }
 
 /// Writes `bytes` as the file `sha256` unless it is there: a temp file beside
-/// it, synced, renamed into place, and the folder synced.
-fn write_file(dir: &Path, sha256: &str, bytes: &[u8]) -> Result<()> {
+/// it (`.<sha256>.<owner>.<uuid>.tmp`), synced, renamed into place, and the
+/// folder synced. `true` when it wrote the file.
+fn write_file(dir: &Path, sha256: &str, bytes: &[u8], owner: &str) -> Result<bool> {
     let path = file_path(dir, sha256);
     if path.exists() {
-        return Ok(());
+        return Ok(false);
     }
     let folder = path.parent().unwrap_or(dir);
     let io = |path: &Path| {
@@ -372,7 +408,10 @@ fn write_file(dir: &Path, sha256: &str, bytes: &[u8]) -> Result<()> {
         move |source| Error::Io { path, source }
     };
     fs::create_dir_all(folder).map_err(io(folder))?;
-    let tmp = folder.join(format!(".{sha256}.{}.tmp", uuid::Uuid::new_v4().simple()));
+    let tmp = folder.join(format!(
+        ".{sha256}.{owner}.{}.tmp",
+        uuid::Uuid::new_v4().simple()
+    ));
     let written = (|| {
         let mut file = fs::OpenOptions::new()
             .write(true)
@@ -391,7 +430,7 @@ fn write_file(dir: &Path, sha256: &str, bytes: &[u8]) -> Result<()> {
     if let Ok(d) = fs::File::open(folder) {
         let _ = d.sync_all();
     }
-    Ok(())
+    Ok(true)
 }
 
 /// The SHA-256 of `bytes`, lower-case hex.
@@ -403,7 +442,7 @@ fn hex_sha256(bytes: &[u8]) -> String {
 }
 
 /// 64 lower-case hex digits (never a path of its own).
-fn is_sha256(s: &str) -> bool {
+pub(super) fn is_sha256(s: &str) -> bool {
     s.len() == 64 && s.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
 }
 

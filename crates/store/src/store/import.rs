@@ -67,7 +67,7 @@ impl Store {
         check_run(request, response, created_at_ms, &marks)?;
         let staged = request.map(|r| self.stage(r)).transpose()?.flatten();
         let dir = self.attachments_dir();
-        self.write(|tx| {
+        let written = self.write(|tx| {
             let one = ImportOne {
                 request,
                 staged: staged.as_ref(),
@@ -77,7 +77,11 @@ impl Store {
                 marks: &marks,
             };
             one.write(tx, dir.as_deref())
-        })
+        });
+        if written.is_err() {
+            self.discard(&staged);
+        }
+        written
     }
 
     /// Record many finished runs in one transaction: all or none (an id already in
@@ -91,19 +95,19 @@ impl Store {
             check_run(r.request.as_ref(), &r.response, r.created_at_ms, &r.marks)?;
         }
         let order = dependency_order(runs)?;
-        let staged = order
-            .iter()
-            .map(|&i| {
-                let staged = runs[i]
-                    .request
-                    .as_ref()
-                    .map(|q| self.stage(q))
-                    .transpose()?;
-                Ok(staged.flatten())
-            })
-            .collect::<Result<Vec<_>>>()?;
+        let mut staged = Vec::with_capacity(order.len());
+        for &i in &order {
+            match runs[i].request.as_ref().map(|q| self.stage(q)).transpose() {
+                Ok(s) => staged.push(s.flatten()),
+                Err(e) => {
+                    // The files of the runs staged before, unless a run names them.
+                    self.discard(staged.iter().flatten());
+                    return Err(e);
+                }
+            }
+        }
         let dir = self.attachments_dir();
-        self.write(|tx| {
+        let written = self.write(|tx| {
             for (&i, staged) in order.iter().zip(&staged) {
                 let r = &runs[i];
                 let one = ImportOne {
@@ -117,7 +121,11 @@ impl Store {
                 one.write(tx, dir.as_deref())?;
             }
             Ok(runs.len())
-        })
+        });
+        if written.is_err() {
+            self.discard(staged.iter().flatten());
+        }
+        written
     }
 }
 

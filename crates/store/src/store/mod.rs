@@ -7,6 +7,7 @@ mod attachments;
 mod import;
 mod import_checks;
 mod ledger;
+mod leftovers;
 mod medians;
 mod open;
 mod query;

@@ -56,13 +56,17 @@ impl Store {
         fs::create_dir_all(&owners_dir).map_err(io_err(&owners_dir))?;
         let owner = uuid::Uuid::new_v4().simple().to_string();
         let lock = Self::take_owner_lock(&owners_dir, &owner)?;
-        Ok(Store {
+        let store = Store {
             conn,
             path: Some(path.to_path_buf()),
             owners_dir: Some(owners_dir),
             owner,
             _lock: lock,
-        })
+        };
+        // What a process that died part-way left among the attached files.
+        // Best effort: what cannot be tidied now is, by the next open.
+        let _ = store.tidy_attachments();
+        Ok(store)
     }
 
     /// A history in memory (tests, `--no-history` runs). Its owner is fixed.

@@ -96,7 +96,11 @@ impl Store {
     /// request is stored without their bytes.
     pub fn begin_run(&self, new: &NewRun) -> Result<()> {
         let staged = self.stage(&new.request)?;
-        self.write(|tx| self.begin_in(tx, new, staged.as_ref()))
+        let begun = self.write(|tx| self.begin_in(tx, new, staged.as_ref()));
+        if begun.is_err() {
+            self.discard(&staged);
+        }
+        begun
     }
 
     /// Record one model's result as it arrives (an upsert by `(run_id, index)`).
@@ -129,20 +133,25 @@ impl Store {
                     .collect()
             })
             .collect();
-        self.write(|tx| {
+        let (staged, mut failed): (Vec<_>, Vec<_>) = staged
+            .into_iter()
+            .map(|s| match s {
+                Ok(staged) => (staged, None),
+                Err(e) => (Vec::new(), Some(e)),
+            })
+            .unzip();
+        let written = self.write(|tx| {
             let mut out = Vec::with_capacity(groups.len());
-            for (group, staged) in groups.iter().zip(staged) {
-                let mut staged = match staged {
-                    Ok(staged) => staged.into_iter(),
-                    Err(e) => {
-                        out.push(Err(e));
-                        continue;
-                    }
-                };
+            for ((group, staged), failed) in groups.iter().zip(&staged).zip(&mut failed) {
+                if let Some(e) = failed.take() {
+                    out.push(Err(e));
+                    continue;
+                }
+                let mut staged = staged.iter();
                 tx.prepare_cached("SAVEPOINT step")?.execute([])?;
                 let applied = group.iter().try_for_each(|w| match w {
                     RunWrite::Begin(new) => {
-                        self.begin_in(tx, new, staged.next().flatten().as_ref())
+                        self.begin_in(tx, new, staged.next().and_then(Option::as_ref))
                     }
                     RunWrite::Result { run_id, result } => result_in(tx, run_id, result),
                     RunWrite::Finish { response, status } => finish_in(tx, response, *status),
@@ -154,7 +163,12 @@ impl Store {
                 out.push(applied);
             }
             Ok(out)
-        })
+        });
+        // The files of the runs that were not begun, unless a run names them.
+        let kept = |i: usize| written.as_ref().is_ok_and(|out| out[i].is_ok());
+        let dropped = (0..staged.len()).filter(|&i| !kept(i));
+        self.discard(dropped.flat_map(|i| staged[i].iter().flatten()));
+        written
     }
 
     fn begin_in(&self, tx: &Transaction<'_>, new: &NewRun, staged: Option<&Staged>) -> Result<()> {

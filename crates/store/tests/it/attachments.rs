@@ -24,7 +24,7 @@ pub fn attachment(name: &str, media_type: &str, bytes: &[u8]) -> Attachment {
     }
 }
 
-fn sha(bytes: &[u8]) -> String {
+pub fn sha(bytes: &[u8]) -> String {
     Sha256::digest(bytes)
         .iter()
         .map(|b| format!("{b:02x}"))
@@ -43,12 +43,12 @@ pub fn request_with_files(input: &str) -> RoundtableRequest {
     }
 }
 
-fn open(dir: &Path) -> Store {
+pub fn open(dir: &Path) -> Store {
     Store::open(&dir.join("history.db")).unwrap()
 }
 
 /// Every file under `<dir>/attachments`, relative to it.
-fn files(dir: &Path) -> Vec<PathBuf> {
+pub fn files(dir: &Path) -> Vec<PathBuf> {
     fn walk(root: &Path, at: &Path, out: &mut Vec<PathBuf>) {
         let Ok(entries) = std::fs::read_dir(at) else {
             return;

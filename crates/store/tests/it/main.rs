@@ -6,6 +6,7 @@ mod common;
 mod export_fixtures;
 
 mod attachments;
+mod attachments_leftovers;
 mod export;
 mod export_agreement;
 mod export_attachments;
