@@ -15,7 +15,7 @@ use crate::state::Desktop;
 use roundtable_app::BudgetStatus;
 use roundtable_app::Code;
 use roundtable_app::core::{Attachment, Estimate, RoundtableRequest, RunEvent, RunOutcome};
-use roundtable_app::local_servers::{self, LocalServer};
+use roundtable_app::local_servers::LocalServer;
 use roundtable_app::prefs::Prefs;
 use roundtable_app::provider_limits;
 use roundtable_app::store::{
@@ -408,12 +408,13 @@ pub async fn delete_key(state: State<'_, Desktop>, provider: String) -> Result<b
 }
 
 /// Local OpenAI-compatible servers (Ollama on 11434, LM Studio on 1234, local
-/// providers of config.toml) and the models they list.
+/// providers of config.toml), the models they list, and what each is and
+/// takes at once.
 #[tauri::command]
 #[tracing::instrument(skip(state), err)]
 pub async fn detect_local_servers(state: State<'_, Desktop>) -> Result<Vec<LocalServer>> {
-    let providers = off_main(&state, |app| Ok(app.providers())).await?;
-    Ok(local_servers::detect(&providers).await)
+    let app = state.app()?.clone();
+    Ok(app.local_servers().await)
 }
 
 /// The preferences in config.toml (default panel and summary model, theme, local API).

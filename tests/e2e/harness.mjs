@@ -110,11 +110,11 @@ export async function startApp(script, { appDefaults = false, config = () => "",
   const fake = spawn(bin("roundtable-fake-provider"), ["--script", join(tmp, "script.json")], { stdio: ["ignore", "pipe", "pipe"] });
   children.push(fake);
   const [, url] = await waitForLine(fake, /listening on (http:\/\/\S+)/, 15_000, "roundtable-fake-provider");
-  // On loopback the fake counts as a local server, which gets one call at a
-  // time by default; it answers any number at once, as the suites expect.
+  // On loopback the fake counts as a local server; it says nothing of itself,
+  // so it gets every model of a panel at once, as the suites expect.
   writeFileSync(
     join(home, "config.toml"),
-    `# written by the e2e harness\n${top}[providers.fake]   # the fake provider\nformat = "openai"\nbase_url = "${url}/v1"\nmax_concurrency = 16\n${config(url)}`,
+    `# written by the e2e harness\n${top}[providers.fake]   # the fake provider\nformat = "openai"\nbase_url = "${url}/v1"\n${config(url)}`,
   );
 
   // The system browser, as far as the app can tell: an `xdg-open` first on PATH

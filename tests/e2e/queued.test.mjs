@@ -119,7 +119,7 @@ describe("a panel on a one-slot local server", () => {
       [],
       { message: "Settings shows no limit for ollama" },
     );
-    assert.equal(shown, "default: the server's own word, else 1");
+    assert.equal(shown, "default: what the server says it takes, else all at once");
     const fake = await browser.execute(
       () => document.querySelector("[data-testid=provider][data-id=fake] [data-testid=concurrency]")?.innerText.trim(),
     );

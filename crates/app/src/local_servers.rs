@@ -1,9 +1,11 @@
-//! Local OpenAI-compatible servers: which answer on this machine, and their
-//! models. The desktop lists them (Settings, suggestions, the first-start offer)
-//! and `roundtable providers` says whether each is running.
+//! Local OpenAI-compatible servers: which answer on this machine, their
+//! models, and what each is and takes at once (`roundtable_core::slots`). The
+//! desktop lists them (Settings, suggestions, the first-start offer) and
+//! `roundtable providers` says whether each is running.
 
-use crate::ProviderStatus;
-use roundtable_core::WireFormat;
+use crate::App;
+use roundtable_core::slots::Concurrency;
+use roundtable_core::{Provider, WireFormat};
 use serde::Serialize;
 use std::time::Duration;
 
@@ -19,6 +21,32 @@ pub struct LocalServer {
     pub models: Vec<String>,
     /// Why it did not answer, or answered something else than a model list.
     pub error: Option<String>,
+    /// What the server is and how many calls it takes at once, and why: set,
+    /// said by the server, known of its kind, or learned (a running server's).
+    pub concurrency: Option<Concurrency>,
+    /// The same for people: `llama.cpp server: 4 at once (said by the server)`.
+    pub concurrency_note: Option<String>,
+}
+
+impl App {
+    /// The local servers of the configured providers ([`detect`]), each
+    /// running one with its kind and calls at once as the engine settles them
+    /// (asked now if no run has yet; what a run learned since shows).
+    pub async fn local_servers(&self) -> Vec<LocalServer> {
+        let providers = self.providers_now();
+        let engine = providers.engine.clone();
+        let mut servers = detect(&providers.list).await;
+        let mut set = tokio::task::JoinSet::new();
+        for (i, s) in servers.iter().enumerate().filter(|(_, s)| s.reachable) {
+            let (engine, id) = (engine.clone(), s.provider.clone());
+            set.spawn(async move { (i, engine.concurrency(&id).await) });
+        }
+        for (i, concurrency) in set.join_all().await {
+            servers[i].concurrency_note = concurrency.as_ref().map(Concurrency::describe);
+            servers[i].concurrency = concurrency;
+        }
+        servers
+    }
 }
 
 const TIMEOUT: Duration = Duration::from_millis(1500);
@@ -26,7 +54,7 @@ const TIMEOUT: Duration = Duration::from_millis(1500);
 /// Probes, in parallel, every local provider speaking the OpenAI format: Ollama
 /// (127.0.0.1:11434) and LM Studio (127.0.0.1:1234) by default, and any local
 /// provider of config.toml.
-pub async fn detect(providers: &[ProviderStatus]) -> Vec<LocalServer> {
+pub async fn detect(providers: &[Provider]) -> Vec<LocalServer> {
     let client = match reqwest::Client::builder()
         .no_proxy()
         .connect_timeout(Duration::from_millis(500))
@@ -40,10 +68,10 @@ pub async fn detect(providers: &[ProviderStatus]) -> Vec<LocalServer> {
         }
     };
     let mut seen = std::collections::HashSet::new();
-    let candidates: Vec<&ProviderStatus> = providers
+    let candidates: Vec<&Provider> = providers
         .iter()
-        .filter(|p| p.provider.local && p.provider.format == WireFormat::Openai)
-        .filter(|p| seen.insert(p.provider.base_url.trim_end_matches('/').to_string()))
+        .filter(|p| p.local && p.format == WireFormat::Openai)
+        .filter(|p| seen.insert(p.base_url.trim_end_matches('/').to_string()))
         .collect();
     let mut set = tokio::task::JoinSet::new();
     for (i, p) in candidates.into_iter().enumerate() {
@@ -55,15 +83,17 @@ pub async fn detect(providers: &[ProviderStatus]) -> Vec<LocalServer> {
     found.into_iter().map(|(_, s)| s).collect()
 }
 
-async fn probe(client: &reqwest::Client, p: &ProviderStatus) -> LocalServer {
-    let base = p.provider.base_url.trim_end_matches('/').to_string();
+async fn probe(client: &reqwest::Client, p: &Provider) -> LocalServer {
+    let base = p.base_url.trim_end_matches('/').to_string();
     let mut server = LocalServer {
-        provider: p.provider.id.clone(),
-        name: p.provider.name.clone(),
+        provider: p.id.clone(),
+        name: p.name.clone(),
         base_url: base.clone(),
         reachable: false,
         models: Vec::new(),
         error: None,
+        concurrency: None,
+        concurrency_note: None,
     };
     let response = match client.get(format!("{base}/models")).send().await {
         Ok(r) => r,
@@ -100,20 +130,12 @@ async fn probe(client: &reqwest::Client, p: &ProviderStatus) -> LocalServer {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::keys::KeySource;
-    use roundtable_core::Provider;
     use roundtable_testkit::{Behavior, FakeProvider, Script};
 
-    fn local(id: &str, base_url: &str) -> ProviderStatus {
-        ProviderStatus {
-            provider: Provider {
-                local: true,
-                ..Provider::new(id, WireFormat::Openai, base_url)
-            },
-            key_source: KeySource::NotNeeded,
-            key_env: None,
-            key_hint: None,
-            keychain_error: None,
+    fn local(id: &str, base_url: &str) -> Provider {
+        Provider {
+            local: true,
+            ..Provider::new(id, WireFormat::Openai, base_url)
         }
     }
 
@@ -131,7 +153,7 @@ mod tests {
         let closed_url = format!("http://{}/v1", closed.local_addr().unwrap());
         drop(closed);
         let mut remote = local("openai", "https://api.openai.com/v1");
-        remote.provider.local = false;
+        remote.local = false;
         let found = detect(&[
             local("fake", &fake.openai_base_url()),
             local("dup", &format!("{}/", fake.openai_base_url())),

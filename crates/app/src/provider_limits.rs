@@ -125,7 +125,8 @@ mod tests {
     use super::*;
     use crate::Code;
     use crate::{AppOptions, keys::MemoryKeychain};
-    use roundtable_testkit::{Behavior, FakeProvider, Script};
+    use roundtable_core::slots::LimitSource;
+    use roundtable_testkit::{Behavior, FakeProvider, Identity, Script};
     use std::sync::Arc;
 
     const USER_FILE: &str = r#"# mine
@@ -216,9 +217,11 @@ port = 9000
 
     #[tokio::test]
     async fn a_limit_set_in_settings_applies_to_the_next_run() {
-        // A one-slot server that aborts the call in flight when another comes.
+        // A one-slot server that aborts the call in flight when another comes,
+        // and says nothing of itself.
         let fake = FakeProvider::start(
             Script::new()
+                .identity(Identity::Unknown)
                 .slots(1)
                 .default_behavior(Behavior::answer("one at a time").chunks(5).chunk_delay(30)),
         )
@@ -239,7 +242,8 @@ port = 9000
                 tokio_util::sync::CancellationToken::new(),
             )
         };
-        // Four at once on a one-slot server: calls break off.
+        // Four at once (as config.toml says) on a one-slot server: calls break
+        // off, and nothing is learned over the limit the user set.
         let out = run().await.unwrap();
         let failed = |o: &roundtable_core::RunOutcome| {
             o.response
@@ -249,6 +253,10 @@ port = 9000
                 .count()
         };
         assert!(failed(&out) > 0, "{:?}", out.response.model_results);
+        let servers = app.local_servers().await;
+        let lab = servers.iter().find(|s| s.provider == "lab").unwrap();
+        let c = lab.concurrency.as_ref().unwrap();
+        assert_eq!((c.limit, c.source), (Some(4), LimitSource::Set));
 
         // Refused values leave the file alone.
         let before = std::fs::read_to_string(&path).unwrap();
@@ -269,6 +277,10 @@ port = 9000
                 .max_concurrency
         };
         assert_eq!(listed(&app, "lab"), Some(1));
+        let set = app.local_servers().await;
+        let c = set.iter().find(|s| s.provider == "lab").unwrap();
+        let c = c.concurrency.as_ref().unwrap();
+        assert_eq!((c.limit, c.source), (Some(1), LimitSource::Set));
         let out = run().await.unwrap();
         assert_eq!(failed(&out), 0, "{:?}", out.response.model_results);
         let waited = out

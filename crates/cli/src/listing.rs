@@ -33,8 +33,14 @@ fn local_state(s: &LocalServer) -> String {
             .yellow()
             .to_string();
     }
+    // What the server is and how many calls it takes at once, and why.
+    let at_once = s
+        .concurrency_note
+        .as_deref()
+        .map(|c| format!("; {}", clean(c)))
+        .unwrap_or_default();
     if s.models.is_empty() {
-        return "local, running, no model loaded".into();
+        return format!("local, running, no model loaded{at_once}");
     }
     let mut names: Vec<String> = s
         .models
@@ -46,7 +52,7 @@ fn local_state(s: &LocalServer) -> String {
         names.push(format!("and {} more", s.models.len() - MODELS_SHOWN));
     }
     format!(
-        "local, running: {}: {}",
+        "local, running: {}: {}{at_once}",
         count(s.models.len(), "model", "models"),
         names.join(", ")
     )

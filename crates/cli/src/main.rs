@@ -177,7 +177,7 @@ async fn dispatch(cli: Cli) -> Result<(), Failure> {
         Command::Serve(args) => serve::serve(app, args).await,
         Command::Providers { json } => {
             let list = app.providers();
-            let servers = roundtable_app::local_servers::detect(&list).await;
+            let servers = app.local_servers().await;
             listing::providers(&list, Some(&servers), json);
             Ok(())
         }

@@ -21,7 +21,7 @@ const SMOL = "ollama/smollm2";
 const panel = [{ name: SMOL, temperature: 0.2 }, { name: SMOL, top_p: 0.9, max_tokens: 64 }, { name: SMOL, reasoning: "high" }, { name: "fake/b" }];
 
 function server(models: string[], extra: Partial<LocalServer> = {}): LocalServer {
-  return { provider: "ollama", name: "Ollama", base_url: "http://127.0.0.1:11434/v1", reachable: true, models, error: null, ...extra };
+  return { provider: "ollama", name: "Ollama", base_url: "http://127.0.0.1:11434/v1", reachable: true, models, error: null, concurrency: null, concurrency_note: null, ...extra };
 }
 
 function renderWorkbench(wb: Workbench, servers: LocalServer[] | null = null) {
@@ -115,7 +115,15 @@ describe("Settings", () => {
     expect(screen.getByTestId("keychain-error").textContent).toBe(why);
     const badge = screen.getByTestId("local-server").querySelector(".badge")!;
     expect(badge.textContent).toBe("1 model");
+    expect(screen.queryByTestId("server-concurrency")).toBeNull();
     expect((document.getElementById("def-panel") as HTMLTextAreaElement).placeholder).toBe(SMOL);
+  });
+
+  it("shows what each local server is and how many calls it takes at once, as the app says it", () => {
+    const note = "llama-cpp-python: 1 at once (learned: it cut a stream when another request came)";
+    const concurrency = { kind: "llama_cpp_python", limit: 1, source: "learned" } as const;
+    renderSettings([provider("ollama", true, null)], [server(["smollm2"], { concurrency, concurrency_note: note })], [SMOL]);
+    expect(screen.getByTestId("server-concurrency").textContent).toBe(note);
   });
 
   it("with nothing usable, the default panel's example says what to do rather than naming cloud models", () => {

@@ -29,7 +29,7 @@ describe("SettingsView: a provider's calls at once", () => {
     const view = renderView(backend, onchanged);
     const shown = (id: string) => within(row(id)).getByTestId("concurrency").textContent;
     expect(shown("openai")).toBe("none");
-    expect(shown("ollama")).toBe("default: the server's own word, else 1");
+    expect(shown("ollama")).toBe("default: what the server says it takes, else all at once");
     expect(shown("lab")).toBe("2 at once");
     // Only a limit that is set can be cleared.
     expect(within(row("ollama")).queryByTestId("concurrency-clear")).toBeNull();
@@ -62,7 +62,7 @@ describe("SettingsView: a provider's calls at once", () => {
     await waitFor(() => expect(onchanged).toHaveBeenCalledTimes(2));
     expect(backend.calls.filter((c) => c.method === "setMaxConcurrency").at(-1)!.args).toEqual(["lab", ""]);
     await view.rerender({ providers: await backend.providers() });
-    expect(shown("lab")).toBe("default: the server's own word, else 1");
+    expect(shown("lab")).toBe("default: what the server says it takes, else all at once");
   });
 });
 

@@ -203,9 +203,9 @@ fn pairs(v: &[(&str, &str)]) -> Vec<(String, String)> {
 #[tokio::test]
 async fn a_turn_killed_midway_keeps_the_conversation_and_its_answers() {
     let fake = FakeProvider::start(panel(false)).await.unwrap();
-    // A server on this machine takes one call at a time unless told: a would
-    // wait behind b's five minutes half the time.
-    let home = Home::with_config(&fake, "max_concurrency = 2\n");
+    // The fake says nothing of itself: a local server that gets the panel in
+    // parallel, so a does not wait behind b's five minutes.
+    let home = Home::with_config(&fake, "");
     let first = home
         .json(&[
             "run", "Capital?", "-m", "fake/a", "-m", "fake/b", "-r", "fast", "--json",

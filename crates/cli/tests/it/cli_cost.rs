@@ -22,7 +22,7 @@ fn script() -> Script {
 }
 
 fn home(fake: &FakeProvider) -> Home {
-    let home = Home::with_config(fake, "max_concurrency = 4\n");
+    let home = Home::with_config(fake, "");
     std::fs::write(home.path().join("prices.json"), PRICES).unwrap();
     let config = home.path().join("config.toml");
     let text = std::fs::read_to_string(&config).unwrap();

@@ -157,6 +157,12 @@ async fn providers_says_whether_each_local_server_runs_and_lists_its_models() {
     for m in ["a", "b", "down"] {
         assert!(fake_line.contains(m), "{fake_line}");
     }
+    // What it is and how many calls it takes at once: the fake says nothing
+    // of itself, so the panel goes to it in parallel.
+    assert!(
+        fake_line.ends_with("; unknown server: in parallel (nothing says otherwise)"),
+        "{fake_line}"
+    );
     assert!(
         line("gone").contains("local, not running (nothing listens there)"),
         "{}",
@@ -172,4 +178,15 @@ async fn providers_says_whether_each_local_server_runs_and_lists_its_models() {
         .find(|p| p["id"] == "gone")
         .unwrap();
     assert_eq!(gone["server"]["reachable"], false);
+    assert_eq!(gone["server"]["concurrency"], serde_json::Value::Null);
+    let fake = json
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["id"] == "fake")
+        .unwrap();
+    assert_eq!(
+        fake["server"]["concurrency"],
+        serde_json::json!({"kind": "unknown", "limit": null, "source": "default"})
+    );
 }

@@ -23,7 +23,7 @@ impl Fixture {
     pub async fn start(script: Script) -> Fixture {
         Fixture::with_config(script, |base_url| {
             format!(
-                "[providers.fake]\nformat = \"openai\"\nbase_url = \"{base_url}\"\nmax_concurrency = 64\n"
+                "[providers.fake]\nformat = \"openai\"\nbase_url = \"{base_url}\"\n"
             )
         })
         .await
