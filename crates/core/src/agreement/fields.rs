@@ -14,9 +14,38 @@
 //! model that answered. An answer that is not valid JSON, or that lacks the
 //! field, holds no value for it and so counts against every value: with four
 //! answers a value needs three. A tie is never a majority.
+//!
+//! **Limits**: the table is stored with the run and sent to the window, so it
+//! has at most [`MAX_FIELD_ROWS`] rows and [`MAX_TABLE_BYTES`] of rows' JSON in
+//! all; answers are walked [`MAX_FIELD_DEPTH`] deep, under pointers of at most
+//! [`MAX_POINTER_BYTES`]; a value longer than [`MAX_VALUE_BYTES`] is given as
+//! its beginning (`cut`). What they leave out is counted in
+//! [`FieldTable::truncated`]. A row's values are grouped by hash, so its time
+//! grows with the answers, not their square.
 
+use super::consensus::{self, Consensus, Token};
+use super::values::{bounded, hash_value};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+use std::collections::{HashMap, HashSet, hash_map::RandomState};
+use std::hash::{BuildHasher, Hasher};
+
+pub use super::values::same;
+
+/// The most rows a field table has; leaves past them are counted as left out.
+pub const MAX_FIELD_ROWS: usize = 1_000;
+/// The rows' JSON text in all at most, in bytes; the rows after the one that
+/// would pass it are left out.
+pub const MAX_TABLE_BYTES: usize = 1024 * 1024;
+/// How deep answers are walked: a non-empty object or array at this depth is
+/// not walked (counted in `truncated.subtrees`).
+pub const MAX_FIELD_DEPTH: usize = 32;
+/// The longest pointer a row has, in bytes: what lies under a longer one is
+/// not walked (counted in `truncated.subtrees`).
+pub const MAX_POINTER_BYTES: usize = 512;
+/// The longest value a row gives, in bytes of its JSON text (a string: of its
+/// text): a longer one is its beginning followed by `…`, marked `cut`.
+pub const MAX_VALUE_BYTES: usize = 4 * 1024;
 
 /// Each leaf field of the structured answers and the values the answers give it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
@@ -30,6 +59,27 @@ pub struct FieldTable {
     pub invalid: Vec<usize>,
     /// One row per leaf field, in the order the answers first give them.
     pub fields: Vec<FieldAgreement>,
+    /// What the limits left out, when they left out anything.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub truncated: Option<Truncated>,
+}
+
+/// What a field table's limits left out.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct Truncated {
+    /// Leaf fields given no row (past [`MAX_FIELD_ROWS`] rows or
+    /// [`MAX_TABLE_BYTES`]), counted once for each answer giving one.
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
+    pub leaves: u64,
+    /// Parts of answers not walked: an object or array nested deeper than
+    /// [`MAX_FIELD_DEPTH`], or under a pointer longer than
+    /// [`MAX_POINTER_BYTES`].
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
+    pub subtrees: u64,
+    /// Values given as their beginning ([`MAX_VALUE_BYTES`]).
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
+    pub values: u64,
 }
 
 /// One leaf field across the answers.
@@ -60,25 +110,32 @@ pub struct FieldValue {
     pub value: Value,
     /// Positions in `model_results`.
     pub results: Vec<usize>,
-}
-
-/// The answer the majority gives, field by field.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
-pub struct Consensus {
-    /// Every field with a majority, at its place; an array position without a
-    /// majority of its own is `null` when a later one has one.
-    pub object: Value,
-    /// The pointers of the fields without a majority, left out of `object`.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub no_majority: Vec<String>,
+    /// The value was longer than [`MAX_VALUE_BYTES`]: `value` is a string, its
+    /// beginning (of a string's text, or of an object's or array's JSON) and
+    /// `…`. Answers are still grouped by the whole value.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub cut: bool,
 }
 
 /// One answer to compare: its position in `model_results` and its text.
 pub type Answer<'a> = (usize, &'a str);
 
+/// The field table of `answers` (those of the models that answered) and the
+/// consensus of its majority values (`None` when the table has no row: no
+/// answer was valid JSON, or none had a leaf within the limits).
+pub fn agreement(answers: &[Answer<'_>]) -> (FieldTable, Option<Consensus>) {
+    let (table, tokens) = table_and_tokens(answers);
+    let consensus = consensus::consensus(&table, &tokens);
+    (table, consensus)
+}
+
 /// The field table of `answers` (those of the models that answered).
 pub fn table(answers: &[Answer<'_>]) -> FieldTable {
+    table_and_tokens(answers).0
+}
+
+/// The table, and the kinds of each row's pointer tokens.
+fn table_and_tokens(answers: &[Answer<'_>]) -> (FieldTable, Vec<Vec<Token>>) {
     let mut parsed: Vec<(usize, Value)> = Vec::new();
     let mut invalid = Vec::new();
     for &(at, text) in answers {
@@ -87,50 +144,92 @@ pub fn table(answers: &[Answer<'_>]) -> FieldTable {
             Err(_) => invalid.push(at),
         }
     }
-    let mut pointers: Vec<String> = Vec::new();
-    let mut seen = std::collections::HashSet::new();
+    let mut walk = Walk::default();
     for (_, v) in &parsed {
-        let mut found = Vec::new();
-        leaves(v, &mut String::new(), &mut found);
-        for p in found {
-            if seen.insert(p.clone()) {
-                pointers.push(p);
-            }
-        }
+        walk.visit(v, &mut String::new(), &mut Vec::new());
     }
+    let mut left = Truncated {
+        leaves: walk.leaves,
+        subtrees: walk.subtrees,
+        values: 0,
+    };
     let counted = answers.len();
-    let fields = pointers
-        .into_iter()
-        .map(|pointer| field(pointer, &parsed, counted))
-        .collect();
-    FieldTable {
+    let hashing = RandomState::new();
+    let mut budget = Budget(MAX_TABLE_BYTES);
+    let mut fields = Vec::new();
+    let mut tokens = Vec::new();
+    let mut rows = walk.rows.into_iter();
+    for (pointer, kinds) in rows.by_ref() {
+        let (row, cut) = field(pointer, &parsed, counted, &hashing);
+        if serde_json::to_writer(&mut budget, &row).is_err() {
+            left.leaves += given(&row.pointer, &parsed);
+            break;
+        }
+        left.values += cut;
+        fields.push(row);
+        tokens.push(kinds);
+    }
+    for (pointer, _) in rows {
+        left.leaves += given(&pointer, &parsed);
+    }
+    let table = FieldTable {
         answers: answers.iter().map(|&(at, _)| at).collect(),
         invalid,
         fields,
-    }
+        truncated: (left != Truncated::default()).then_some(left),
+    };
+    (table, tokens)
 }
 
-fn field(pointer: String, parsed: &[(usize, Value)], counted: usize) -> FieldAgreement {
+/// How many of the answers give `pointer`.
+fn given(pointer: &str, parsed: &[(usize, Value)]) -> u64 {
+    parsed
+        .iter()
+        .filter(|(_, v)| v.pointer(pointer).is_some())
+        .count() as u64
+}
+
+/// The row of `pointer`, and how many of its values were cut.
+fn field(
+    pointer: String,
+    parsed: &[(usize, Value)],
+    counted: usize,
+    hashing: &RandomState,
+) -> (FieldAgreement, u64) {
     let mut values: Vec<FieldValue> = Vec::new();
+    // The whole first value of each group, and the groups by its hash.
+    let mut whole: Vec<&Value> = Vec::new();
+    let mut by_hash: HashMap<u64, Vec<usize>> = HashMap::new();
     let mut missing = Vec::new();
+    let mut cut = 0;
     for (at, v) in parsed {
         let Some(value) = v.pointer(&pointer) else {
             missing.push(*at);
             continue;
         };
-        match values.iter_mut().find(|g| same(&g.value, value)) {
-            Some(g) => g.results.push(*at),
-            None => values.push(FieldValue {
-                value: value.clone(),
-                results: vec![*at],
-            }),
+        let mut h = hashing.build_hasher();
+        hash_value(value, hashing, &mut h);
+        let groups = by_hash.entry(h.finish()).or_default();
+        match groups.iter().find(|&&g| same(whole[g], value)) {
+            Some(&g) => values[g].results.push(*at),
+            None => {
+                groups.push(values.len());
+                whole.push(value);
+                let (value, was_cut) = bounded(value);
+                cut += u64::from(was_cut);
+                values.push(FieldValue {
+                    value,
+                    results: vec![*at],
+                    cut: was_cut,
+                });
+            }
         }
     }
     // Stable: among equally held values the first given stays first.
     values.sort_by_key(|g| std::cmp::Reverse(g.results.len()));
     let top = values.first().map_or(0, |g| g.results.len());
     let majority = (top * 2 > counted).then(|| values[0].value.clone());
-    FieldAgreement {
+    let row = FieldAgreement {
         pointer,
         values,
         missing,
@@ -140,122 +239,86 @@ fn field(pointer: String, parsed: &[(usize, Value)], counted: usize) -> FieldAgr
         } else {
             top as f64 / counted as f64
         },
-    }
-}
-
-/// The pointers of `v`'s leaves, in document order.
-fn leaves(v: &Value, prefix: &mut String, out: &mut Vec<String>) {
-    let len = prefix.len();
-    match v {
-        Value::Object(m) if !m.is_empty() => {
-            for (k, child) in m {
-                prefix.push('/');
-                prefix.push_str(&k.replace('~', "~0").replace('/', "~1"));
-                leaves(child, prefix, out);
-                prefix.truncate(len);
-            }
-        }
-        Value::Array(a) if !a.is_empty() => {
-            for (i, child) in a.iter().enumerate() {
-                prefix.push('/');
-                prefix.push_str(&i.to_string());
-                leaves(child, prefix, out);
-                prefix.truncate(len);
-            }
-        }
-        _ => out.push(prefix.clone()),
-    }
-}
-
-/// Equal as the table groups values: numbers numerically, the rest exactly.
-pub fn same(a: &Value, b: &Value) -> bool {
-    match (a, b) {
-        (Value::Number(x), Value::Number(y)) => {
-            match (x.as_i64(), y.as_i64(), x.as_u64(), y.as_u64()) {
-                (Some(x), Some(y), _, _) => x == y,
-                (_, _, Some(x), Some(y)) => x == y,
-                _ => x.as_f64() == y.as_f64(),
-            }
-        }
-        (Value::Array(x), Value::Array(y)) => {
-            x.len() == y.len() && x.iter().zip(y).all(|(a, b)| same(a, b))
-        }
-        (Value::Object(x), Value::Object(y)) => {
-            x.len() == y.len() && x.iter().all(|(k, a)| y.get(k).is_some_and(|b| same(a, b)))
-        }
-        _ => a == b,
-    }
-}
-
-/// The consensus object: each field's majority value at its place, the fields
-/// without one listed. `None` when no answer was valid JSON.
-pub fn consensus(table: &FieldTable) -> Option<Consensus> {
-    if table.fields.is_empty() {
-        return None;
-    }
-    let mut object: Option<Value> = None;
-    let mut no_majority = Vec::new();
-    for f in &table.fields {
-        match &f.majority {
-            Some(v) => place(&mut object, &f.pointer, v.clone()),
-            None => no_majority.push(f.pointer.clone()),
-        }
-    }
-    Some(Consensus {
-        object: object.unwrap_or(Value::Null),
-        no_majority,
-    })
-}
-
-/// Sets `value` at `pointer` in `root`, making the objects and arrays on the
-/// way (an index segment makes an array when its container is new). A place
-/// already taken by a scalar is left as it is.
-fn place(root: &mut Option<Value>, pointer: &str, value: Value) {
-    let segments: Vec<String> = pointer
-        .split('/')
-        .skip(1)
-        .map(|s| s.replace("~1", "/").replace("~0", "~"))
-        .collect();
-    let Some((last, path)) = segments.split_last() else {
-        *root = Some(value);
-        return;
     };
-    let container = |next: &str| {
-        if next.parse::<usize>().is_ok() {
-            Value::Array(Vec::new())
-        } else {
-            Value::Object(Default::default())
-        }
-    };
-    let mut node = root.get_or_insert_with(|| container(&segments[0]));
-    for (i, seg) in path.iter().enumerate() {
-        let next = &segments[i + 1];
-        let Some(child) = slot(node, seg, || container(next)) else {
-            return;
+    (row, cut)
+}
+
+/// The leaves of the answers, walked within the limits.
+#[derive(Default)]
+struct Walk {
+    /// Each row's pointer and its tokens' kinds, in the order first given.
+    rows: Vec<(String, Vec<Token>)>,
+    seen: HashSet<String>,
+    leaves: u64,
+    subtrees: u64,
+}
+
+impl Walk {
+    fn visit(&mut self, v: &Value, pointer: &mut String, kinds: &mut Vec<Token>) {
+        let len = pointer.len();
+        let nested = match v {
+            Value::Object(m) => !m.is_empty(),
+            Value::Array(a) => !a.is_empty(),
+            _ => false,
         };
-        node = child;
+        if !nested {
+            self.leaf(pointer, kinds);
+        } else if kinds.len() >= MAX_FIELD_DEPTH {
+            self.subtrees += 1;
+        } else if let Value::Object(m) = v {
+            for (k, child) in m {
+                pointer.push('/');
+                pointer.push_str(&k.replace('~', "~0").replace('/', "~1"));
+                self.enter(child, pointer, kinds, Token::Key);
+                pointer.truncate(len);
+            }
+        } else if let Value::Array(a) = v {
+            for (i, child) in a.iter().enumerate() {
+                pointer.push('/');
+                pointer.push_str(&i.to_string());
+                self.enter(child, pointer, kinds, Token::Index);
+                pointer.truncate(len);
+            }
+        }
     }
-    if let Some(leaf) = slot(node, last, || Value::Null) {
-        *leaf = value;
+
+    fn enter(&mut self, child: &Value, pointer: &mut String, kinds: &mut Vec<Token>, kind: Token) {
+        if pointer.len() > MAX_POINTER_BYTES {
+            self.subtrees += 1;
+            return;
+        }
+        kinds.push(kind);
+        self.visit(child, pointer, kinds);
+        kinds.pop();
+    }
+
+    fn leaf(&mut self, pointer: &str, kinds: &[Token]) {
+        if self.seen.contains(pointer) {
+            return;
+        }
+        if self.rows.len() >= MAX_FIELD_ROWS {
+            self.leaves += 1;
+            return;
+        }
+        self.seen.insert(pointer.to_string());
+        self.rows.push((pointer.to_string(), kinds.to_vec()));
     }
 }
 
-/// The child `seg` of `node`, made with `make` when absent; `None` when `node`
-/// cannot hold it.
-fn slot<'a>(node: &'a mut Value, seg: &str, make: impl FnOnce() -> Value) -> Option<&'a mut Value> {
-    match node {
-        Value::Object(m) => Some(m.entry(seg.to_string()).or_insert_with(make)),
-        Value::Array(a) => {
-            let i: usize = seg.parse().ok()?;
-            if a.len() <= i {
-                a.resize(i + 1, Value::Null);
-            }
-            if a[i].is_null() {
-                a[i] = make();
-            }
-            Some(&mut a[i])
+/// A writer that takes `.0` bytes more at most, then fails.
+struct Budget(usize);
+
+impl std::io::Write for Budget {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if buf.len() > self.0 {
+            return Err(std::io::ErrorKind::WriteZero.into());
         }
-        _ => None,
+        self.0 -= buf.len();
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
     }
 }
 
@@ -265,8 +328,16 @@ mod tests {
     use serde_json::json;
 
     fn run(texts: &[&str]) -> FieldTable {
+        run_both(texts).0
+    }
+
+    fn run_both(texts: &[&str]) -> (FieldTable, Option<Consensus>) {
         let answers: Vec<Answer<'_>> = texts.iter().copied().enumerate().collect();
-        table(&answers)
+        agreement(&answers)
+    }
+
+    fn consensus_of(texts: &[&str]) -> Option<Consensus> {
+        run_both(texts).1
     }
 
     fn row<'a>(t: &'a FieldTable, pointer: &str) -> &'a FieldAgreement {
@@ -334,58 +405,71 @@ mod tests {
 
     #[test]
     fn a_field_missing_in_some_answers() {
-        let t = run(&[r#"{"a":1,"b":true}"#, r#"{"a":1}"#, r#"{"a":1,"b":true}"#]);
+        let (t, c) = run_both(&[r#"{"a":1,"b":true}"#, r#"{"a":1}"#, r#"{"a":1,"b":true}"#]);
         let b = row(&t, "/b");
         assert_eq!(b.missing, vec![1]);
         assert_eq!(b.majority, Some(json!(true)));
-        let c = consensus(&t).unwrap();
+        let c = c.unwrap();
         assert_eq!(c.object, json!({"a":1,"b":true}));
         assert!(c.no_majority.is_empty());
     }
 
     #[test]
     fn a_tie_is_no_majority_and_the_first_given_leads() {
-        let t = run(&[r#"{"x":"no","y":0}"#, r#"{"x":"yes","y":0}"#]);
+        let (t, c) = run_both(&[r#"{"x":"no","y":0}"#, r#"{"x":"yes","y":0}"#]);
         let x = row(&t, "/x");
         assert_eq!(x.majority, None);
         assert_eq!(x.values[0].value, json!("no"));
         assert_eq!(x.share, 0.5);
-        let c = consensus(&t).unwrap();
+        let c = c.unwrap();
         assert_eq!(c.object, json!({"y":0}));
         assert_eq!(c.no_majority, vec!["/x".to_string()]);
     }
 
     #[test]
     fn the_consensus_rebuilds_nesting_arrays_and_escaped_keys() {
-        let t = run(&[
+        let (t, c) = run_both(&[
             r#"{"o":{"a/b":1,"t~":[1,2,{}]},"e":[]}"#,
             r#"{"o":{"a/b":1,"t~":[9,2,{}]},"e":[]}"#,
             r#"{"o":{"a/b":1,"t~":[8,2,{}]},"e":[]}"#,
         ]);
         assert!(t.fields.iter().any(|f| f.pointer == "/o/a~1b"));
-        let c = consensus(&t).unwrap();
+        let c = c.unwrap();
         assert_eq!(c.object, json!({"o":{"a/b":1,"t~":[null,2,{}]},"e":[]}));
         assert_eq!(c.no_majority, vec!["/o/t~0/0".to_string()]);
     }
 
     #[test]
     fn a_field_an_object_in_one_answer_and_a_scalar_in_another() {
-        let t = run(&[r#"{"a":{"b":1}}"#, r#"{"a":{"b":1}}"#, r#"{"a":"flat"}"#]);
+        let (t, c) = run_both(&[r#"{"a":{"b":1}}"#, r#"{"a":{"b":1}}"#, r#"{"a":"flat"}"#]);
         assert_eq!(row(&t, "/a/b").missing, vec![2]);
         let a = row(&t, "/a");
         assert_eq!(a.values.len(), 2, "{a:?}");
         assert_eq!(a.majority, Some(json!({"b":1})));
-        assert_eq!(consensus(&t).unwrap().object, json!({"a":{"b":1}}));
+        assert_eq!(c.unwrap().object, json!({"a":{"b":1}}));
     }
 
     #[test]
     fn scalar_answers_and_no_valid_answer() {
-        let t = run(&["42", "42.0", "41"]);
+        let (t, c) = run_both(&["42", "42.0", "41"]);
         assert_eq!(row(&t, "").majority, Some(json!(42)));
-        assert_eq!(consensus(&t).unwrap().object, json!(42));
+        assert_eq!(c.unwrap().object, json!(42));
         let none = run(&["nope", "nah"]);
         assert!(none.fields.is_empty());
         assert_eq!(none.invalid, vec![0, 1]);
-        assert_eq!(consensus(&none), None);
+        assert_eq!(consensus_of(&["nope", "nah"]), None);
+    }
+
+    #[test]
+    fn numeric_looking_keys_are_object_keys_never_array_indices() {
+        for key in ["99999999999", "18446744073709551615", "0", "7"] {
+            let a = format!(r#"{{"{key}":"A","list":[{{"{key}":1}}]}}"#);
+            let c = consensus_of(&[&a, &a]).unwrap();
+            assert_eq!(c.object, json!({key: "A", "list": [{key: 1}]}), "{key}");
+        }
+        // An index token is an array's where an answer had an array, a key's
+        // where the first answer giving it had an object.
+        let c = consensus_of(&[r#"{"a":[1,2]}"#, r#"{"a":{"1":2}}"#, r#"{"a":[0,2]}"#]).unwrap();
+        assert_eq!(c.object, json!({"a":[null,2]}));
     }
 }

@@ -19,10 +19,13 @@
 //! then the CLI (`crates/cli/src/render.rs`) and the exports
 //! (`crates/store/src/export/`) show it.
 
+pub mod consensus;
 pub mod fields;
 pub mod similarity;
+mod values;
 
-pub use fields::{Consensus, FieldAgreement, FieldTable, FieldValue};
+pub use consensus::Consensus;
+pub use fields::{FieldAgreement, FieldTable, FieldValue, Truncated};
 pub use similarity::Similarity;
 
 use crate::contract::{Resolution, RoundtableRequest, RoundtableResponse};
@@ -82,8 +85,8 @@ pub fn compute(request: &RoundtableRequest, response: &RoundtableResponse) -> Op
             agreement.choice = choice_share(response, answers.len());
         }
         _ if request.output_schema.is_some() => {
-            let table = fields::table(&answers);
-            agreement.consensus = fields::consensus(&table);
+            let (table, consensus) = fields::agreement(&answers);
+            agreement.consensus = consensus;
             agreement.fields = Some(table);
         }
         _ => agreement.similarity = Some(similarity::similarity(&answers)),

@@ -6,6 +6,7 @@ mod claims;
 mod common;
 mod cost_cap;
 
+mod agreement_limits;
 mod anthropic_fixtures;
 mod attachments;
 mod contract_schema;

@@ -13,4 +13,9 @@ object: JsonValue,
 /**
  * The pointers of the fields without a majority, left out of `object`.
  */
-no_majority?: Array<string>, };
+no_majority?: Array<string>, 
+/**
+ * The pointers of the fields whose majority value is cut (longer than
+ * `MAX_VALUE_BYTES`): `object` holds its beginning, as the table does.
+ */
+cut?: Array<string>, };

@@ -12,4 +12,10 @@ value: JsonValue,
 /**
  * Positions in `model_results`.
  */
-results: Array<number>, };
+results: Array<number>, 
+/**
+ * The value was longer than [`MAX_VALUE_BYTES`]: `value` is a string, its
+ * beginning (of a string's text, or of an object's or array's JSON) and
+ * `…`. Answers are still grouped by the whole value.
+ */
+cut?: boolean, };

@@ -63,6 +63,7 @@ export type * from "./Stance";
 export type * from "./StoredRun";
 export type * from "./Theme";
 export type * from "./TokenOrigin";
+export type * from "./Truncated";
 export type * from "./UnpricedModel";
 export type * from "./Usage";
 export type * from "./VerdictSource";
