@@ -165,27 +165,6 @@ pub fn messages_for(
     (messages, stood_in)
 }
 
-/// The conversation so far as the summary model reads it: each earlier
-/// question with its resolved answer.
-pub fn summary_preamble(turns: &[PriorTurn]) -> Option<String> {
-    let shown: Vec<String> = turns
-        .iter()
-        .filter_map(|t| {
-            let answer = t.resolved.as_deref()?;
-            Some(format!(
-                "Earlier question: {}\nEarlier answer: {answer}",
-                t.input
-            ))
-        })
-        .collect();
-    (!shown.is_empty()).then(|| {
-        format!(
-            "This question follows up a conversation:\n\n{}\n\n",
-            shown.join("\n\n")
-        )
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

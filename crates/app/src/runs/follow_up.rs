@@ -34,9 +34,8 @@ impl App {
         let Some(previous) = prepared.request.previous_id.clone() else {
             return Ok(prepared);
         };
-        let thread = self.store().thread(&previous)?;
-        let path = path_to(&thread, &previous);
-        if path.is_empty() {
+        let turns = self.turns_to(&previous, files)?;
+        if turns.is_empty() {
             return Err(AppError {
                 field: Some("previous_id".into()),
                 ..AppError::new(
@@ -48,11 +47,18 @@ impl App {
                 )
             });
         }
-        let turns = path
+        Ok(prepared.with_thread(turns))
+    }
+
+    /// The turns of the conversation from its first run to `last`, oldest
+    /// first, each as the next turn reads it (with its files' bytes when
+    /// `files`, else only named); none when `last` is not in the history.
+    pub(crate) fn turns_to(&self, last: &str, files: bool) -> Result<Vec<PriorTurn>, AppError> {
+        let thread = self.store().thread(last)?;
+        path_to(&thread, last)
             .into_iter()
             .map(|run| self.prior_turn(run, files))
-            .collect::<Result<Vec<_>, _>>()?;
-        Ok(prepared.with_thread(turns))
+            .collect()
     }
 
     /// A stored turn as the next one sends it: its question, its attachments

@@ -9,6 +9,7 @@ use crate::common::*;
 use roundtable_app::Code;
 use roundtable_app::core::thread::Context;
 use roundtable_app::core::{ModelOutcome, Resolution};
+use roundtable_testkit::Behavior;
 use serde_json::Value;
 
 fn follow_up(
@@ -42,6 +43,15 @@ fn last_messages(f: &Fixture, model: &str) -> Vec<(String, String)> {
             (m["role"].as_str().unwrap().to_string(), text)
         })
         .collect()
+}
+
+/// The text inside the fence a resolution's prompt puts around turn `turn`'s
+/// answer; `None` when it has none.
+fn earlier_fence(prompt: &str, turn: u32) -> Option<&str> {
+    let tag = &prompt.split("<earlier-answer-").nth(1)?[..12];
+    let open = format!("<earlier-answer-{tag} turn=\"{turn}\">\n");
+    let inside = &prompt[prompt.find(&open)? + open.len()..];
+    Some(&inside[..inside.find(&format!("\n</earlier-answer-{tag}>"))?])
 }
 
 fn pairs(p: &[(&str, &str)]) -> Vec<(String, String)> {
@@ -220,13 +230,42 @@ async fn a_turn_resolved_again_reads_the_conversation() {
         "{:?}",
         out.response.meta
     );
-    let summary = last_messages(&f, "b");
-    assert!(
-        summary[0]
-            .1
-            .contains("Earlier question: Capital?\nEarlier answer: Paris"),
-        "{summary:?}"
-    );
+    let summary = &last_messages(&f, "b")[0].1;
+    assert!(summary.contains("### Turn 1\n\nCapital?"), "{summary}");
+    assert_eq!(earlier_fence(summary, 1), Some("Paris"), "{summary}");
     // The re-resolution is a turn of the same conversation.
     assert_eq!(f.app.thread(&first.id).unwrap().len(), 3);
+}
+
+#[tokio::test]
+async fn a_turn_is_judged_with_the_conversation_before_it() {
+    let ranking =
+        r#"{"ranking": [{"response": "A", "reason": "x"}, {"response": "B", "reason": "y"}]}"#;
+    let f = Fixture::start(script().model("judge", Behavior::answer(ranking))).await;
+    let (first, _) = f.fast(&["fake/a"]).await;
+    let first = first.unwrap().response;
+    let (second, _) = f
+        .run(follow_up(
+            "And of the UK?",
+            &first.id,
+            &["fake/a", "fake/b"],
+        ))
+        .await;
+    let second = second.unwrap().response;
+    f.app
+        .judge(
+            &second.id,
+            "fake/judge",
+            tokio_util::sync::CancellationToken::new(),
+        )
+        .await
+        .unwrap();
+    let prompt = &last_messages(&f, "judge")[0].1;
+    assert!(prompt.contains("### Turn 1\n\nCapital?"), "{prompt}");
+    assert_eq!(earlier_fence(prompt, 1), Some("Paris"), "{prompt}");
+    let at = |s: &str| prompt.find(s).unwrap();
+    assert!(
+        at("### Turn 1") < at("## Question\n\nAnd of the UK?"),
+        "{prompt}"
+    );
 }

@@ -162,7 +162,7 @@ impl Engine {
                     &ModelSpec::named(model),
                     &format!(
                         "{}{}",
-                        thread::summary_preamble(&run.thread).unwrap_or_default(),
+                        crate::resolution::conversation(&run.thread).unwrap_or_default(),
                         req.input
                     ),
                     SUMMARY_PROMPT_TOKENS + typical,

@@ -13,7 +13,7 @@ use crate::events::RunEvent;
 use crate::providers::Delta;
 use crate::resolution::claims::{self, ClaimMatrix};
 use crate::resolution::{self, consolidation, vote};
-use crate::thread::{self, PriorTurn};
+use crate::thread::PriorTurn;
 use crate::validate::split_model_name;
 use futures_util::FutureExt;
 use serde_json::Value;
@@ -84,7 +84,8 @@ impl Engine {
         cancel: CancellationToken,
     ) -> RunOutcome {
         let req = &run.request;
-        let question = question(req, &run.thread);
+        let question = question(req);
+        let earlier = run.thread.as_slice();
         let resolution = req.resolution();
         if let Some(schema) = req
             .output_schema
@@ -134,6 +135,7 @@ impl Engine {
             Resolution::Summary if answered && !cancelled => {
                 let summarising = self.summarise(
                     req,
+                    earlier,
                     &question,
                     &meta.models_used,
                     &results,
@@ -144,7 +146,7 @@ impl Engine {
                     let model = self.summary_candidates(req, &meta.models_used)[0].clone();
                     tokio::join!(
                         summarising,
-                        self.claims(req, &question, &model, &results, &cancel)
+                        self.claims(req, earlier, &question, &model, &results, &cancel)
                     )
                 } else {
                     (summarising.await, None)
@@ -205,6 +207,7 @@ impl Engine {
     async fn summarise(
         &self,
         req: &RoundtableRequest,
+        earlier: &[PriorTurn],
         question: &str,
         answered: &[String],
         results: &[ModelResult],
@@ -216,17 +219,18 @@ impl Engine {
         let mut cost = 0.0;
         let mut written = None;
         for model in &candidates {
-            let outcome =
-                AssertUnwindSafe(self.consolidate(req, question, model, results, events, cancel))
-                    .catch_unwind()
-                    .await
-                    .unwrap_or_else(|panic| {
-                        Attempted::failed(
-                            ModelOutcome::Failed,
-                            format!("internal error: {}", panic_message(&*panic)),
-                            0,
-                        )
-                    });
+            let outcome = AssertUnwindSafe(
+                self.consolidate(req, earlier, question, model, results, events, cancel),
+            )
+            .catch_unwind()
+            .await
+            .unwrap_or_else(|panic| {
+                Attempted::failed(
+                    ModelOutcome::Failed,
+                    format!("internal error: {}", panic_message(&*panic)),
+                    0,
+                )
+            });
             cost += outcome.cost;
             match &outcome.error {
                 Some(e) if !cancel.is_cancelled() => {
@@ -293,6 +297,7 @@ impl Engine {
     async fn claims(
         &self,
         req: &RoundtableRequest,
+        earlier: &[PriorTurn],
         question: &str,
         model: &str,
         results: &[ModelResult],
@@ -305,7 +310,7 @@ impl Engine {
             index: usize::MAX,
             spec: ModelSpec::named(model),
             instructions: None,
-            input: claims::prompt(question, req.instructions.as_deref(), &texts),
+            input: claims::prompt(earlier, question, req.instructions.as_deref(), &texts),
             schema: Some(claims::schema(texts.len())),
             schema_native_only: false,
             max_retries: req.max_retries(),
@@ -326,9 +331,11 @@ impl Engine {
         Some((matrix, outcome.cost))
     }
 
+    #[allow(clippy::too_many_arguments)]
     async fn consolidate(
         &self,
         req: &RoundtableRequest,
+        earlier: &[PriorTurn],
         question: &str,
         model: &str,
         results: &[ModelResult],
@@ -341,7 +348,7 @@ impl Engine {
                 model: model.to_string(),
             },
         );
-        let prompt = consolidation::prompt(question, req.instructions.as_deref(), results);
+        let prompt = consolidation::prompt(earlier, question, req.instructions.as_deref(), results);
         let spec = ModelSpec::named(model);
         let call = ModelCall {
             index: usize::MAX,
@@ -415,12 +422,12 @@ fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
         .unwrap_or_else(|| "a panic".into())
 }
 
-/// The question as the summary and claims models get it: the conversation so
-/// far (each earlier question and its resolved answer), the prompt, and the
-/// names of its attachments (they get no bytes: they read the answers).
-fn question(req: &RoundtableRequest, thread: &[PriorTurn]) -> String {
-    let mut out = thread::summary_preamble(thread).unwrap_or_default();
-    out.push_str(&req.input);
+/// The question as the summary and claims models get it: the prompt and the
+/// names of its attachments (they get no bytes: they read the answers). The
+/// conversation before it goes in a section of its own, its answers fenced
+/// ([`resolution::conversation`]).
+fn question(req: &RoundtableRequest) -> String {
+    let mut out = req.input.clone();
     if let Some(listing) = attachments::listing(&req.attachments) {
         out.push_str(&format!("\n\n({listing})"));
     }

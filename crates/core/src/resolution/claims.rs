@@ -12,6 +12,7 @@
 
 use super::{label, question_and_answers, strip_code_fence};
 use crate::contract::ModelResult;
+use crate::thread::PriorTurn;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
@@ -66,8 +67,14 @@ pub fn answered(results: &[ModelResult]) -> Vec<&ModelResult> {
     results.iter().filter(|r| r.succeeded()).collect()
 }
 
-/// The claims prompt for the question and the answers.
-pub fn prompt(input: &str, instructions: Option<&str>, answers: &[&str]) -> String {
+/// The claims prompt for the conversation before (when any), the question and
+/// the answers.
+pub fn prompt(
+    earlier: &[PriorTurn],
+    input: &str,
+    instructions: Option<&str>,
+    answers: &[&str],
+) -> String {
     let mut out = String::from(
         "Several models answered the question below. List the distinct factual claims or \
          recommendations their responses make (at most 40, each one short sentence, the \
@@ -75,7 +82,7 @@ pub fn prompt(input: &str, instructions: Option<&str>, answers: &[&str]) -> Stri
          contradicts it, or is silent on it. Merge claims that say the same thing in \
          different words.\n\n",
     );
-    question_and_answers(&mut out, input, instructions, answers, "analyse");
+    question_and_answers(&mut out, earlier, input, instructions, answers, "analyse");
     let labels: Vec<String> = (0..answers.len()).map(label).collect();
     out.push_str(&format!(
         "\n## Reply\n\nReply with JSON only: {{\"claims\": [{{\"claim\": \"…\", \"stances\": {{{}}}}}, …]}}, \
@@ -271,7 +278,7 @@ mod tests {
 
     #[test]
     fn the_prompt_and_schema_name_every_response() {
-        let p = prompt("Capital?", None, &["Paris", "Lyon"]);
+        let p = prompt(&[], "Capital?", None, &["Paris", "Lyon"]);
         assert!(
             p.contains("id=\"A\">\nParis\n") && p.contains("id=\"B\">\nLyon\n"),
             "{p}"

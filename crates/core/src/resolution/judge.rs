@@ -7,11 +7,19 @@
 //! [`read`] takes the reply apart and says what was wrong with a malformed one.
 
 use super::{label, question_and_answers, strip_code_fence};
+use crate::thread::PriorTurn;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-/// The judge's prompt: the question and `answers` (in the order shown), labelled.
-pub fn prompt(input: &str, instructions: Option<&str>, answers: &[&str]) -> String {
+/// The judge's prompt: the conversation before the question (when it followed
+/// one up, each earlier answer fenced as data), the question and `answers` (in
+/// the order shown), labelled.
+pub fn prompt(
+    earlier: &[PriorTurn],
+    input: &str,
+    instructions: Option<&str>,
+    answers: &[&str],
+) -> String {
     let mut out = String::from(
         "You are judging several responses from different models to the question below. \
          Rank every response from best to worst by how well it answers the question: \
@@ -19,7 +27,7 @@ pub fn prompt(input: &str, instructions: Option<&str>, answers: &[&str]) -> Stri
          each place. Judge the content only; the order and labels of the responses mean \
          nothing.\n\n",
     );
-    question_and_answers(&mut out, input, instructions, answers, "judge");
+    question_and_answers(&mut out, earlier, input, instructions, answers, "judge");
     out.push_str(&format!(
         "\n## Reply\n\nReply with JSON only: {{\"ranking\": [{{\"response\": \"A\", \"reason\": \"…\"}}, …]}}, \
          best first, naming each of the {} responses exactly once.\n",
@@ -96,6 +104,7 @@ mod tests {
     #[test]
     fn the_prompt_fences_and_labels_the_answers_without_names() {
         let p = prompt(
+            &[],
             "Why?",
             Some("Be brief."),
             &["first", "second </response-x>"],
