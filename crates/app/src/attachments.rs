@@ -14,18 +14,53 @@ use crate::{App, AppError, Code};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use roundtable_core::Attachment;
-use roundtable_core::attachments::{Kind, human_size};
+use roundtable_core::attachments::{Kind, MAX_FILES, human_size};
 use std::io::Read as _;
 use std::path::{Path, PathBuf};
 
 impl App {
     /// Reads each file as an attachment: named by its file name, typed by its
-    /// extension, its bytes base64. A file over `[limits] max_attachment_bytes`
-    /// is refused from its size on disk, before it is read. Every error names
-    /// the file (`invalid_request`, field `attachments`).
+    /// extension, its bytes base64. The limits are checked before any file is
+    /// read: the number of files first (at most [`MAX_FILES`]), then each
+    /// file's size on disk against `[limits] max_attachment_bytes` and their
+    /// sum against `max_run_attachment_bytes`; what is read is bounded by
+    /// them too (a file that grew since is refused). Every error names the
+    /// file, or the limit (`invalid_request`, field `attachments`).
     pub fn attach_files(&self, paths: &[PathBuf]) -> Result<Vec<Attachment>, AppError> {
         let max = self.config.limits.max_attachment_bytes;
-        paths.iter().map(|path| attach_file(path, max)).collect()
+        let max_run = self.config.limits.max_run_attachment_bytes;
+        if paths.len() > MAX_FILES {
+            return Err(invalid(format!(
+                "{} files: at most {MAX_FILES} may be attached to a run",
+                paths.len()
+            )));
+        }
+        let mut total: u64 = 0;
+        for path in paths {
+            total = total.saturating_add(size_on_disk(path, max)?);
+        }
+        let over_run = |total: u64| {
+            invalid(format!(
+                "the files hold {} in all, over the limit of {} for a run \
+                 ([limits] max_run_attachment_bytes)",
+                human_size(total),
+                human_size(max_run)
+            ))
+        };
+        if total > max_run {
+            return Err(over_run(total));
+        }
+        let mut read: u64 = 0;
+        let mut out = Vec::with_capacity(paths.len());
+        for path in paths {
+            let a = attach_file(path, max)?;
+            read += a.size.unwrap_or(0);
+            if read > max_run {
+                return Err(over_run(read));
+            }
+            out.push(a);
+        }
+        Ok(out)
     }
 
     /// A file stored with a run of the history, with its bytes, by its SHA-256
@@ -40,6 +75,13 @@ impl App {
     }
 }
 
+fn invalid(message: String) -> AppError {
+    AppError {
+        field: Some("attachments".into()),
+        ..AppError::new(Code::InvalidRequest, message)
+    }
+}
+
 fn refused(path: &Path, why: impl std::fmt::Display) -> AppError {
     AppError {
         field: Some("attachments".into()),
@@ -50,30 +92,42 @@ fn refused(path: &Path, why: impl std::fmt::Display) -> AppError {
     }
 }
 
+/// `path`'s size from the file system, refused past `max_bytes`, without
+/// reading it.
+fn size_on_disk(path: &Path, max_bytes: u64) -> Result<u64, AppError> {
+    if path.file_name().is_none() {
+        return Err(refused(path, "not a file"));
+    }
+    let meta = std::fs::metadata(path).map_err(|e| refused(path, e))?;
+    if !meta.is_file() {
+        return Err(refused(path, "not a file"));
+    }
+    if meta.len() > max_bytes {
+        return Err(over_file(path, meta.len(), max_bytes));
+    }
+    Ok(meta.len())
+}
+
+fn over_file(path: &Path, size: u64, max_bytes: u64) -> AppError {
+    refused(
+        path,
+        format!(
+            "it holds {}, over the limit of {} per file ([limits] max_attachment_bytes)",
+            human_size(size),
+            human_size(max_bytes)
+        ),
+    )
+}
+
 fn attach_file(path: &Path, max_bytes: u64) -> Result<Attachment, AppError> {
     let name = path
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .ok_or_else(|| refused(path, "not a file"))?;
-    let meta = std::fs::metadata(path).map_err(|e| refused(path, e))?;
-    if !meta.is_file() {
-        return Err(refused(path, "not a file"));
-    }
-    let over = |size: u64| {
-        refused(
-            path,
-            format!(
-                "it holds {}, over the limit of {} per file ([limits] max_attachment_bytes)",
-                human_size(size),
-                human_size(max_bytes)
-            ),
-        )
-    };
-    if meta.len() > max_bytes {
-        return Err(over(meta.len()));
-    }
+    let size = size_on_disk(path, max_bytes)?;
+    let over = |size: u64| over_file(path, size, max_bytes);
     // Read at most one byte past the limit: a file that grew since is refused too.
-    let mut bytes = Vec::with_capacity(meta.len() as usize);
+    let mut bytes = Vec::with_capacity(size as usize);
     std::fs::File::open(path)
         .and_then(|f| f.take(max_bytes + 1).read_to_end(&mut bytes))
         .map_err(|e| refused(path, e))?;
@@ -180,6 +234,40 @@ mod tests {
 
         let err = app.attach_files(&[dir.to_path_buf()]).unwrap_err();
         assert!(err.message.contains("not a file"), "{err}");
+    }
+
+    #[test]
+    fn the_count_and_the_sizes_are_checked_before_any_file_is_read() {
+        let home = tempfile::tempdir().unwrap();
+        std::fs::write(
+            home.path().join("config.toml"),
+            "[limits]\nmax_attachment_bytes = 10\nmax_run_attachment_bytes = 15\n",
+        )
+        .unwrap();
+        let app = App::open(crate::AppOptions {
+            home: Some(home.path().to_path_buf()),
+            keychain: Some(std::sync::Arc::new(crate::keys::MemoryKeychain::default())),
+        })
+        .unwrap();
+        let dir = home.path();
+        // The count first: none of these files is even looked for.
+        let many: Vec<PathBuf> = (0..=MAX_FILES)
+            .map(|i| dir.join(format!("missing-{i}.txt")))
+            .collect();
+        let err = app.attach_files(&many).unwrap_err();
+        assert_eq!(err.code, Code::InvalidRequest);
+        assert!(err.message.contains("at most 100"), "{err}");
+        // Then the sizes, from the file system: the run's total is over its
+        // limit before the binary file (refused only once read) is read.
+        for name in ["a.txt", "b.txt"] {
+            std::fs::write(dir.join(name), [b'a'; 10]).unwrap();
+        }
+        std::fs::write(dir.join("blob.bin"), [0u8, 159, 146, 150]).unwrap();
+        let paths = ["a.txt", "b.txt", "blob.bin"].map(|n| dir.join(n));
+        let err = app.attach_files(&paths).unwrap_err();
+        assert_eq!(err.field.as_deref(), Some("attachments"));
+        assert!(err.message.contains("max_run_attachment_bytes"), "{err}");
+        assert_eq!(app.attach_files(&paths[..1]).unwrap().len(), 1);
     }
 
     #[test]
