@@ -6,6 +6,7 @@ mod attachments;
 mod budget;
 mod common;
 mod conversations;
+mod crafted_answers;
 mod history;
 mod keys;
 mod prefs;
