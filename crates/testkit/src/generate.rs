@@ -39,12 +39,15 @@ pub(crate) async fn generate(
     headers: &HeaderMap,
     body: Value,
 ) -> Response {
-    let slots = shared.script().slots;
+    let (slots, end_with_done) = {
+        let script = shared.script();
+        (script.slots, script.cut_with_done)
+    };
     let in_flight = Arc::clone(&shared.in_flight);
     let seq = slots.map(|_| shared.next_seq());
     let response = generate_now(shared, call, uri, headers, body).await;
     match (slots, seq) {
-        (Some(n), Some(seq)) => slots::in_slot(in_flight, seq, n, response),
+        (Some(n), Some(seq)) => slots::in_slot(in_flight, seq, n, end_with_done, response),
         _ => response,
     }
 }

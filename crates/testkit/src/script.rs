@@ -29,13 +29,16 @@ pub struct Script {
     /// as llama.cpp's server does.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub slots: Option<usize>,
+    /// A stream cut for a newer request ends with `data: [DONE]` and no finish
+    /// reason, as llama-cpp-python ends one, instead of breaking off.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub cut_with_done: bool,
     /// Which local server the fake says it is, on the paths that kind answers
     /// (see [`Identity`]); unset, it answers `GET /props` when it has `slots`,
     /// as llama.cpp's server does, and nothing else.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub identity: Option<Identity>,
 }
-
 
 impl Script {
     /// An empty script: every model gets [`Behavior::default`].
@@ -64,6 +67,13 @@ impl Script {
     /// Serves `n` generations at a time, aborting the oldest for a new one.
     pub fn slots(mut self, n: usize) -> Self {
         self.slots = Some(n);
+        self
+    }
+
+    /// Ends a stream cut for a newer request as llama-cpp-python does (see
+    /// [`Script::cut_with_done`]).
+    pub fn cut_with_done(mut self) -> Self {
+        self.cut_with_done = true;
         self
     }
 

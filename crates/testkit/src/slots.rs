@@ -40,11 +40,14 @@ impl InFlight {
 }
 
 /// `response` served in one of `slots`: its body breaks off if a later request
-/// needs the slot before it is sent in full.
+/// needs the slot before it is sent in full, or, with `end_with_done`, ends
+/// there with `data: [DONE]` and no finish reason, as llama-cpp-python ends a
+/// stream it cuts.
 pub(crate) fn in_slot(
     in_flight: std::sync::Arc<InFlight>,
     seq: u64,
     slots: usize,
+    end_with_done: bool,
     response: Response,
 ) -> Response {
     let aborted = in_flight.enter(seq, slots);
@@ -60,11 +63,15 @@ pub(crate) fn in_slot(
             tokio::select! {
                 biased;
                 _ = &mut aborted => {
-                    let e = std::io::Error::new(
-                        std::io::ErrorKind::ConnectionAborted,
-                        "another request took the slot",
-                    );
-                    Some((Err(e), (data, aborted, in_flight, true)))
+                    let end = if end_with_done {
+                        Ok(axum::body::Bytes::from_static(b"data: [DONE]\n\n"))
+                    } else {
+                        Err(std::io::Error::new(
+                            std::io::ErrorKind::ConnectionAborted,
+                            "another request took the slot",
+                        ))
+                    };
+                    Some((end, (data, aborted, in_flight, true)))
                 }
                 item = data.next() => match item {
                     Some(item) => Some((item.map_err(std::io::Error::other), (data, aborted, in_flight, false))),

@@ -136,20 +136,31 @@ async fn a_server_that_says_nothing_gets_the_panel_in_parallel() {
 }
 
 #[tokio::test]
-async fn a_stream_cut_for_another_request_teaches_the_limit_and_is_sent_again() {
-    // A server that says nothing of itself and serves one generation at a
-    // time, cutting the one in flight for a newer request (llama-cpp-python's
-    // way): sent the panel in parallel, it cuts streams; each cut call is sent
-    // again once a place is free, not counted as a retry (none are allowed
-    // here), and keeps nothing of the cut stream.
-    let fake = FakeProvider::start(
-        Script::new()
-            .identity(Identity::Unknown)
-            .slots(1)
-            .default_behavior(streaming()),
-    )
-    .await
-    .unwrap();
+async fn a_stream_broken_off_for_another_request_teaches_the_limit_and_is_sent_again() {
+    let server = Script::new().identity(Identity::Unknown).slots(1);
+    cut_streams_teach_the_limit(server).await;
+}
+
+#[tokio::test]
+async fn a_stream_ended_unfinished_for_another_request_teaches_the_limit_and_is_sent_again() {
+    // llama-cpp-python's cut: `data: [DONE]` with no finish reason (seen on
+    // the real server), which reads as a complete stream.
+    let server = Script::new()
+        .identity(Identity::Unknown)
+        .slots(1)
+        .cut_with_done();
+    cut_streams_teach_the_limit(server).await;
+}
+
+/// A server that says nothing of itself and serves one generation at a time,
+/// cutting the one in flight for a newer request: sent the panel in parallel,
+/// it cuts streams; each cut call is sent again once a place is free, not
+/// counted as a retry (none are allowed here), and keeps nothing of the cut
+/// stream.
+async fn cut_streams_teach_the_limit(server: Script) {
+    let fake = FakeProvider::start(server.default_behavior(streaming()))
+        .await
+        .unwrap();
     let engine = local_engine(&fake);
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
     let out = engine
