@@ -24,6 +24,11 @@ impl ValidationError {
 
 pub const REASONING_LEVELS: [&str; 4] = ["low", "medium", "high", "max"];
 
+/// The most choices a request gives (each is listed in every model's prompt).
+pub const MAX_CHOICES: usize = 100;
+/// The longest choice, in bytes; with [`MAX_CHOICES`], 100 KB of choices at most.
+pub const MAX_CHOICE_BYTES: usize = 1_000;
+
 /// Splits `provider/model` at the first `/` (a model may itself contain `/`,
 /// e.g. `openrouter/meta-llama/llama-3.1-8b`).
 pub fn split_model_name(name: &str) -> Option<(&str, &str)> {
@@ -97,32 +102,7 @@ pub fn validate_request(
     if let Some(m) = &req.summary_model {
         check_model_name(m, "summary_model", is_known_provider)?;
     }
-    if req.resolution() == Resolution::MultipleChoice {
-        let choices = req.choices.as_deref().unwrap_or_default();
-        if choices.len() < 2 {
-            return Err(ValidationError::new(
-                "choices",
-                "multiple_choice needs at least two choices",
-            ));
-        }
-        for (i, c) in choices.iter().enumerate() {
-            if c.trim().is_empty() {
-                return Err(ValidationError::new(
-                    format!("choices[{i}]"),
-                    "must not be empty",
-                ));
-            }
-            if choices[..i]
-                .iter()
-                .any(|d| d.trim().eq_ignore_ascii_case(c.trim()))
-            {
-                return Err(ValidationError::new(
-                    format!("choices[{i}]"),
-                    format!("'{c}' appears twice"),
-                ));
-            }
-        }
-    }
+    check_choices(req)?;
     if let Some(schema) = &req.output_schema {
         if !schema.is_object() {
             return Err(ValidationError::new(
@@ -188,6 +168,60 @@ pub fn validate_request(
         _ => {}
     }
     Ok(())
+}
+
+/// A request's `choices`, whatever its resolution: at most [`MAX_CHOICES`] of
+/// at most [`MAX_CHOICE_BYTES`] each. Multiple choice needs two or more, none
+/// empty and none twice (ignoring surrounding blanks and ASCII case).
+fn check_choices(req: &RoundtableRequest) -> Result<(), ValidationError> {
+    let choices = req.choices.as_deref().unwrap_or_default();
+    if choices.len() > MAX_CHOICES {
+        return Err(ValidationError::new(
+            "choices",
+            format!(
+                "{} choices, over the maximum of {MAX_CHOICES}",
+                choices.len()
+            ),
+        ));
+    }
+    if let Some(i) = choices.iter().position(|c| c.len() > MAX_CHOICE_BYTES) {
+        return Err(ValidationError::new(
+            format!("choices[{i}]"),
+            format!(
+                "is {} bytes, over the limit of {MAX_CHOICE_BYTES}",
+                choices[i].len()
+            ),
+        ));
+    }
+    if req.resolution() != Resolution::MultipleChoice {
+        return Ok(());
+    }
+    if choices.len() < 2 {
+        return Err(ValidationError::new(
+            "choices",
+            "multiple_choice needs at least two choices",
+        ));
+    }
+    if let Some(i) = choices.iter().position(|c| c.trim().is_empty()) {
+        return Err(ValidationError::new(
+            format!("choices[{i}]"),
+            "must not be empty",
+        ));
+    }
+    if let Some(i) = first_repeat(choices, |c| c.trim().to_ascii_lowercase()) {
+        return Err(ValidationError::new(
+            format!("choices[{i}]"),
+            format!("'{}' appears twice", choices[i]),
+        ));
+    }
+    Ok(())
+}
+
+/// The position of the first item whose `key` an earlier item has; `key` is
+/// called once per item.
+fn first_repeat(items: &[String], mut key: impl FnMut(&str) -> String) -> Option<usize> {
+    let mut seen = std::collections::HashSet::with_capacity(items.len());
+    items.iter().position(|c| !seen.insert(key(c)))
 }
 
 /// The one rule for a model's name, wherever one is given (a request's panel
@@ -352,5 +386,63 @@ mod tests {
         }))
         .unwrap();
         validate_request(&r, &known).unwrap();
+    }
+
+    fn multiple_choice(choices: Vec<String>) -> RoundtableRequest {
+        RoundtableRequest {
+            resolution: Some(Resolution::MultipleChoice),
+            choices: Some(choices),
+            ..base()
+        }
+    }
+
+    #[test]
+    fn choices_are_limited_in_number_and_size_and_the_error_names_them() {
+        // 1.9 MB of choices, under the local API's body limit: refused at once.
+        let many: Vec<String> = (0..190_000).map(|i| format!("c{i:07}")).collect();
+        let e = validate_request(&multiple_choice(many), &known).unwrap_err();
+        assert_eq!(e.field, "choices");
+        assert!(e.message.contains("190000 choices"), "{e}");
+        assert!(e.message.contains(&MAX_CHOICES.to_string()), "{e}");
+
+        let mut long = vec!["A".to_string(), "B".repeat(MAX_CHOICE_BYTES + 1)];
+        let e = validate_request(&multiple_choice(long.clone()), &known).unwrap_err();
+        assert_eq!(e.field, "choices[1]");
+        assert!(e.message.contains("over the limit of 1000"), "{e}");
+        // Whatever the resolution.
+        let mut r = base();
+        r.choices = Some(long.clone());
+        assert_eq!(field_of(r), "choices[1]");
+
+        long[1].truncate(MAX_CHOICE_BYTES);
+        validate_request(&multiple_choice(long), &known).unwrap();
+        let most: Vec<String> = (0..MAX_CHOICES)
+            .map(|i| format!("{i:0width$}", width = MAX_CHOICE_BYTES))
+            .collect();
+        validate_request(&multiple_choice(most), &known).unwrap();
+    }
+
+    #[test]
+    fn a_repeated_choice_is_found_with_one_key_per_choice() {
+        let mut r = multiple_choice(vec!["Paris".into(), "Rome".into(), "  paris ".into()]);
+        let e = validate_request(&r, &known).unwrap_err();
+        assert_eq!(
+            (e.field.as_str(), e.message.as_str()),
+            ("choices[2]", "'  paris ' appears twice")
+        );
+        r.choices = Some(vec!["Paris".into(), " ".into()]);
+        assert_eq!(field_of(r), "choices[1]");
+
+        // Linear: each item's key is made once, wherever the repeat is.
+        let items: Vec<String> = (0..100_000).map(|i| i.to_string()).collect();
+        let mut keys = 0;
+        let none = first_repeat(&items, |c| {
+            keys += 1;
+            c.to_string()
+        });
+        assert_eq!((none, keys), (None, items.len()));
+        let mut with_repeat = items.clone();
+        with_repeat.push("0".into());
+        assert_eq!(first_repeat(&with_repeat, str::to_string), Some(100_000));
     }
 }
