@@ -5,7 +5,7 @@ use super::endings::{
     MAX_CUT_PAUSE, MAX_CUTS, SENT_AGAIN, cut_of, failure_message, refuses_json_schema,
     timeout_message, with_usage,
 };
-use super::meter::CallMeter;
+use super::meter::{Billed, CallMeter};
 use super::model_call::{Attempted, ModelCall};
 use super::{Engine, Events, MAX_RETRY_AFTER, emit, ms};
 use crate::attachments;
@@ -271,13 +271,24 @@ impl Engine {
         }
         let mut metered = CallMeter::start(call.meter.as_ref(), price, &prompt);
         let over = metered.over();
+        // What the attempts that gave no answer were billed for, and what the
+        // one going has streamed and reported.
+        let mut billed = Billed::default();
+        let (mut streamed, mut reported) = (0, None);
+        let mut in_flight;
         let outcome: Result<Completion, (ModelOutcome, String)> = loop {
             attempts += 1;
             partial.clear();
+            in_flight = true;
             let mut forward = |d: Delta| {
                 metered.delta(&d);
-                if let Delta::Text(t) = &d {
-                    partial.push_str(t);
+                match &d {
+                    Delta::Text(t) => {
+                        streamed += t.chars().count();
+                        partial.push_str(t);
+                    }
+                    Delta::Thinking(t) => streamed += t.chars().count(),
+                    Delta::Usage(u) => reported = Some(u.clone()),
                 }
                 on_delta(d)
             };
@@ -292,6 +303,11 @@ impl Engine {
                 }
                 r = sent => r,
             };
+            if result.is_err() {
+                let streamed = std::mem::take(&mut streamed);
+                billed.attempt(reported.take(), &prompt, streamed, false, price);
+                in_flight = false;
+            }
             if let Some(why) = cut_of(&result, &chat, provider).filter(|_| cuts < MAX_CUTS) {
                 let pause = cut_pauses.next().unwrap_or(MAX_CUT_PAUSE);
                 let requeued = self
@@ -372,6 +388,10 @@ impl Engine {
         if partial.is_empty() {
             partial = before_cut;
         }
+        if in_flight && outcome.is_err() {
+            // Stopped while it streamed: cancelled, timed out, or the cap.
+            billed.attempt(reported, &prompt, streamed, true, price);
+        }
         let outcome = match outcome {
             Ok(c) => {
                 let c = with_usage(c, &chat);
@@ -379,31 +399,26 @@ impl Engine {
                 if fallback {
                     self.learn_json_mode(provider_id);
                 }
+                let mut done =
+                    self.finish_completion(c, provider, provider_id, model_id, price, attempts);
+                // The attempts before it were paid for too.
+                billed.onto(&mut done.usage, &mut done.cost);
                 Attempted {
                     schema_fallback: fallback,
-                    ..self.finish_completion(c, provider, provider_id, model_id, price, attempts)
-                }
-            }
-            Err((ModelOutcome::BudgetExceeded, error)) => {
-                let (usage, cost) = metered.stopped_usage(prompt, &partial);
-                Attempted {
-                    cost,
-                    usage,
-                    text: partial,
-                    error: Some(error),
-                    ended: ModelOutcome::BudgetExceeded,
-                    attempts,
-                    ..Default::default()
+                    ..done
                 }
             }
             Err((ended, error)) => Attempted {
                 // A failed call keeps what had arrived of its last attempt, as a
                 // cancelled one does: a server that died mid-answer, or an answer
-                // stopped at a limit, still shows what it said.
+                // stopped at a limit, still shows what it said; and costs what
+                // its attempts were billed for.
                 text: partial,
                 error: Some(error),
                 ended,
                 attempts,
+                usage: billed.usage,
+                cost: billed.cost,
                 ..Default::default()
             },
         };

@@ -5,8 +5,13 @@
 //! still running. A stopped call ends `budget_exceeded` and keeps what had
 //! arrived. The overshoot is what was in flight: at most the chunk that crossed
 //! the cap, from each model streaming at that moment.
+//!
+//! What a call's attempts that gave no answer were billed for is
+//! [`Billed`]: a call retried, failed, timed out, cancelled or stopped by the
+//! cap costs what its provider said (a usage event), else an estimate from
+//! what it sent and what streamed, marked as one.
 
-use crate::contract::Usage;
+use crate::contract::{USAGE_ESTIMATED, Usage};
 use crate::prices::ModelPrice;
 use crate::providers::Delta;
 use std::sync::{Arc, Mutex};
@@ -102,18 +107,63 @@ impl CallMeter {
         }
     }
 
-    /// What a call stopped by the cap is billed for, as far as it can be told:
-    /// its prompt and what had arrived.
-    pub(super) fn stopped_usage(&self, mut prompt: Usage, partial: &str) -> (Usage, f64) {
-        prompt.output_tokens = partial.chars().count().div_ceil(4) as u64;
-        let cost = self.run.as_ref().map_or(0.0, |(_, p)| p.cost(&prompt));
-        (prompt, cost)
-    }
-
     /// The call ended having cost `cost`: the estimate gives way to it.
     pub(super) fn finish(&self, cost: f64) {
         if let Some((m, _)) = &self.run {
             m.add(cost - self.added);
+        }
+    }
+}
+
+/// What the attempts of a call that ended without an answer were billed for,
+/// as far as it can be told: each one's usage as the provider reported it,
+/// else (when something streamed, or it was still going when the call was
+/// stopped) its prompt and what streamed, estimated at four characters a
+/// token and marked as an estimate. An attempt the provider refused outright
+/// (an HTTP error, nothing streamed) is taken as not billed.
+#[derive(Debug, Default)]
+pub(super) struct Billed {
+    pub(super) usage: Usage,
+    pub(super) cost: f64,
+}
+
+impl Billed {
+    /// One attempt that gave no answer: the usage it `reported`, the
+    /// characters that `streamed` (text and thinking), whether it was `cut`
+    /// short while going (cancelled, timed out, stopped by the cap).
+    pub(super) fn attempt(
+        &mut self,
+        reported: Option<Usage>,
+        prompt: &Usage,
+        streamed: usize,
+        cut: bool,
+        price: Option<ModelPrice>,
+    ) {
+        let usage = match reported {
+            Some(u) => u,
+            None if streamed == 0 && !cut => return,
+            None => Usage {
+                output_tokens: streamed.div_ceil(4) as u64,
+                ..prompt.clone()
+            },
+        };
+        self.cost += price.map_or(0.0, |p| p.cost(&usage));
+        self.usage.add(&usage);
+        if usage.is_estimated() {
+            self.usage
+                .extra
+                .insert(USAGE_ESTIMATED.into(), serde_json::Value::Bool(true));
+        }
+    }
+
+    /// `usage` and `cost` of a call's last attempt with these added.
+    pub(super) fn onto(self, usage: &mut Usage, cost: &mut f64) {
+        usage.add(&self.usage);
+        *cost += self.cost;
+        if self.usage.is_estimated() {
+            usage
+                .extra
+                .insert(USAGE_ESTIMATED.into(), serde_json::Value::Bool(true));
         }
     }
 }

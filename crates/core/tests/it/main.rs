@@ -2,6 +2,7 @@
 //! instead of one per file). Each module says what it covers; `common` holds
 //! the shared builders. Add a file here and a `mod` line below.
 
+mod billed;
 mod claims;
 mod common;
 mod cost_cap;
