@@ -2,6 +2,7 @@
 //! answered (or again from stored answers), the summary model's fallback to the
 //! next that answered, and the guard that turns a panic into a failed run.
 
+use super::meter::CostMeter;
 use super::model_call::{Attempted, ModelCall};
 use super::{Engine, Events, PreparedRun, RunOutcome, emit, ms};
 use crate::attachments;
@@ -110,6 +111,17 @@ impl Engine {
         };
         let answered = !meta.models_used.is_empty();
         let cancelled = cancel.is_cancelled();
+        // `max_cost` covers the whole run: what the panel cost, then the
+        // summary and claims calls, metered as they stream.
+        let meter = req.max_cost.map(|cap| {
+            let meter = CostMeter::new(cap);
+            meter.add(results.iter().map(|r| r.cost).sum());
+            meter
+        });
+        let capped = meter.as_ref().is_some_and(|m| m.over().is_cancelled())
+            || results
+                .iter()
+                .any(|r| r.outcome == Some(ModelOutcome::BudgetExceeded));
         let mut data = None;
         match resolution {
             Resolution::Fast => {}
@@ -122,11 +134,7 @@ impl Engine {
                 meta.votes = Some(tally.votes);
                 data = Some(tally.winner.unwrap_or_default());
             }
-            Resolution::Summary
-                if results
-                    .iter()
-                    .any(|r| r.outcome == Some(ModelOutcome::BudgetExceeded)) =>
-            {
+            Resolution::Summary if capped => {
                 data = Some(String::new());
                 meta.summary_error = Some(
                     "not written: the run's cost reached its max_cost before the summary".into(),
@@ -140,13 +148,22 @@ impl Engine {
                     &meta.models_used,
                     &results,
                     &events,
+                    meter.as_ref(),
                     &cancel,
                 );
                 let (summary, claims) = if req.consensus == Some(true) {
                     let model = self.summary_candidates(req, &meta.models_used)[0].clone();
                     tokio::join!(
                         summarising,
-                        self.claims(req, earlier, &question, &model, &results, &cancel)
+                        self.claims(
+                            req,
+                            earlier,
+                            &question,
+                            &model,
+                            &results,
+                            meter.as_ref(),
+                            &cancel
+                        )
                     )
                 } else {
                     (summarising.await, None)
@@ -204,6 +221,7 @@ impl Engine {
     /// that answered, in panel order, until one writes it. `model` is the one
     /// that wrote it (the first tried when none did), `error` what happened to
     /// those that failed.
+    #[allow(clippy::too_many_arguments)]
     async fn summarise(
         &self,
         req: &RoundtableRequest,
@@ -212,6 +230,7 @@ impl Engine {
         answered: &[String],
         results: &[ModelResult],
         events: &Events,
+        meter: Option<&Arc<CostMeter>>,
         cancel: &CancellationToken,
     ) -> Summary {
         let candidates = self.summary_candidates(req, answered);
@@ -219,9 +238,9 @@ impl Engine {
         let mut cost = 0.0;
         let mut written = None;
         for model in &candidates {
-            let outcome = AssertUnwindSafe(
-                self.consolidate(req, earlier, question, model, results, events, cancel),
-            )
+            let outcome = AssertUnwindSafe(self.consolidate(
+                req, earlier, question, model, results, events, meter, cancel,
+            ))
             .catch_unwind()
             .await
             .unwrap_or_else(|panic| {
@@ -232,11 +251,16 @@ impl Engine {
                 )
             });
             cost += outcome.cost;
+            // Stopped at the run's max_cost: no other model is asked.
+            let capped = outcome.ended == ModelOutcome::BudgetExceeded;
             match &outcome.error {
                 Some(e) if !cancel.is_cancelled() => {
                     failures.push(format!("{model}: {e}"));
                     if written.is_none() {
                         written = Some((model.clone(), outcome));
+                    }
+                    if capped {
+                        break;
                     }
                 }
                 _ => {
@@ -294,6 +318,7 @@ impl Engine {
     /// The claims matrix (`consensus`), asked of `model` through structured
     /// output beside the consolidation, and what the call cost. Its failure is
     /// the matrix's alone: the summary is untouched.
+    #[allow(clippy::too_many_arguments)]
     async fn claims(
         &self,
         req: &RoundtableRequest,
@@ -301,6 +326,7 @@ impl Engine {
         question: &str,
         model: &str,
         results: &[ModelResult],
+        meter: Option<&Arc<CostMeter>>,
         cancel: &CancellationToken,
     ) -> Option<(Result<ClaimMatrix, String>, f64)> {
         let answered = claims::answered(results);
@@ -315,7 +341,7 @@ impl Engine {
             schema_native_only: false,
             max_retries: req.max_retries(),
             timeout: Duration::from_millis(req.timeout_ms()),
-            meter: None,
+            meter: meter.cloned(),
             attachments: Arc::default(),
             history: Vec::new(),
             context_resolved: Vec::new(),
@@ -340,6 +366,7 @@ impl Engine {
         model: &str,
         results: &[ModelResult],
         events: &Events,
+        meter: Option<&Arc<CostMeter>>,
         cancel: &CancellationToken,
     ) -> Attempted {
         emit(
@@ -359,7 +386,7 @@ impl Engine {
             schema_native_only: false,
             max_retries: req.max_retries(),
             timeout: Duration::from_millis(req.timeout_ms()),
-            meter: None,
+            meter: meter.cloned(),
             attachments: Arc::default(),
             history: Vec::new(),
             context_resolved: Vec::new(),

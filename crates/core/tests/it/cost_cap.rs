@@ -185,3 +185,45 @@ async fn a_call_still_waiting_for_its_slot_when_the_cap_is_reached_is_not_sent()
         "the waiting call was not sent"
     );
 }
+
+#[tokio::test]
+async fn the_summary_and_claims_calls_count_against_the_cap() {
+    let fake = FakeProvider::start(script()).await.unwrap();
+    // The panel ($0.002 or so) is under the cap; the summary and the claims,
+    // both asked of the slow model, would cost $0.50 each.
+    let req = RoundtableRequest {
+        input: "Write at length.".into(),
+        models: vec![ModelSpec::named("fake/quick")],
+        resolution: Some(Resolution::Summary),
+        summary_model: Some("fake/slow".into()),
+        consensus: Some(true),
+        max_cost: Some(0.02),
+        confirm_cost: Some(true),
+        ..Default::default()
+    };
+    let out = engine(&fake)
+        .run(req, None, CancellationToken::new())
+        .await
+        .unwrap();
+    let meta = &out.response.meta;
+    assert_eq!(
+        out.response.model_results[0].outcome,
+        Some(ModelOutcome::Answered)
+    );
+    let error = meta.summary_error.as_deref().unwrap();
+    assert!(error.contains("max_cost ($0.02)"), "{error}");
+    let claims = meta.claims_error.as_deref().unwrap();
+    assert!(claims.contains("max_cost ($0.02)"), "{claims}");
+    // Within a chunk ($0.005) from each of the two calls streaming then.
+    assert!(
+        (0.02..0.02 + 0.0101).contains(&meta.total_cost),
+        "spent {}",
+        meta.total_cost
+    );
+    // Stopped by the cap, no other model is asked to write the summary.
+    assert_eq!(
+        fake.requests().len(),
+        3,
+        "the panel, the summary, the claims"
+    );
+}
