@@ -39,7 +39,7 @@ impl App {
         // A turn of a conversation is judged with the turns before it (their
         // files named, not sent).
         let earlier = match &stored.request.previous_id {
-            Some(previous) => self.turns_to(previous, false)?,
+            Some(previous) => self.turns_to(previous, None)?,
             None => Vec::new(),
         };
         let request = RoundtableRequest {

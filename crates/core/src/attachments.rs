@@ -26,12 +26,20 @@ pub const DEFAULT_MAX_FILE_BYTES: u64 = 20 * 1024 * 1024;
 pub const DEFAULT_MAX_RUN_BYTES: u64 = 50 * 1024 * 1024;
 /// The most files one run may attach.
 pub const MAX_FILES: usize = 100;
+/// The most files a follow-up sends in all (its own and every earlier turn's,
+/// sent again), by default (`[limits] max_thread_attachments`).
+pub const DEFAULT_MAX_THREAD_FILES: usize = 100;
+/// The most all the files a follow-up sends may hold together, by default
+/// (`[limits] max_thread_attachment_bytes`): no more than one run may send.
+pub const DEFAULT_MAX_THREAD_BYTES: u64 = DEFAULT_MAX_RUN_BYTES;
 
-/// How much a run may attach.
+/// How much a run may attach, and a follow-up send with its earlier turns'.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct AttachmentLimits {
     pub max_file_bytes: u64,
     pub max_run_bytes: u64,
+    pub max_thread_files: usize,
+    pub max_thread_bytes: u64,
 }
 
 impl Default for AttachmentLimits {
@@ -39,8 +47,48 @@ impl Default for AttachmentLimits {
         AttachmentLimits {
             max_file_bytes: DEFAULT_MAX_FILE_BYTES,
             max_run_bytes: DEFAULT_MAX_RUN_BYTES,
+            max_thread_files: DEFAULT_MAX_THREAD_FILES,
+            max_thread_bytes: DEFAULT_MAX_THREAD_BYTES,
         }
     }
+}
+
+/// Checks what a follow-up would send again: `sizes`, the decoded size of
+/// every file of the conversation (each earlier turn's and its own), against
+/// the thread's limits, before any earlier file is read. The error names the
+/// limit (field `previous_id`: the conversation is what brings them).
+pub fn check_thread(
+    sizes: impl IntoIterator<Item = u64>,
+    limits: &AttachmentLimits,
+) -> Result<(), ValidationError> {
+    let (mut files, mut bytes) = (0usize, 0u64);
+    for size in sizes {
+        files += 1;
+        bytes = bytes.saturating_add(size);
+    }
+    if files > limits.max_thread_files {
+        return Err(ValidationError::new(
+            "previous_id",
+            format!(
+                "the conversation would send {files} files again with this turn: at most {} \
+                 ([limits] max_thread_attachments); start a new conversation or attach fewer",
+                limits.max_thread_files
+            ),
+        ));
+    }
+    if bytes > limits.max_thread_bytes {
+        return Err(ValidationError::new(
+            "previous_id",
+            format!(
+                "the conversation's files, {} with this turn's, pass the limit of {} sent at \
+                 once ([limits] max_thread_attachment_bytes); start a new conversation or \
+                 attach less",
+                human_size(bytes),
+                human_size(limits.max_thread_bytes)
+            ),
+        ));
+    }
+    Ok(())
 }
 
 /// What an attachment is, as far as a provider cares.
@@ -348,6 +396,8 @@ mod tests {
     #[test]
     fn every_error_names_its_field() {
         let limits = AttachmentLimits {
+            max_thread_files: DEFAULT_MAX_THREAD_FILES,
+            max_thread_bytes: DEFAULT_MAX_THREAD_BYTES,
             max_file_bytes: 64,
             max_run_bytes: 100,
         };

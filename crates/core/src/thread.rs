@@ -22,6 +22,7 @@
 use crate::attachments::Part;
 use crate::contract::RoundtableResponse;
 use serde::{Deserialize, Serialize};
+use std::sync::Arc;
 
 /// Which earlier answers a follow-up sends as the assistant's turns.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
@@ -62,8 +63,9 @@ impl std::str::FromStr for Context {
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct PriorTurn {
     pub input: String,
-    /// Its attachments, with their bytes (sent again).
-    pub attachments: Vec<Part>,
+    /// Its attachments, with their bytes (sent again), read once and shared by
+    /// every model's thread.
+    pub attachments: Arc<Vec<Part>>,
     /// The turn's resolved answer (the consolidation, the winning choice, the
     /// first answer), when it has one.
     pub resolved: Option<String>,
@@ -85,7 +87,7 @@ impl PriorTurn {
             .or_else(|| answered().next().map(|r| r.data.clone()));
         PriorTurn {
             input,
-            attachments,
+            attachments: Arc::new(attachments),
             resolved,
             answers: answered()
                 .map(|r| (r.model.clone(), r.sample, r.data.clone()))
@@ -124,8 +126,8 @@ pub enum Role {
 pub struct Message {
     pub role: Role,
     pub text: String,
-    /// A user message's attachments.
-    pub attachments: Vec<Part>,
+    /// A user message's attachments (the turn's own, shared, not copied).
+    pub attachments: Arc<Vec<Part>>,
 }
 
 /// The earlier messages `model` (its `sample`) is sent, and the turns (1-based)
@@ -159,7 +161,7 @@ pub fn messages_for(
         messages.push(Message {
             role: Role::Assistant,
             text: answer.to_string(),
-            attachments: Vec::new(),
+            attachments: Arc::default(),
         });
     }
     (messages, stood_in)
@@ -225,6 +227,24 @@ mod tests {
         assert!(m.is_empty());
         let (m, _) = messages_for("b/y", None, &turns, Context::Resolved);
         assert_eq!(texts(&m), [(Role::User, "Q2"), (Role::Assistant, "Y2")]);
+    }
+
+    #[test]
+    fn every_model_shares_the_earlier_files_read_once() {
+        let mut t = turn("Q1", Some("R1"), &[("a/x", "X1")]);
+        t.attachments = Arc::new(vec![Part {
+            name: "big.txt".into(),
+            media_type: "text/plain".into(),
+            kind: crate::attachments::Kind::Text,
+            base64: "eA==".into(),
+            text: Some("x".into()),
+            size: 1,
+        }]);
+        let turns = [t];
+        let (a, _) = messages_for("a/x", None, &turns, Context::Own);
+        let (b, _) = messages_for("b/y", None, &turns, Context::Own);
+        assert!(Arc::ptr_eq(&a[0].attachments, &turns[0].attachments));
+        assert!(Arc::ptr_eq(&b[0].attachments, &turns[0].attachments));
     }
 
     #[test]

@@ -94,6 +94,10 @@ pub struct LimitsConfig {
     pub max_answer_bytes: usize,
     pub max_attachment_bytes: u64,
     pub max_run_attachment_bytes: u64,
+    /// A follow-up's files with its earlier turns' (sent again): how many.
+    pub max_thread_attachments: usize,
+    /// … and how many bytes in all.
+    pub max_thread_attachment_bytes: u64,
 }
 
 impl Default for LimitsConfig {
@@ -103,6 +107,8 @@ impl Default for LimitsConfig {
             max_answer_bytes: roundtable_core::providers::client::DEFAULT_MAX_ANSWER_BYTES,
             max_attachment_bytes: attachments.max_file_bytes,
             max_run_attachment_bytes: attachments.max_run_bytes,
+            max_thread_attachments: attachments.max_thread_files,
+            max_thread_attachment_bytes: attachments.max_thread_bytes,
         }
     }
 }
@@ -115,6 +121,8 @@ impl LimitsConfig {
             attachments: AttachmentLimits {
                 max_file_bytes: self.max_attachment_bytes,
                 max_run_bytes: self.max_run_attachment_bytes,
+                max_thread_files: self.max_thread_attachments,
+                max_thread_bytes: self.max_thread_attachment_bytes,
             },
         }
     }

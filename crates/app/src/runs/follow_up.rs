@@ -14,6 +14,7 @@ use roundtable_core::attachments;
 use roundtable_core::engine::PreparedRun;
 use roundtable_core::thread::PriorTurn;
 use roundtable_store::{StoredRun, path_to};
+use std::sync::Arc;
 
 impl App {
     /// `prepared` with the conversation its `previous_id` names, when it has
@@ -34,7 +35,8 @@ impl App {
         let Some(previous) = prepared.request.previous_id.clone() else {
             return Ok(prepared);
         };
-        let turns = self.turns_to(&previous, files)?;
+        let own = Arc::clone(&prepared.attachments);
+        let turns = self.turns_to(&previous, files.then_some(own.as_slice()))?;
         if turns.is_empty() {
             return Err(AppError {
                 field: Some("previous_id".into()),
@@ -51,13 +53,28 @@ impl App {
     }
 
     /// The turns of the conversation from its first run to `last`, oldest
-    /// first, each as the next turn reads it (with its files' bytes when
-    /// `files`, else only named); none when `last` is not in the history.
-    pub(crate) fn turns_to(&self, last: &str, files: bool) -> Result<Vec<PriorTurn>, AppError> {
+    /// first, each as the next turn reads it; none when `last` is not in the
+    /// history. With `sending` (the next turn's own files), every earlier file
+    /// is read, each once for every model, once the conversation's files
+    /// (`sending` included) are within `[limits]`' thread limits, checked on
+    /// their stored sizes before any is read; without, they are only named.
+    pub(crate) fn turns_to(
+        &self,
+        last: &str,
+        sending: Option<&[attachments::Part]>,
+    ) -> Result<Vec<PriorTurn>, AppError> {
         let thread = self.store().thread(last)?;
-        path_to(&thread, last)
-            .into_iter()
-            .map(|run| self.prior_turn(run, files))
+        let path = path_to(&thread, last);
+        if let Some(own) = sending {
+            let earlier = path.iter().flat_map(|run| {
+                let files = run.request.attachments.iter();
+                files.map(|a| a.size.unwrap_or_default())
+            });
+            let limits = self.config.limits.engine().attachments;
+            attachments::check_thread(earlier.chain(own.iter().map(|p| p.size)), &limits)?;
+        }
+        path.into_iter()
+            .map(|run| self.prior_turn(run, sending.is_some()))
             .collect()
     }
 
@@ -85,6 +102,7 @@ impl App {
         let limits = attachments::AttachmentLimits {
             max_file_bytes: u64::MAX / 2,
             max_run_bytes: u64::MAX / 2,
+            ..Default::default()
         };
         let files = attachments::prepare(&request.attachments, &limits)?;
         Ok(PriorTurn::of(request.input, files, &run.response))

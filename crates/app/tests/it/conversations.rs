@@ -269,3 +269,57 @@ async fn a_turn_is_judged_with_the_conversation_before_it() {
         "{prompt}"
     );
 }
+
+#[tokio::test]
+async fn a_follow_up_sends_no_more_files_than_the_thread_limits() {
+    use base64::Engine as _;
+    let f = Fixture::with_config(script(), |url| {
+        format!(
+            "[providers.fake]\nformat = \"openai\"\nbase_url = \"{url}\"\nmax_concurrency = 64\n\
+             [limits]\nmax_thread_attachments = 2\nmax_thread_attachment_bytes = 2500\n"
+        )
+    })
+    .await;
+    let file = |name: &str, bytes: usize| roundtable_app::core::Attachment {
+        name: name.into(),
+        media_type: "text/plain".into(),
+        data: base64::engine::general_purpose::STANDARD.encode("x".repeat(bytes)),
+        ..Default::default()
+    };
+    let mut first = request("Capital?", &["fake/a"], Resolution::Fast);
+    first.attachments = vec![file("one.txt", 1000)];
+    let first = f.run(first).await.0.unwrap().response;
+    let calls = f.fake.calls_for("a");
+
+    // 1000 bytes before and 2000 now: over 2500 bytes in all.
+    let mut big = follow_up("And?", &first.id, &["fake/a"]);
+    big.attachments = vec![file("two.txt", 2000)];
+    let e = f.run(big).await.0.unwrap_err();
+    assert_eq!(e.field.as_deref(), Some("previous_id"), "{e:?}");
+    assert!(e.message.contains("max_thread_attachment_bytes"), "{e:?}");
+    assert!(
+        e.message.contains("2.9 KB") || e.message.contains("3 KB"),
+        "{e:?}"
+    );
+
+    // Three files in all, over two.
+    let mut many = follow_up("And?", &first.id, &["fake/a"]);
+    many.attachments = vec![file("two.txt", 10), file("three.txt", 10)];
+    let e = f.run(many).await.0.unwrap_err();
+    assert_eq!(e.field.as_deref(), Some("previous_id"), "{e:?}");
+    assert!(
+        e.message.contains("3 files") && e.message.contains("max_thread_attachments"),
+        "{e:?}"
+    );
+    assert_eq!(
+        f.fake.calls_for("a"),
+        calls,
+        "a refused turn calls no model"
+    );
+
+    // Within both, the earlier file is sent again.
+    let mut fits = follow_up("And?", &first.id, &["fake/a"]);
+    fits.attachments = vec![file("two.txt", 1000)];
+    f.run(fits).await.0.unwrap();
+    assert_eq!(f.fake.calls_for("a"), calls + 1);
+}

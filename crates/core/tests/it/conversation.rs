@@ -67,13 +67,13 @@ fn thread() -> Vec<PriorTurn> {
     vec![
         PriorTurn {
             input: "Q1".into(),
-            attachments: image(),
+            attachments: image().into(),
             resolved: Some("R1".into()),
             answers: answers(1, &MODELS),
         },
         PriorTurn {
             input: "Q2".into(),
-            attachments: vec![],
+            attachments: Default::default(),
             resolved: Some("R2".into()),
             answers: answers(2, &MODELS[..2]),
         },

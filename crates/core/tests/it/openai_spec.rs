@@ -204,7 +204,7 @@ fn all_bodies() -> BTreeSet<String> {
         let message = |role, text: &str, attachments: &[_]| Message {
             role,
             text: text.into(),
-            attachments: attachments.to_vec(),
+            attachments: attachments.to_vec().into(),
         };
         [
             message(Role::User, "What is this?", &files[..1]),
