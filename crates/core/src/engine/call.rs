@@ -9,7 +9,7 @@ use super::meter::{Billed, CallMeter};
 use super::model_call::{Attempted, ModelCall};
 use super::{Engine, Events, MAX_RETRY_AFTER, emit, ms};
 use crate::attachments;
-use crate::contract::{ModelOutcome, ModelResult, Usage};
+use crate::contract::{ModelOutcome, ModelResult};
 use crate::events::RunEvent;
 use crate::provider::{Provider, ProviderKey};
 use crate::providers::client::{self, Target};
@@ -262,8 +262,8 @@ impl Engine {
         // What a cut stream had said, kept should nothing come after it.
         let mut before_cut = String::new();
         let mut cuts = 0u32;
-        let instructions = call.instructions.as_deref().unwrap_or("");
-        let prompt = Usage::estimated(&[instructions, &call.input], &[]);
+        // The whole of what is sent: a follow-up's earlier turns and files too.
+        let prompt = call.prompt();
         if let Some(m) = call.meter.as_ref().filter(|m| m.over().is_cancelled()) {
             // The cap was reached while this call waited for its slot: it is
             // not sent, and costs nothing.
@@ -271,6 +271,12 @@ impl Engine {
         }
         let mut metered = CallMeter::start(call.meter.as_ref(), price, &prompt);
         let over = metered.over();
+        if over.is_cancelled() {
+            // Its prompt alone (a long thread, large files) takes the run to
+            // its cap: it is not sent, and costs nothing.
+            metered.finish(0.0);
+            return Attempted::failed(ModelOutcome::BudgetExceeded, metered.stopped(), 0);
+        }
         // What the attempts that gave no answer were billed for, and what the
         // one going has streamed and reported.
         let mut billed = Billed::default();

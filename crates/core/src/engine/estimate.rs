@@ -46,6 +46,23 @@ fn binary_tokens(parts: &[Part]) -> u64 {
         .sum()
 }
 
+/// The input tokens of every file in `parts`: a text file as its text, about
+/// four characters a token (its size when the text was not read: an
+/// earlier turn's file counted by its stored size), an image or a PDF as
+/// [`binary_tokens`] counts it. A follow-up sends every earlier turn's files
+/// again: they are counted here, in the estimate and in the running cost.
+pub(super) fn file_tokens(parts: &[Part]) -> u64 {
+    let text: u64 = parts
+        .iter()
+        .filter(|p| p.kind == Kind::Text)
+        .map(|p| match &p.text {
+            Some(t) => t.chars().count().div_ceil(4) as u64,
+            None => p.size.div_ceil(4),
+        })
+        .sum();
+    text + binary_tokens(parts)
+}
+
 /// One call's estimate.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
@@ -144,7 +161,7 @@ impl Engine {
                 for m in &history {
                     text.push_str(&m.text);
                     text.push('\n');
-                    earlier_files += binary_tokens(&m.attachments);
+                    earlier_files += file_tokens(&m.attachments);
                 }
                 text.push_str(&prompt);
                 self.call_estimate(spec, &text, binary + earlier_files, typical_output)

@@ -1,6 +1,7 @@
 //! What one model's call is given ([`ModelCall`]) and what it gives back
 //! ([`Attempted`]), between the fan-out, the call and the resolution step.
 
+use super::estimate::file_tokens;
 use super::meter::CostMeter;
 use crate::attachments::Part;
 use crate::contract::{ModelOutcome, ModelSpec, Usage};
@@ -28,6 +29,23 @@ pub(super) struct ModelCall {
     pub(super) history: Vec<Message>,
     /// The earlier turns where the resolved answer stood in for its own.
     pub(super) context_resolved: Vec<u32>,
+}
+
+impl ModelCall {
+    /// What the call sends, as estimated input (about four characters a
+    /// token, files as the estimate counts them): its instructions, its
+    /// thread (every earlier message and file), its prompt and its files.
+    pub(super) fn prompt(&self) -> Usage {
+        let instructions = self.instructions.as_deref().unwrap_or("");
+        let mut usage = Usage::estimated(&[instructions, &self.input], &[]);
+        let thread: usize = self.history.iter().map(|m| m.text.chars().count()).sum();
+        let files: u64 = std::iter::once(&self.attachments)
+            .chain(self.history.iter().map(|m| &m.attachments))
+            .map(|parts| file_tokens(parts))
+            .sum();
+        usage.input_tokens += thread.div_ceil(4) as u64 + files;
+        usage
+    }
 }
 
 #[derive(Debug)]

@@ -227,3 +227,66 @@ async fn the_summary_and_claims_calls_count_against_the_cap() {
         "the panel, the summary, the claims"
     );
 }
+
+/// A text file of `chars` characters, as a follow-up sends an earlier turn's.
+fn notes(chars: usize) -> Vec<roundtable_core::attachments::Part> {
+    use base64::Engine as _;
+    roundtable_core::attachments::prepare(
+        &[roundtable_core::Attachment {
+            name: "notes.txt".into(),
+            media_type: "text/plain".into(),
+            data: base64::engine::general_purpose::STANDARD.encode("n".repeat(chars)),
+            ..Default::default()
+        }],
+        &Default::default(),
+    )
+    .unwrap()
+}
+
+/// A follow-up of a turn that had `files`, capped at `max_cost`.
+fn follow_up(
+    engine: &Engine,
+    files: Vec<roundtable_core::attachments::Part>,
+    max_cost: f64,
+) -> roundtable_core::engine::PreparedRun {
+    let req = RoundtableRequest {
+        input: "And then?".into(),
+        models: vec![ModelSpec::named("fake/quick")],
+        resolution: Some(Resolution::Fast),
+        previous_id: Some("rt_earlier".into()),
+        max_cost: Some(max_cost),
+        confirm_cost: Some(true),
+        ..Default::default()
+    };
+    let turn = roundtable_core::thread::PriorTurn {
+        input: "Read this.".into(),
+        attachments: files.into(),
+        resolved: Some("Read.".into()),
+        answers: Vec::new(),
+    };
+    engine.prepare(req).unwrap().with_thread(vec![turn])
+}
+
+#[tokio::test]
+async fn a_follow_up_counts_the_earlier_turns_files_in_the_estimate_and_the_running_cost() {
+    let fake = FakeProvider::start(script()).await.unwrap();
+    let engine = engine(&fake);
+    // 80,000 characters sent again: about 20,000 input tokens, $0.02.
+    let run = follow_up(&engine, notes(80_000), 0.01);
+    let e = engine.estimate_run(&run, &HashMap::new());
+    assert!(e.calls[0].input_tokens >= 20_000, "{:?}", e.calls[0]);
+    assert!(e.worst_cost >= 0.02, "{}", e.worst_cost);
+    // Named, not read (the estimate as the prompt is typed): by its size.
+    let mut named = notes(80_000);
+    named[0].text = None;
+    named[0].base64.clear();
+    let e = engine.estimate_run(&follow_up(&engine, named, 0.01), &HashMap::new());
+    assert!(e.calls[0].input_tokens >= 20_000, "{:?}", e.calls[0]);
+    // The running cost counts what is sent: the prompt alone passes the cap,
+    // so the call is not sent and costs nothing.
+    let out = engine.execute(run, None, CancellationToken::new()).await;
+    let r = &out.response.model_results[0];
+    assert_eq!(r.outcome, Some(ModelOutcome::BudgetExceeded), "{r:?}");
+    assert_eq!(r.cost, 0.0);
+    assert!(fake.requests().is_empty(), "nothing was sent");
+}
