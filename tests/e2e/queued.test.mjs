@@ -1,7 +1,8 @@
 // End to end, a panel on a one-slot local server (issue 13 item 1): the fake
 // provider plays Ollama serving one generation at a time (it aborts the one in
 // flight when another comes, as llama.cpp does); with no max_concurrency set the
-// app asks the server (`GET /props`: one slot) and calls one model at a time.
+// app asks the server (`GET /props`: one slot, as llama.cpp's server says) and
+// calls one model at a time; Settings says so.
 // While the first streams, the other two cards say Queued with a still timer;
 // at the end all three are done, the two that waited saying how long.
 import { after, before, describe, it } from "node:test";
@@ -111,7 +112,7 @@ describe("a panel on a one-slot local server", () => {
     await darkScreenshot(browser, "queued-done");
   });
 
-  it("Settings shows the local server's default limit, and sets another", async () => {
+  it("Settings shows the local server's default limit and what it said of itself, and sets another", async () => {
     await (await browser.$("[data-testid=nav-settings]")).click();
     const shown = await waitInPage(
       browser,
@@ -123,7 +124,15 @@ describe("a panel on a one-slot local server", () => {
     const fake = await browser.execute(
       () => document.querySelector("[data-testid=provider][data-id=fake] [data-testid=concurrency]")?.innerText.trim(),
     );
-    assert.equal(fake, "16 at once");
+    assert.equal(fake, "default: what the server says it takes, else all at once");
+    // What the server is and what it takes, as it said (`GET /props`: one slot).
+    const detected = await waitInPage(
+      browser,
+      () => document.querySelector("[data-testid=local-server] [data-testid=server-concurrency]")?.innerText.trim(),
+      [],
+      { message: "Settings shows no kind or limit for the local server" },
+    );
+    assert.equal(detected, "llama.cpp server: 1 at once (said by the server)");
 
     // Set through the app's own command: 0 is refused naming the field, 2 is
     // written under [providers.ollama] beside the harness's comment.
