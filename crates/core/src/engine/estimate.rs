@@ -101,13 +101,18 @@ pub struct Estimate {
 }
 
 /// Input tokens of `text` for `provider/model`: exact with OpenAI's tokenizer
-/// for the models it knows, else about four characters a token.
+/// for the models it knows, else (and when the tokenizer cannot split the
+/// text) about four characters a token.
 pub fn count_tokens(provider: &str, model: &str, text: &str) -> (u64, bool) {
     if provider == "openai"
         && tiktoken_rs::tokenizer::get_tokenizer(model).is_some()
         && let Ok(bpe) = tiktoken_rs::bpe_for_model(model)
+        // `encode`, which says when its regex gives up (about a million
+        // blanks before a word exhaust its backtracking stack), not
+        // `encode_with_special_tokens`, which unwraps that into a panic.
+        && let Ok((tokens, _)) = bpe.encode(text, &bpe.special_tokens())
     {
-        return (bpe.encode_with_special_tokens(text).len() as u64, true);
+        return (tokens.len() as u64, true);
     }
     (text.chars().count().div_ceil(4) as u64, false)
 }
@@ -272,5 +277,42 @@ mod tests {
             count_tokens("ollama", "gpt-4.1-mini", "hello world"),
             (3, false)
         );
+    }
+
+    #[test]
+    fn text_the_tokenizer_cannot_split_falls_back_to_the_estimate() {
+        // About 1 MB of blanks before a word exhaust the tokenizer's regex
+        // backtracking stack: its encode_with_special_tokens panicked.
+        for blanks in [" ", "\t"] {
+            let text = format!("{}word", blanks.repeat(1 << 20));
+            let (n, exact) = count_tokens("openai", "gpt-4.1-mini", &text);
+            assert_eq!((n, exact), (text.chars().count().div_ceil(4) as u64, false));
+        }
+        // Through a run's estimate (`--estimate`, `--max-cost`, `dry_run`).
+        let engine = Engine::new(
+            vec![crate::Provider::new(
+                "openai",
+                crate::WireFormat::Openai,
+                "http://127.0.0.1:9/v1",
+            )],
+            crate::PriceTable::builtin(),
+        );
+        let request = RoundtableRequest {
+            input: format!("{}word", " ".repeat(1 << 20)),
+            models: vec![ModelSpec::named("openai/gpt-4.1-mini")],
+            resolution: Some(Resolution::Fast),
+            ..Default::default()
+        };
+        let e = engine.estimate(&request, &HashMap::new()).unwrap();
+        assert!(!e.calls[0].input_exact);
+        assert!(e.calls[0].input_tokens > (1 << 18), "{e:?}");
+        assert!(e.worst_cost > 0.0, "priced: {e:?}");
+        // Blanks the tokenizer takes are still counted exactly.
+        let (_, exact) = count_tokens(
+            "openai",
+            "gpt-4.1-mini",
+            &format!("{}word", " ".repeat(1000)),
+        );
+        assert!(exact);
     }
 }

@@ -30,3 +30,23 @@ async fn a_dry_run_is_the_estimate_and_max_cost_is_checked_before_any_call() {
     let e: Value = r.json().await.unwrap();
     assert_eq!(e["error"]["details"]["field"], "max_cost", "{e}");
 }
+
+#[tokio::test]
+async fn a_dry_run_of_text_the_tokenizer_cannot_split_is_estimated() {
+    // About 1 MB of blanks before a word exhausted OpenAI's tokenizer's regex
+    // backtracking stack, and its panic answered 500.
+    let s = Server::start(Script::new()).await;
+    let input = format!("{}word", " ".repeat(1 << 20));
+    let body = json!({"input": input, "models": [{"name": "openai/gpt-4.1-mini"}], "resolution": "fast", "dry_run": true});
+    let r = s.post(&body).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    let e: Value = r.json().await.unwrap();
+    assert_eq!(
+        e["calls"][0]["input_exact"], false,
+        "the character estimate"
+    );
+    assert!(
+        e["calls"][0]["input_tokens"].as_u64().unwrap() > 1 << 18,
+        "{e}"
+    );
+}
