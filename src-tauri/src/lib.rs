@@ -23,6 +23,8 @@ mod commands_tests;
 mod export;
 mod ipc;
 #[cfg(test)]
+mod key_tests;
+#[cfg(test)]
 mod ipc_types;
 pub mod local_api;
 mod state;
