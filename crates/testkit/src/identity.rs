@@ -72,4 +72,3 @@ pub(crate) async fn answer(State(shared): State<Arc<Shared>>, uri: Uri) -> Respo
     };
     axum::Json(body).into_response()
 }
-

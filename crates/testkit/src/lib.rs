@@ -58,10 +58,10 @@
 
 mod anthropic;
 pub mod contract;
-mod identity;
 mod gemini;
 mod generate;
 mod hostile;
+mod identity;
 mod openai;
 mod reply;
 mod script;

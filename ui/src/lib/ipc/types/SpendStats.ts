@@ -11,7 +11,7 @@ import type { UnpricedModel } from "./UnpricedModel";
  */
 export type SpendStats = { query: SpendQuery, totals: SpendTotals, 
 /**
- * Every day from the first run's to the last's, empty days included.
+ * The days that have runs, in order (a day without one has no bucket).
  */
 days: Array<SpendBucket>, weeks: Array<SpendBucket>, months: Array<SpendBucket>, 
 /**
