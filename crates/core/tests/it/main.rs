@@ -24,3 +24,4 @@ mod parser_props;
 mod providers_http;
 mod real_local_server;
 mod samples;
+mod validate_props;
