@@ -22,9 +22,7 @@ impl Fixture {
     /// The fake as provider `fake` (a loopback server: no key needed).
     pub async fn start(script: Script) -> Fixture {
         Fixture::with_config(script, |base_url| {
-            format!(
-                "[providers.fake]\nformat = \"openai\"\nbase_url = \"{base_url}\"\n"
-            )
+            format!("[providers.fake]\nformat = \"openai\"\nbase_url = \"{base_url}\"\n")
         })
         .await
     }
