@@ -43,23 +43,16 @@ impl App {
     }
 
     /// The most resolving `prepared` again from stored answers can cost: its
-    /// summary call's worst case, and as much again for the claims call when
-    /// it asks for one (the panel is not called).
+    /// summary call's worst case, and the claims call's when it asks for one
+    /// (the panel is not called).
     pub(crate) fn worst_resolution(
         &self,
         engine: &Engine,
         prepared: &PreparedRun,
     ) -> Result<f64, AppError> {
-        let summary = self
-            .estimate_with(engine, prepared)?
-            .summary
-            .map_or(0.0, |s| s.cost_worst);
-        let calls = if prepared.request.consensus == Some(true) {
-            2.0
-        } else {
-            1.0
-        };
-        Ok(summary * calls)
+        let e = self.estimate_with(engine, prepared)?;
+        let panel: f64 = e.calls.iter().map(|c| c.cost_worst).sum();
+        Ok((e.worst_cost - panel).max(0.0))
     }
 
     /// Refuses a run whose estimate's worst case is over its `max_cost`, unless

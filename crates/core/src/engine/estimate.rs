@@ -4,7 +4,8 @@
 //! range (typical: the model's median in the user's history, else
 //! [`DEFAULT_TYPICAL_OUTPUT`] or `max_tokens` when lower; worst: `max_tokens`,
 //! else the price table's `max_output_tokens`, else [`DEFAULT_WORST_OUTPUT`]),
-//! and their cost; then the summary call, which reads every answer. A model
+//! and their cost; then the summary call, which reads every answer (and the
+//! claims call, `consensus`, counted as much again). A model
 //! with no known price counts 0 and is listed in `unpriced`.
 //!
 //! Attachments: a text file is counted as the text it is sent as; an image as
@@ -205,9 +206,14 @@ impl Engine {
             .map(|c| c.model.clone())
             .collect();
         unpriced.dedup();
+        // The claims call (`consensus`) reads every answer too: as much again.
+        let claims = summary
+            .as_ref()
+            .filter(|_| req.consensus == Some(true))
+            .map_or((0.0, 0.0), |s| (s.cost_typical, s.cost_worst));
         Estimate {
-            typical_cost: all().map(|c| c.cost_typical).sum(),
-            worst_cost: all().map(|c| c.cost_worst).sum(),
+            typical_cost: all().map(|c| c.cost_typical).sum::<f64>() + claims.0,
+            worst_cost: all().map(|c| c.cost_worst).sum::<f64>() + claims.1,
             calls,
             summary,
             unpriced,

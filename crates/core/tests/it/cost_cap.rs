@@ -290,3 +290,28 @@ async fn a_follow_up_counts_the_earlier_turns_files_in_the_estimate_and_the_runn
     assert_eq!(r.cost, 0.0);
     assert!(fake.requests().is_empty(), "nothing was sent");
 }
+
+#[tokio::test]
+async fn the_estimate_counts_the_claims_call_as_much_as_the_summary() {
+    let fake = FakeProvider::start(script()).await.unwrap();
+    let engine = engine(&fake);
+    let req = |consensus| RoundtableRequest {
+        input: "x".repeat(400),
+        models: vec![ModelSpec::named("fake/quick")],
+        resolution: Some(Resolution::Summary),
+        summary_model: Some("fake/slow".into()),
+        consensus,
+        ..Default::default()
+    };
+    let plain = engine.estimate(&req(None), &HashMap::new()).unwrap();
+    let claims = engine.estimate(&req(Some(true)), &HashMap::new()).unwrap();
+    let summary = plain.summary.as_ref().unwrap();
+    assert!(
+        (claims.worst_cost - plain.worst_cost - summary.cost_worst).abs() < 1e-12,
+        "{} {} {}",
+        claims.worst_cost,
+        plain.worst_cost,
+        summary.cost_worst
+    );
+    assert!((claims.typical_cost - plain.typical_cost - summary.cost_typical).abs() < 1e-12);
+}
