@@ -65,6 +65,9 @@ fn fields(t: &FieldTable, a: &Agreement, name: &dyn Fn(usize) -> String) {
             style(format!("not valid JSON: {}", clean(&who.join(", ")))).yellow()
         );
     }
+    if let Some(left) = &t.truncated {
+        println!("{}", style(left).yellow());
+    }
     let width = t
         .fields
         .iter()

@@ -82,6 +82,32 @@ pub struct Truncated {
     pub values: u64,
 }
 
+impl std::fmt::Display for Truncated {
+    /// What the exports and the CLI say under the table, e.g. "The table's
+    /// limits left out 1006 values (past 1000 rows or 1 MiB); 2 parts nested
+    /// too deep or under too long a pointer; 3 long values are cut."
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut parts = Vec::new();
+        if self.leaves > 0 {
+            parts.push(format!(
+                "{} values (past {MAX_FIELD_ROWS} rows or {} MiB)",
+                self.leaves,
+                MAX_TABLE_BYTES >> 20
+            ));
+        }
+        if self.subtrees > 0 {
+            parts.push(format!(
+                "{} parts nested too deep or under too long a pointer",
+                self.subtrees
+            ));
+        }
+        if self.values > 0 {
+            parts.push(format!("{} long values are cut", self.values));
+        }
+        write!(f, "The table's limits left out {}.", parts.join("; "))
+    }
+}
+
 /// One leaf field across the answers.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]

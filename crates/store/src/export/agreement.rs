@@ -122,6 +122,9 @@ pub(super) fn markdown(out: &mut String, run: &StoredRun, labels: &[Label], esca
             let who: Vec<String> = t.invalid.iter().map(|&i| name(labels, i)).collect();
             let _ = writeln!(out, "_Not valid JSON: {}_\n", cell(&who.join(", ")));
         }
+        if let Some(left) = &t.truncated {
+            let _ = writeln!(out, "_{left}_\n");
+        }
         out.push_str("| Field | Majority value | Share | Differs |\n| --- | --- | --- | --- |\n");
         for r in field_rows(&a, labels) {
             let _ = writeln!(
@@ -185,6 +188,9 @@ pub(super) fn html(out: &mut String, run: &StoredRun, labels: &[Label]) {
                 "<p class=\"note\">Not valid JSON: {}</p>",
                 esc(&who.join(", "))
             );
+        }
+        if let Some(left) = &t.truncated {
+            let _ = writeln!(out, "<p class=\"note\">{left}</p>");
         }
         out.push_str(
             "<table class=\"fields\">\n<thead><tr><th>Field</th><th>Majority value</th>\

@@ -142,3 +142,25 @@ fn free_text_and_multiple_choice_views() {
     let csv_text = to_csv(&[mc]);
     assert!(csv_text.contains(",0.750,,,\r\n"), "{csv_text}");
 }
+
+#[test]
+fn markdown_and_html_say_what_the_tables_limits_left_out() {
+    let store = Store::open_in_memory().unwrap();
+    let mut req = request("List them", &["a/x", "b/y"]);
+    req.output_schema = Some(json!({"type": "object"}));
+    let items: Vec<u32> = (0..1_200).collect();
+    let answer = json!({ "items": items }).to_string();
+    let resp = response("rt_big", &req, &[&answer, &answer], None);
+    store
+        .import_response(Some(&req), &resp, RunStatus::Completed, Some(0))
+        .unwrap();
+    let run = store.get_run("rt_big").unwrap().unwrap();
+    let note = "The table's limits left out 400 values (past 1000 rows or 1 MiB).";
+    let md = to_markdown(std::slice::from_ref(&run));
+    assert!(md.contains(&format!("_{note}_")), "{md}");
+    let html = to_html(&[run]);
+    assert!(
+        html.contains(&format!("<p class=\"note\">{note}</p>")),
+        "{html}"
+    );
+}
