@@ -8,6 +8,7 @@ mod common;
 mod conversations;
 mod crafted_answers;
 mod history;
+mod judge;
 mod keys;
 mod prefs;
 mod reresolve;

@@ -136,24 +136,24 @@ async fn a_judge_ranks_a_stored_run_apart_from_the_votes() {
     let judged = home
         .json(&["judge", &id, "-m", "fake/judge", "--json"])
         .await;
-    let mut ranking: Vec<u64> = judged["ranking"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|v| v.as_u64().unwrap())
-        .collect();
     assert_eq!(judged["reasons"], serde_json::json!(["clearer", "vaguer"]));
-    ranking.sort();
-    assert_eq!(ranking, vec![0, 1], "both answers are ranked once");
 
-    // The judge's call sees the answers, but not the models' names.
+    // The judge's call sees the answers, but not the models' names; its
+    // places land on the models whose answers it saw as A and B, in whichever
+    // order they were shown.
     let sent: Vec<_> = fake
         .requests()
         .into_iter()
         .filter(|r| r.model == "judge")
         .collect();
-    let prompt = sent.last().unwrap().body.to_string();
+    let body = &sent.last().unwrap().body;
+    let prompt = body["messages"].to_string();
     assert!(prompt.contains("Paris, on the Seine"), "{prompt}");
+    let text = body["messages"][0]["content"].as_str().unwrap();
+    // The judge puts B first: the other answer, when b's stood under A.
+    let b_shown_first = text.contains("id=\"A\">\nParis, on the Seine\n");
+    let expected = if b_shown_first { [0, 1] } else { [1, 0] };
+    assert_eq!(judged["ranking"], serde_json::json!(expected), "{text}");
     assert!(
         !prompt.contains("fake/a") && !prompt.contains("fake/b"),
         "{prompt}"

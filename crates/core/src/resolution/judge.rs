@@ -102,7 +102,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_prompt_fences_and_labels_the_answers_without_names() {
+    fn the_prompt_fences_and_labels_the_answers() {
         let p = prompt(
             &[],
             "Why?",
