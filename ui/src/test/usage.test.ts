@@ -15,7 +15,7 @@ function stats(): SpendStats {
   const days = [bucket("2026-11-29", { "openai/a": 0.5, "fake/b": 0.25 }), bucket("2026-11-30", { "openai/a": 0.1, "fake/c": 1 })];
   return {
     query: { since_ms: null, until_ms: null, utc_offset_minutes: 0 },
-    totals: { cost: 1.85, runs: 2, calls: 5, failures: 1, input_tokens: 200, output_tokens: 600, resolution_cost: 0, judge_cost: 0 },
+    totals: { cost: 1.85, runs: 2, calls: 5, failures: 1, input_tokens: 200, output_tokens: 600, resolution_cost: 0, judge_cost: 0, deleted_cost: 0 },
     days,
     weeks: [bucket("2026-11-23", { "openai/a": 0.5, "fake/b": 0.25 }), bucket("2026-11-30", { "openai/a": 0.1, "fake/c": 1 })],
     months: [bucket("2026-11-01", { "openai/a": 0.6, "fake/b": 0.25, "fake/c": 1 })],

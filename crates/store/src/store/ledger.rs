@@ -39,16 +39,16 @@ impl Store {
             .query_row([since_ms, until_ms], |r| r.get(0))?)
     }
 
-    /// USD of the judge calls made in `[since, until)`, those that gave no
-    /// ranking included.
-    pub(super) fn judge_spend(&self, since_ms: i64, until_ms: i64) -> Result<f64> {
+    /// USD of the ledger's entries of `kind` (`run`, deleted runs included;
+    /// `judge`, calls that gave no ranking included) in `[since, until)`.
+    pub(super) fn ledger_spend(&self, kind: &str, since_ms: i64, until_ms: i64) -> Result<f64> {
         Ok(self
             .conn
             .prepare_cached(
                 "SELECT coalesce(sum(cost), 0) FROM spend_ledger \
-                 WHERE at >= ?1 AND at < ?2 AND kind = 'judge'",
+                 WHERE at >= ?1 AND at < ?2 AND kind = ?3",
             )?
-            .query_row([since_ms, until_ms], |r| r.get(0))?)
+            .query_row(rusqlite::params![since_ms, until_ms, kind], |r| r.get(0))?)
     }
 
     /// Records what a judge call that gave no ranking (it failed, or its

@@ -22,7 +22,8 @@
 //! a model's cost is its own calls. What a run cost beyond its models' calls
 //! (the summary, the claims) is [`SpendTotals::resolution_cost`], so the models'
 //! costs plus it are the runs' cost. Judge models' calls are kept apart from
-//! runs ([`SpendTotals::judge_cost`]).
+//! runs ([`SpendTotals::judge_cost`]), and so is what deleted runs had cost
+//! ([`SpendTotals::deleted_cost`]): both are read from the spend ledger.
 
 use super::Store;
 use crate::Result;
@@ -66,8 +67,12 @@ pub struct SpendTotals {
     /// USD: what the runs cost beyond their models' calls (the consolidation,
     /// the claims): `cost` minus the models' costs.
     pub resolution_cost: f64,
-    /// USD: judge models' rankings judged in the range (not part of `cost`).
+    /// USD: judge models' calls in the range, those that gave no ranking
+    /// included (not part of `cost`).
     pub judge_cost: f64,
+    /// USD: what runs created in the range cost that have since been deleted
+    /// (still spent: the spend ledger keeps it; not part of `cost`).
+    pub deleted_cost: f64,
 }
 
 /// One day, week or month.
@@ -165,7 +170,9 @@ impl Store {
             query: *q,
             ..SpendStats::default()
         };
-        out.totals.judge_cost = self.judge_spend(lo, hi)?;
+        out.totals.judge_cost = self.ledger_spend("judge", lo, hi)?;
+        let ledger_runs = self.ledger_spend("run", lo, hi)?;
+        out.totals.deleted_cost = ledger_runs;
         let (first, last): (Option<i64>, Option<i64>) = self
             .conn
             .prepare_cached(
@@ -201,6 +208,10 @@ impl Store {
             b.runs += runs as u64;
         }
         drop(rows);
+        // A cent's billionth either way is rounding, not a deleted run.
+        out.totals.deleted_cost = Some(ledger_runs - out.totals.cost)
+            .filter(|d| *d > 1e-9)
+            .unwrap_or(0.0);
         self.results_between(&mut acc, lo.max(first), hi.min(last.saturating_add(1)))?;
         let (days, models, models_cost) = acc.finish();
         out.days = days;

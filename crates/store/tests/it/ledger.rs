@@ -35,7 +35,15 @@ fn deleting_runs_does_not_give_their_cost_back() {
         micro(store.spent_between(5 * DAY, 6 * DAY).unwrap()),
         micro(0.75)
     );
+    let all = || store.spend_stats(&SpendQuery::default()).unwrap().totals;
+    assert_eq!(all().deleted_cost, 0.0);
     assert!(store.delete_run("rt_a").unwrap());
+    // The Usage view says what deleted runs had cost, apart from the runs'.
+    let totals = all();
+    assert_eq!(
+        (micro(totals.cost), micro(totals.deleted_cost)),
+        (micro(2.5), micro(0.25))
+    );
     assert_eq!(
         store.delete_runs(&["rt_b".into(), "rt_c".into()]).unwrap(),
         2
@@ -49,14 +57,8 @@ fn deleting_runs_does_not_give_their_cost_back() {
         micro(2.75)
     );
     // The history's figures are of the runs it still has.
-    assert_eq!(
-        store
-            .spend_stats(&SpendQuery::default())
-            .unwrap()
-            .totals
-            .runs,
-        0
-    );
+    let totals = all();
+    assert_eq!((totals.runs, micro(totals.deleted_cost)), (0, micro(2.75)));
 }
 
 #[test]

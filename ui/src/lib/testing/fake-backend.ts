@@ -277,7 +277,7 @@ export class FakeBackend implements Backend {
   /** What `spendStats` answers (its `query` is the one asked). */
   spend: SpendStats = {
     query: { since_ms: null, until_ms: null, utc_offset_minutes: 0 },
-    totals: { cost: 0, runs: 0, calls: 0, failures: 0, input_tokens: 0, output_tokens: 0, resolution_cost: 0, judge_cost: 0 },
+    totals: { cost: 0, runs: 0, calls: 0, failures: 0, input_tokens: 0, output_tokens: 0, resolution_cost: 0, judge_cost: 0, deleted_cost: 0 },
     days: [],
     weeks: [],
     months: [],

@@ -22,6 +22,12 @@ failures: number, input_tokens: number, output_tokens: number,
  */
 resolution_cost: number, 
 /**
- * USD: judge models' rankings judged in the range (not part of `cost`).
+ * USD: judge models' calls in the range, those that gave no ranking
+ * included (not part of `cost`).
  */
-judge_cost: number, };
+judge_cost: number, 
+/**
+ * USD: what runs created in the range cost that have since been deleted
+ * (still spent: the spend ledger keeps it; not part of `cost`).
+ */
+deleted_cost: number, };
