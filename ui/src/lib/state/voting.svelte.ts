@@ -42,6 +42,12 @@ export function shuffle<T>(items: readonly T[], random: () => number = Math.rand
   return out;
 }
 
+/**
+ * What shows in place of a failure's reason while the names are hidden (a
+ * card's error, the summary's or the claims' note): see {@link Voting.reason}.
+ */
+export const WHY_LATER = "why is shown once the models are revealed";
+
 const KIND_WORDS: Record<VoteKind, string> = { best: "Best", ranking: "Ranking", all_bad: "All bad", pairwise: "Pairwise" };
 
 export class Voting {
@@ -117,6 +123,18 @@ export class Voting {
   nameOf(index: number): string {
     if (this.hidden) return `Response ${this.letterOf(index)}`;
     return this.#source().entries.find((e) => e.index === index)?.name ?? `Response ${this.letterOf(index)}`;
+  }
+
+  /**
+   * Why something failed, as the engine or a provider wrote it (the summary's
+   * or the claims' error note), fit to show: null while the names are hidden,
+   * and the caller says {@link WHY_LATER} instead. Such a note can name a model
+   * in any form (`provider/model`, a bare id inside a provider's error body, a
+   * default summary model the page never sees), so no replacement of the names
+   * it knows could be trusted: the note is withheld whole until the vote.
+   */
+  reason(note: string | null | undefined): string | null {
+    return this.hidden ? null : (note ?? null);
   }
 
   #ballot(kind: VoteKind, ranking: number[][]): Ballot {
