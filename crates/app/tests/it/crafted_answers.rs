@@ -49,7 +49,7 @@ async fn numeric_looking_keys_are_recorded_shown_exported_imported_and_rerun() {
     let home = tempfile::tempdir().unwrap();
     let other = open(home.path());
     let ids = other.import(&backup.to_string()).unwrap();
-    assert_eq!(ids, [id.clone()]);
+    assert_eq!(ids, std::slice::from_ref(&id));
     let shown = other.view_run(&id).unwrap();
     let consensus = shown.response.meta.agreement.unwrap().consensus.unwrap();
     assert_eq!(consensus.object, want);
