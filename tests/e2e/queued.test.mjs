@@ -84,14 +84,17 @@ describe("a panel on a one-slot local server", () => {
     }
     await browser.saveScreenshot(join(artifacts, "queued-mid-run.png"));
 
-    // A queued card's timer stands still while the streaming one ticks.
-    await browser.pause(700);
-    const later = await browser.execute(cards);
+    // A queued card's timer stands still while the streaming one ticks: once
+    // the streaming card's timer has moved on, each card still queued shows
+    // the time it showed before (the third waits for two whole answers).
     const streamingBefore = mid.find((c) => c.status === "streaming");
-    const streamingAfter = later.find((c) => c.model === streamingBefore.model);
-    assert.notEqual(streamingAfter.timer, streamingBefore.timer, "the streaming card's timer ticks");
+    const later = await waitForCards(
+      browser,
+      (cs) => cs.find((c) => c.model === streamingBefore.model)?.timer !== streamingBefore.timer,
+      { message: "the streaming card's timer never ticked" },
+    );
     const stillQueued = later.filter((c) => c.status === "queued");
-    assert.ok(stillQueued.length >= 1, `a card still queued 0.7 s later: ${JSON.stringify(later)}`);
+    assert.ok(stillQueued.length >= 1, `a card still queued once the first one's timer ticked: ${JSON.stringify(later)}`);
     for (const c of stillQueued) {
       assert.equal(c.timer, queued.find((q) => q.model === c.model).timer, `${c.model}'s timer stays still while queued`);
     }

@@ -566,15 +566,14 @@ async fn first_delta(response: &mut reqwest::Response) -> String {
     }
 }
 
-async fn wait_for_status(s: &roundtable_app::App, id: &str, status: RunStatus) -> Duration {
+/// Waits for run `id` to stand at `status` (a guard against a hang, not a
+/// measure: what the run kept says how far it got).
+async fn wait_for_status(s: &roundtable_app::App, id: &str, status: RunStatus) {
     let start = Instant::now();
-    loop {
-        if s.get_run(id).unwrap().summary.status == status {
-            return start.elapsed();
-        }
+    while s.get_run(id).unwrap().summary.status != status {
         assert!(
-            start.elapsed() < Duration::from_secs(5),
-            "run {id} not {status} in time"
+            start.elapsed() < Duration::from_secs(60),
+            "run {id} never {status}"
         );
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
@@ -594,9 +593,9 @@ async fn a_client_that_disconnects_cancels_its_run_which_is_kept_interrupted() {
     );
     assert_eq!(s.handle.runs_in_flight(), 1);
     drop(response);
-    // The whole answer takes 8 × 300 ms; the run ends long before that.
-    let took = wait_for_status(&s.app, &id, RunStatus::Interrupted).await;
-    assert!(took < Duration::from_millis(1500), "{took:?}");
+    // The whole answer takes 8 × 300 ms; the run ends before it: what it
+    // kept stops short of the last word.
+    wait_for_status(&s.app, &id, RunStatus::Interrupted).await;
     let run = s.app.get_run(&id).unwrap();
     let result = &run.response.model_results[0];
     assert_eq!(result.error.as_deref(), Some("cancelled"));
@@ -633,7 +632,7 @@ async fn a_client_that_disconnects_cancels_its_run_which_is_kept_interrupted() {
         {
             break r.id.clone();
         }
-        assert!(start.elapsed() < Duration::from_secs(3), "{runs:?}");
+        assert!(start.elapsed() < Duration::from_secs(60), "{runs:?}");
         tokio::time::sleep(Duration::from_millis(10)).await;
     };
     assert!(
@@ -676,12 +675,13 @@ async fn shutdown_interrupts_runs_in_flight_and_records_them() {
         }
     });
     tokio::time::sleep(Duration::from_millis(200)).await;
-    let started = Instant::now();
     handle.shutdown().await;
-    assert!(started.elapsed() < Duration::from_secs(2));
-    // Every run is recorded by the time shutdown returns.
+    // Every run is recorded by the time shutdown returns, cut short: shutdown
+    // did not wait for the answer to finish.
     let stored = app.get_run(&id).unwrap();
     assert_eq!(stored.summary.status, RunStatus::Interrupted);
+    let kept = &stored.response.model_results[0].data;
+    assert!(!kept.contains("eight"), "{kept:?}");
     let runs = app.list_runs(&Default::default()).unwrap();
     assert_eq!(runs.len(), 2);
     assert!(

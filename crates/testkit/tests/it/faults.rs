@@ -1,6 +1,6 @@
 //! Scripted faults, key checks and load, over real HTTP.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use crate::common::{client, parse_sse, read_until_error};
 use roundtable_testkit::{Behavior, FakeProvider, Fault, Script};
@@ -176,7 +176,6 @@ async fn status_faults_use_each_format_error_shape() {
 async fn hang_holds_the_request_until_the_client_times_out() {
     let fake = start("slow", Behavior::answer("late").faults([Fault::Hang])).await;
     let url = format!("{}{OPENAI}", fake.openai_base_url());
-    let started = Instant::now();
     let error = reqwest::Client::new()
         .post(&url)
         .timeout(Duration::from_millis(200))
@@ -185,7 +184,6 @@ async fn hang_holds_the_request_until_the_client_times_out() {
         .await
         .expect_err("no answer");
     assert!(error.is_timeout(), "{error:?}");
-    assert!(started.elapsed() < Duration::from_secs(3));
     // The server is still fine, and the next call succeeds.
     let response = post(url, &chat("slow", false)).await;
     assert_eq!(response.status(), 200);
@@ -200,12 +198,15 @@ async fn shutdown_closes_hanging_connections() {
     while fake.calls_for("slow") == 0 {
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
-    let started = Instant::now();
     fake.shutdown().await;
-    let outcome = pending.await.unwrap();
+    // Closed by the shutdown, not by a time-out (the client has none; the
+    // guard only keeps a broken shutdown from hanging the suite).
+    let outcome = tokio::time::timeout(Duration::from_secs(60), pending)
+        .await
+        .expect("the hanging connection was closed")
+        .unwrap();
     let error = outcome.expect_err("the connection was closed");
     assert!(!error.is_timeout(), "{error:?}");
-    assert!(started.elapsed() < Duration::from_secs(2));
 }
 
 #[tokio::test]
@@ -561,7 +562,6 @@ async fn two_hundred_concurrent_streams() {
     let fake = FakeProvider::start(script).await.unwrap();
     let http = client();
     let url = format!("{}{OPENAI}", fake.openai_base_url());
-    let started = Instant::now();
     let mut tasks = tokio::task::JoinSet::new();
     for i in 0..200 {
         let (http, url) = (http.clone(), url.clone());
@@ -592,5 +592,4 @@ async fn two_hundred_concurrent_streams() {
     }
     assert_eq!(fake.requests().len(), 200);
     assert!((0..200).all(|i| fake.calls_for(&format!("m{i}")) == 1));
-    assert!(started.elapsed() < Duration::from_secs(20));
 }

@@ -487,7 +487,6 @@ async fn latency_delays_headers_and_chunk_delay_spaces_chunks() {
     let total = started.elapsed();
     // Three pauses between four content chunks.
     assert!(total >= Duration::from_millis(120 + 3 * 40), "{total:?}");
-    assert!(total < Duration::from_secs(3), "{total:?}");
 }
 
 #[tokio::test]
