@@ -200,13 +200,20 @@ export async function waitInPage(browser, fn, args, { timeout = 30_000, message 
  * toggle a user clicks, then turns the light theme back on.
  */
 export async function darkScreenshot(browser, name) {
-  const toggle = async (label) => {
-    await (await browser.$(`button[aria-label="${label}"]`)).click();
-    const next = label === "Dark theme" ? "Light theme" : "Dark theme";
-    await waitInPage(browser, (l) => Boolean(document.querySelector(`button[aria-label="${l}"]`)), [next]);
+  // The theme itself, not the toggle's label: the document's theme and the
+  // colour the page is painted with (dark: a background of low luminance).
+  const painted = (want) => {
+    const bg = getComputedStyle(document.body).backgroundColor.match(/\d+(\.\d+)?/g)?.map(Number) ?? [];
+    const [r, g, b] = bg;
+    const luminance = (0.2126 * r + 0.7152 * g + 0.0722 * b) / 255;
+    const dark = luminance < 0.35;
+    return document.documentElement.dataset.theme === want && bg.length >= 3 && dark === (want === "dark");
   };
-  await toggle("Dark theme");
-  await browser.pause(300);
+  const toggle = async (label, want) => {
+    await (await browser.$(`button[aria-label="${label}"]`)).click();
+    await waitInPage(browser, painted, [want], { message: `the page is not painted ${want}` });
+  };
+  await toggle("Dark theme", "dark");
   await browser.saveScreenshot(join(artifacts, `${name}-dark.png`));
-  await toggle("Light theme");
+  await toggle("Light theme", "light");
 }
