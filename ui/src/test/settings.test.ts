@@ -34,7 +34,9 @@ describe("Settings (config.toml through the backend)", () => {
     expect(new Settings().savedPanels[0].name).toBe("mine");
   });
 
-  it("shows a refused value's message and leaves config.toml as it was", async () => {
+  // That config.toml itself stays as it was is the app's to keep
+  // (crates/app/tests/it/prefs.rs).
+  it("shows a refused value's message and keeps the saved preferences", async () => {
     const backend = new FakeBackend();
     const s = new Settings();
     await s.load(backend);

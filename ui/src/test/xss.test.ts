@@ -89,11 +89,11 @@ describe("markdown sanitisation", () => {
     assertInert(div);
   });
 
-  it("renders the whole corpus inert in the component, and runs nothing", () => {
-    (window as unknown as { __pwned?: number }).__pwned = undefined;
+  // Whether anything runs is for the real window to say (jsdom runs no
+  // injected script, so it cannot): tests/e2e/app.test.mjs.
+  it("renders the whole corpus inert in the component", () => {
     const { container } = render(Markdown, { props: { source: XSS_CORPUS.join("\n\n") } });
     assertInert(container.querySelector(".md")!);
-    expect((window as unknown as { __pwned?: number }).__pwned).toBeUndefined();
   });
 
   it("opens only http(s) links, in the system browser, and never navigates", async () => {
