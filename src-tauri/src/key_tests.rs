@@ -3,16 +3,12 @@
 //! page lists them, and every line traced meanwhile (spans with their fields,
 //! at every level) is read back.
 
-use crate::Desktop;
+use crate::ipc_test::window;
 use roundtable_app::keys::MemoryKeychain;
 use roundtable_app::{App, AppOptions};
 use serde_json::{Value, json};
 use std::io::Write;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
-use tauri::ipc::{CallbackFn, InvokeBody, InvokeResponse};
-use tauri::test::{INVOKE_KEY, MockRuntime};
-use tauri::webview::InvokeRequest;
 
 const KEY: &str = "sk-proj-PAGECHECK-0123456789abcdefWXYZ";
 
@@ -27,29 +23,6 @@ impl Write for Traced {
     }
     fn flush(&mut self) -> std::io::Result<()> {
         Ok(())
-    }
-}
-
-fn call(webview: &tauri::WebviewWindow<MockRuntime>, cmd: &str, args: Value) -> Value {
-    let (tx, rx) = std::sync::mpsc::channel();
-    let request = InvokeRequest {
-        cmd: cmd.into(),
-        callback: CallbackFn(0),
-        error: CallbackFn(1),
-        url: "tauri://localhost".parse().unwrap(),
-        body: InvokeBody::Json(args),
-        headers: Default::default(),
-        invoke_key: INVOKE_KEY.to_string(),
-    };
-    webview.as_ref().clone().on_message(
-        request,
-        Box::new(move |_, _, response, _, _| {
-            let _ = tx.send(response);
-        }),
-    );
-    match rx.recv_timeout(Duration::from_secs(20)).unwrap() {
-        InvokeResponse::Ok(body) => body.deserialize::<Value>().unwrap(),
-        InvokeResponse::Err(e) => panic!("{cmd}: {:?}", e.0),
     }
 }
 
@@ -73,22 +46,13 @@ fn a_key_set_from_the_window_reaches_neither_the_page_nor_the_logs() {
         keychain: Some(keychain.clone()),
     })
     .unwrap();
-    let desktop = Desktop::with_app(Ok(Arc::new(app)), Instant::now());
-    let tauri_app = tauri::test::mock_builder()
-        .manage(desktop)
-        .invoke_handler(crate::invoke_handler())
-        .build(tauri::test::mock_context(tauri::test::noop_assets()))
-        .unwrap();
-    let webview = tauri::WebviewWindowBuilder::new(&tauri_app, "main", Default::default())
-        .build()
-        .unwrap();
+    let (_app, webview) = window(app);
+    let call = |cmd: &str, args: Value| {
+        crate::ipc_test::call(&webview, cmd, args).unwrap_or_else(|e| panic!("{cmd}: {e}"))
+    };
 
     assert_eq!(
-        call(
-            &webview,
-            "set_key",
-            json!({"provider": "openai", "key": KEY})
-        ),
+        call("set_key", json!({"provider": "openai", "key": KEY})),
         Value::Null,
         "nothing of the key comes back"
     );
@@ -96,7 +60,7 @@ fn a_key_set_from_the_window_reaches_neither_the_page_nor_the_logs() {
     // The stored key is the one sent: masking it in the key itself changes it.
     assert_ne!(stored.unwrap().mask_in(KEY), KEY, "the key was stored");
 
-    let providers = call(&webview, "list_providers", json!({}));
+    let providers = call("list_providers", json!({}));
     let openai = providers
         .as_array()
         .unwrap()

@@ -23,10 +23,14 @@ mod commands_tests;
 mod export;
 mod ipc;
 #[cfg(test)]
+mod ipc_test;
+#[cfg(test)]
 mod key_tests;
 #[cfg(test)]
 mod ipc_types;
 pub mod local_api;
+#[cfg(test)]
+mod refusal_cases;
 mod state;
 mod window_sink;
 

@@ -83,10 +83,14 @@
 //! Limits: [`MAX_CONNECTIONS`] open connections and [`MAX_CONCURRENT_RUNS`]
 //! runs in flight (past either, `503 busy`); a new connection that sends
 //! nothing for [`FIRST_REQUEST_TIMEOUT`] is closed; a streamed run keeps at most
-//! [`SSE_BUFFER`] chunks ahead of its reader. An idle keep-alive connection
-//! keeps its slot until its client closes it.
+//! [`SSE_BUFFER`] chunks ahead of its reader. A connection between requests
+//! (an idle keep-alive one, or a new one that has sent nothing yet) keeps its
+//! slot only until a new connection needs one: the one idle the longest is
+//! closed for it; `503 busy` comes only when every open connection has a
+//! request in flight.
 
 mod blocking;
+mod conns;
 mod error;
 mod guard;
 mod handlers;
@@ -289,7 +293,8 @@ pub async fn serve(app: Arc<App>, options: ServeOptions) -> Result<ServerHandle,
     let stop = shutdown.clone();
     let server = tokio::spawn(async move {
         let listener = limits::LimitedListener::new(listener);
-        if let Err(e) = axum::serve(listener, router)
+        let service = router.into_make_service_with_connect_info::<conns::ConnOf>();
+        if let Err(e) = axum::serve(listener, service)
             .with_graceful_shutdown(async move { stop.cancelled().await })
             .await
         {
@@ -331,5 +336,7 @@ fn router(shared: Arc<Shared>) -> Router {
             Arc::clone(&shared),
             guard::host_and_origin,
         ))
+        // Outermost: every request keeps its connection busy until answered.
+        .layer(axum::middleware::from_fn(conns::in_flight))
         .with_state(shared)
 }

@@ -1,7 +1,10 @@
 //! What one machine's clients may hold at once: open connections and runs in
 //! flight. Past either limit the answer is `503` with the contract's error shape,
-//! code `busy`, and `Retry-After: 1`; nothing already in flight is disturbed.
+//! code `busy`, and `Retry-After: 1`; nothing already in flight is disturbed. A
+//! connection between requests holds its slot only until a new connection
+//! needs it (`conns.rs`).
 
+use crate::conns::{Conn, Table};
 use crate::error::ApiError;
 use axum::http::StatusCode;
 use serde_json::json;
@@ -16,8 +19,9 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
-/// Most connections open at once (keep-alive ones included). The next one is
-/// answered `503 busy` and closed.
+/// Most connections open at once. The next one takes the slot of the
+/// connection idle (between requests) the longest, which is closed; when every
+/// open connection has a request in flight, it is answered `503 busy` and closed.
 pub const MAX_CONNECTIONS: usize = 256;
 
 /// Most runs in flight at once (plain and streamed). The next request is
@@ -63,10 +67,12 @@ pub(crate) fn busy(what: &str, limit: usize, constant: &str) -> ApiError {
 }
 
 /// A TCP listener that holds one of [`MAX_CONNECTIONS`] permits per connection
-/// it hands to the server, and answers the ones past it with `503 busy`.
+/// it hands to the server, takes an idle connection's for a new one when none
+/// is left, and answers the ones past it with `503 busy`.
 pub(crate) struct LimitedListener {
     inner: TcpListener,
     open: Arc<Semaphore>,
+    conns: Table,
     refusing: Arc<Semaphore>,
 }
 
@@ -75,6 +81,7 @@ impl LimitedListener {
         LimitedListener {
             inner,
             open: Arc::new(Semaphore::new(MAX_CONNECTIONS)),
+            conns: Table::default(),
             refusing: Arc::new(Semaphore::new(MAX_REFUSING)),
         }
     }
@@ -104,18 +111,22 @@ impl axum::serve::Listener for LimitedListener {
             };
             // Small SSE chunks must not wait for Nagle's algorithm.
             let _ = tcp.set_nodelay(true);
-            match Arc::clone(&self.open).try_acquire_owned() {
-                Ok(permit) => {
+            let permit = match Arc::clone(&self.open).try_acquire_owned() {
+                Ok(permit) => Some(permit),
+                Err(_) => self.conns.take_idle(),
+            };
+            match permit {
+                Some(permit) => {
                     return (
                         Counted {
                             tcp,
-                            _permit: permit,
+                            conn: self.conns.open(permit),
                             silent: Some(Box::pin(tokio::time::sleep(FIRST_REQUEST_TIMEOUT))),
                         },
                         addr,
                     );
                 }
-                Err(_) => {
+                None => {
                     if let Ok(slot) = Arc::clone(&self.refusing).try_acquire_owned() {
                         tokio::spawn(refuse(tcp, slot));
                     }
@@ -157,12 +168,19 @@ async fn refuse(mut tcp: TcpStream, _slot: OwnedSemaphorePermit) {
     .await;
 }
 
-/// A connection the server holds, with its permit (given back when it closes).
+/// A connection the server holds, with its slot (given back when it closes,
+/// or given to a new connection while it is idle: then it ends at its next read).
 pub(crate) struct Counted {
     tcp: TcpStream,
-    _permit: OwnedSemaphorePermit,
+    conn: Arc<Conn>,
     /// Until the first byte arrives: when the connection is closed if none does.
     silent: Option<Pin<Box<tokio::time::Sleep>>>,
+}
+
+impl Counted {
+    pub(crate) fn conn(&self) -> &Arc<Conn> {
+        &self.conn
+    }
 }
 
 impl AsyncRead for Counted {
@@ -171,11 +189,19 @@ impl AsyncRead for Counted {
         cx: &mut Context<'_>,
         buf: &mut ReadBuf<'_>,
     ) -> Poll<io::Result<()>> {
+        // Its slot went to a new connection: it ends, as if the client closed.
+        if self.conn.closing(cx) {
+            return Poll::Ready(Ok(()));
+        }
         let before = buf.filled().len();
         let polled = Pin::new(&mut self.tcp).poll_read(cx, buf);
         if let Poll::Ready(Ok(())) = &polled
             && buf.filled().len() > before
         {
+            if !self.conn.arrived() {
+                buf.set_filled(before);
+                return Poll::Ready(Ok(()));
+            }
             self.silent = None;
         }
         if polled.is_pending()

@@ -136,23 +136,48 @@ async fn runs_past_the_limit_are_503_busy_until_one_ends() {
     }
 }
 
+/// Sends a request that stays in flight on `tcp`: its head, and a body that
+/// never comes. Returns once its handler waits for the body (the server's
+/// `100 Continue`).
+async fn unfinished(tcp: &mut TcpStream) {
+    let head = format!(
+        "POST /v3/roundtable HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {TOKEN}\r\nContent-Type: application/json\r\nContent-Length: 100\r\nExpect: 100-continue\r\n\r\n"
+    );
+    tcp.write_all(head.as_bytes()).await.unwrap();
+    let mut buf = [0u8; 64];
+    let n = tcp.read(&mut buf).await.unwrap();
+    assert!(
+        buf[..n].starts_with(b"HTTP/1.1 100"),
+        "{:?}",
+        String::from_utf8_lossy(&buf[..n])
+    );
+}
+
+/// Opens a connection and answers one `/healthz` on it; the server keeps it
+/// open (keep-alive).
+async fn idle_keep_alive(addr: SocketAddr) -> TcpStream {
+    let mut tcp = TcpStream::connect(addr).await.unwrap();
+    tcp.write_all(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+        .await
+        .unwrap();
+    let mut buf = [0u8; 512];
+    let n = tcp.read(&mut buf).await.unwrap();
+    assert!(
+        buf[..n].starts_with(b"HTTP/1.1 200"),
+        "{:?}",
+        String::from_utf8_lossy(&buf[..n])
+    );
+    tcp
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn connections_past_the_limit_are_503_busy_until_one_closes() {
+async fn connections_past_the_limit_are_503_busy_while_each_has_a_request_in_flight() {
     let s = Server::start(Script::new().default_behavior(Behavior::answer("ok"))).await;
     let addr = s.handle.addr();
-    let healthz = b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
     let mut open = Vec::new();
     for _ in 0..MAX_CONNECTIONS {
-        // One answered request each: the server holds the connection (keep-alive).
         let mut tcp = TcpStream::connect(addr).await.unwrap();
-        tcp.write_all(healthz).await.unwrap();
-        let mut buf = [0u8; 512];
-        let n = tcp.read(&mut buf).await.unwrap();
-        assert!(
-            buf[..n].starts_with(b"HTTP/1.1 200"),
-            "{:?}",
-            String::from_utf8_lossy(&buf[..n])
-        );
+        unfinished(&mut tcp).await;
         open.push(tcp);
     }
     let (status, body) = raw(addr, "GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n").await;
@@ -181,6 +206,63 @@ async fn connections_past_the_limit_are_503_busy_until_one_closes() {
             "the connection slot never came back"
         );
         tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// Idle keep-alive connections (issue 24, item 26) held every slot: a few
+/// idle clients locked every other one out until they closed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_idle_keep_alive_connection_gives_its_slot_to_a_new_client() {
+    let slow = Behavior::answer("slow ".repeat(50))
+        .chunks(50)
+        .chunk_delay(2_000);
+    let s = Server::start(
+        Script::new()
+            .default_behavior(Behavior::answer("ok"))
+            .model("slow", slow),
+    )
+    .await;
+    let addr = s.handle.addr();
+    let mut idle = Vec::new();
+    for _ in 0..MAX_CONNECTIONS {
+        idle.push(idle_keep_alive(addr).await);
+    }
+    // The first is busy again: its request is in flight; the second streams
+    // an answer (busy until its last chunk is sent).
+    unfinished(&mut idle[0]).await;
+    let body = json!({"input": "q", "models": [{"name": "fake/slow"}], "resolution": "fast", "stream": true}).to_string();
+    let stream = format!(
+        "POST /v3/roundtable HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {TOKEN}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    idle[1].write_all(stream.as_bytes()).await.unwrap();
+    let mut head = [0u8; 64];
+    let n = idle[1].read(&mut head).await.unwrap();
+    assert!(head[..n].starts_with(b"HTTP/1.1 200"));
+    // Every slot is taken, yet a new client is answered, again and again
+    // (each keeping its connection: no slot comes back free).
+    let mut new = Vec::new();
+    for _ in 0..3 {
+        new.push(idle_keep_alive(addr).await);
+    }
+    // Each took the slot of the connection idle the longest, which was closed;
+    // the busy one was left alone and the others stay open.
+    let mut buf = [0u8; 4096];
+    for (i, tcp) in idle.iter_mut().enumerate().take(6) {
+        let read = tokio::time::timeout(Duration::from_millis(100), tcp.read(&mut buf)).await;
+        let closed = matches!(read, Ok(Ok(0)) | Ok(Err(_)));
+        assert_eq!(closed, (2..=4).contains(&i), "connection {i}: {read:?}");
+    }
+    // As many again: each takes an idle one's slot, never a busy one's.
+    for _ in 0..MAX_CONNECTIONS {
+        new.push(idle_keep_alive(addr).await);
+    }
+    for (i, tcp) in idle.iter_mut().enumerate().take(2) {
+        let read = tokio::time::timeout(Duration::from_millis(100), tcp.read(&mut buf)).await;
+        assert!(
+            !matches!(read, Ok(Ok(0)) | Ok(Err(_))),
+            "busy connection {i} was closed: {read:?}"
+        );
     }
 }
 

@@ -317,7 +317,7 @@ export class FakeBackend implements Backend {
   }
   async saveProvider(p: CustomProvider) {
     this.#record("saveProvider", p);
-    if (!/^[\w-]+$/.test(p.id)) throw { code: "invalid_request", message: "a provider id is letters, digits, '-' and '_'", field: "id" };
+    if (!/^[a-z0-9_-]+$/.test(p.id)) throw { code: "invalid_request", message: "a provider id is lowercase letters, digits, '-' and '_'", field: "id" };
     const entry: ProviderStatus = { id: p.id, name: p.id, format: p.format, base_url: p.base_url, dialect: "compatible", header_names: [], stream: true, local: false, max_concurrency: null, builtin: false, key_source: "missing", key_env: null, key_hint: null, keychain_error: null };
     this.providerList = [...this.providerList.filter((x) => x.id !== p.id), entry];
   }
@@ -333,6 +333,7 @@ export class FakeBackend implements Backend {
     const text = limit.trim();
     if (text && !/^\d+$/.test(text)) throw { code: "invalid_request", message: `${field}: '${text}' is not a whole number: give the calls at once (1 or more), or leave it empty for the default`, field };
     if (text && Number(text) === 0) throw { code: "invalid_request", message: `${field}: must be at least 1 (leave it empty for the default)`, field };
+    if (text && Number(text) > 1024) throw { code: "invalid_request", message: `${field}: must be at most 1024`, field };
     this.providerList = this.providerList.map((x) => (x.id === id ? { ...x, max_concurrency: text ? Number(text) : null } : x));
   }
   async detectLocalServers() {

@@ -1,0 +1,53 @@
+//! For tests: the app behind a mock window, and a command called through IPC
+//! as the page calls it (Tauri's mock runtime).
+
+use crate::Desktop;
+use roundtable_app::App;
+use serde_json::Value;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tauri::ipc::{CallbackFn, InvokeBody, InvokeResponse};
+use tauri::test::{INVOKE_KEY, MockRuntime};
+use tauri::webview::InvokeRequest;
+
+/// A window over `app`, with every command the real one has.
+pub fn window(app: App) -> (tauri::App<MockRuntime>, tauri::WebviewWindow<MockRuntime>) {
+    let desktop = Desktop::with_app(Ok(Arc::new(app)), Instant::now());
+    let tauri_app = tauri::test::mock_builder()
+        .manage(desktop)
+        .invoke_handler(crate::invoke_handler())
+        .build(tauri::test::mock_context(tauri::test::noop_assets()))
+        .unwrap();
+    let webview = tauri::WebviewWindowBuilder::new(&tauri_app, "main", Default::default())
+        .build()
+        .unwrap();
+    (tauri_app, webview)
+}
+
+/// `cmd` with `args`, as the page invokes it: its reply, or the error it sent.
+pub fn call(
+    webview: &tauri::WebviewWindow<MockRuntime>,
+    cmd: &str,
+    args: Value,
+) -> Result<Value, Value> {
+    let (tx, rx) = std::sync::mpsc::channel();
+    let request = InvokeRequest {
+        cmd: cmd.into(),
+        callback: CallbackFn(0),
+        error: CallbackFn(1),
+        url: "tauri://localhost".parse().unwrap(),
+        body: InvokeBody::Json(args),
+        headers: Default::default(),
+        invoke_key: INVOKE_KEY.to_string(),
+    };
+    webview.as_ref().clone().on_message(
+        request,
+        Box::new(move |_, _, response, _, _| {
+            let _ = tx.send(response);
+        }),
+    );
+    match rx.recv_timeout(Duration::from_secs(20)).unwrap() {
+        InvokeResponse::Ok(body) => Ok(body.deserialize::<Value>().unwrap()),
+        InvokeResponse::Err(e) => Err(e.0),
+    }
+}
