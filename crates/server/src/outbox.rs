@@ -141,6 +141,13 @@ impl Outbox {
     fn made(&self) -> usize {
         lock(&self.waiting).made.len()
     }
+
+    /// How many chunks wait, made or merged.
+    #[cfg(test)]
+    fn held(&self) -> usize {
+        let w = lock(&self.waiting);
+        w.made.len() + w.backlog.len()
+    }
 }
 
 /// Chunks waiting for a slow client: a delta joins the last waiting delta of
@@ -251,6 +258,104 @@ mod tests {
             .collect();
         assert_eq!(text, sent);
         assert!(chunks.iter().all(|c| c.id.as_deref() == Some("rt_1")));
+    }
+
+    /// What the server keeps for a client that reads nothing during a long
+    /// run of several models streaming text and thinking (issue 24, item 26):
+    /// the run is never held back (its events reach the sink as they come and
+    /// it is recorded), and what waits stays a fixed number of chunks however
+    /// many events come, with every piece of every answer in it, in order.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_stalled_client_holds_a_bounded_outbox_while_a_long_run_completes() {
+        use roundtable_app::core::{RoundtableRequest, RunStatus};
+        use roundtable_testkit::{Behavior, FakeProvider, Script};
+        const MODELS: usize = 4;
+        const CHUNKS: usize = 3_000;
+        let answer = |m: usize| -> String {
+            (0..CHUNKS)
+                .map(|i| (b'a' + ((i + m) % 26) as u8) as char)
+                .collect()
+        };
+        let mut script = Script::new();
+        for m in 0..MODELS {
+            let mut behavior = Behavior::answer(answer(m)).chunks(CHUNKS);
+            if m % 2 == 0 {
+                behavior = behavior.thinking("why ".repeat(500));
+            }
+            script = script.model(format!("m{m}"), behavior);
+        }
+        let fake = FakeProvider::start(script).await.unwrap();
+        let home = tempfile::tempdir().unwrap();
+        std::fs::write(
+            home.path().join("config.toml"),
+            format!(
+                "[providers.fake]\nformat = \"openai\"\nbase_url = \"{}\"\n",
+                fake.openai_base_url()
+            ),
+        )
+        .unwrap();
+        let app = roundtable_app::App::open(roundtable_app::AppOptions {
+            home: Some(home.path().to_path_buf()),
+            keychain: Some(std::sync::Arc::new(
+                roundtable_app::keys::MemoryKeychain::default(),
+            )),
+        })
+        .unwrap();
+
+        /// The server's sink, and the most chunks its outbox held after any event.
+        struct Watched {
+            sse: SseSink,
+            outbox: std::sync::Arc<Outbox>,
+            events: std::sync::atomic::AtomicUsize,
+            most: std::sync::atomic::AtomicUsize,
+        }
+        impl RunSink for Watched {
+            fn event(&self, event: RunEvent) {
+                use std::sync::atomic::Ordering::Relaxed;
+                self.sse.event(event);
+                self.events.fetch_add(1, Relaxed);
+                self.most.fetch_max(self.outbox.held(), Relaxed);
+            }
+        }
+        let (sse, outbox, _started) = SseSink::new();
+        let sink = Watched {
+            sse,
+            outbox: outbox.clone(),
+            events: Default::default(),
+            most: Default::default(),
+        };
+        let models: Vec<String> = (0..MODELS).map(|m| format!("fake/m{m}")).collect();
+        let request: RoundtableRequest = serde_json::from_value(serde_json::json!({
+            "input": "q",
+            "models": models.iter().map(|m| serde_json::json!({"name": m})).collect::<Vec<_>>(),
+            "resolution": "fast",
+        }))
+        .unwrap();
+        let outcome = app
+            .run(request, &sink, tokio_util::sync::CancellationToken::new())
+            .await
+            .unwrap();
+        assert_eq!(outcome.status, RunStatus::Completed);
+        let stored = app.get_run(&outcome.response.id).unwrap();
+        assert_eq!(stored.summary.status, RunStatus::Completed);
+
+        let events = sink.events.load(std::sync::atomic::Ordering::Relaxed);
+        let most = sink.most.load(std::sync::atomic::Ordering::Relaxed);
+        assert!(events > MODELS * CHUNKS, "{events} events");
+        // The buffer, then per model at most its text, its thinking and its
+        // result (no retries here): nothing grows with the number of events.
+        assert!(most <= SSE_BUFFER + 3 * MODELS, "{most} chunks held");
+        drop(sink);
+        // The client reads at last: every piece, in order.
+        let mut text = vec![String::new(); MODELS];
+        while let Some(chunk) = outbox.next().await {
+            if chunk.kind == "model_delta" {
+                text[chunk.model_index.unwrap()].push_str(chunk.delta.as_deref().unwrap());
+            }
+        }
+        for (m, got) in text.iter().enumerate() {
+            assert_eq!(*got, answer(m), "model {m}");
+        }
     }
 
     #[tokio::test]

@@ -316,7 +316,7 @@ fn dechunk(mut body: &[u8]) -> Vec<u8> {
 }
 
 /// A client that reads nothing until the run is over still gets every piece, in
-/// order (the merging of deltas itself is tested in `src/stream.rs`: over
+/// order (the merging of deltas itself is tested in `src/outbox.rs`: over
 /// loopback the kernel's send buffer grows to megabytes, so a test here cannot
 /// tell how much the server kept).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
