@@ -149,14 +149,7 @@ fn commands_touching_the_keychain_the_history_or_a_file_do_not_hold_the_main_thr
     .unwrap();
     let desktop = Desktop::with_app(Ok(Arc::new(app)), Instant::now())
         .with_e2e_export_dir(home.path().to_path_buf());
-    let tauri_app = tauri::test::mock_builder()
-        .manage(desktop)
-        .invoke_handler(crate::invoke_handler())
-        .build(tauri::test::mock_context(tauri::test::noop_assets()))
-        .unwrap();
-    let webview = tauri::WebviewWindowBuilder::new(&tauri_app, "main", Default::default())
-        .build()
-        .unwrap();
+    let (_tauri_app, webview) = crate::ipc_test::window_of(desktop);
 
     // The keychain waits (a locked keychain asking for its password).
     gate.set(true);

@@ -12,7 +12,11 @@ use tauri::webview::InvokeRequest;
 
 /// A window over `app`, with every command the real one has.
 pub fn window(app: App) -> (tauri::App<MockRuntime>, tauri::WebviewWindow<MockRuntime>) {
-    let desktop = Desktop::with_app(Ok(Arc::new(app)), Instant::now());
+    window_of(Desktop::with_app(Ok(Arc::new(app)), Instant::now()))
+}
+
+/// A window over `desktop` (an app set up further), with every command.
+pub fn window_of(desktop: Desktop) -> (tauri::App<MockRuntime>, tauri::WebviewWindow<MockRuntime>) {
     let tauri_app = tauri::test::mock_builder()
         .manage(desktop)
         .invoke_handler(crate::invoke_handler())

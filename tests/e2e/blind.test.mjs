@@ -165,8 +165,7 @@ describe("blind mode", () => {
     await waitInPage(browser, () => document.querySelector("[data-testid=vote-open]") && !document.querySelector("[data-testid=card-mark]"), [], {
       message: "the opened run still shows a vote",
     });
-    // Blind mode is still on, as last used; off again, so that the suites after
-    // this one (sharing the window's storage) run with names.
+    // Blind mode is still on, as last used, and can be turned off again.
     const blind = await browser.$("[data-testid=blind-switch]");
     assert.equal(await blind.isSelected(), true);
     await blind.click();

@@ -135,6 +135,12 @@ export async function startApp(script, { appDefaults = false, config = () => "",
       PATH: `${fakeBin}:${process.env.PATH}`,
       ROUNDTABLE_HOME: home,
       ROUNDTABLE_E2E_EXPORT_DIR: exportDir,
+      // The window's own storage (WebKit's localStorage: saved panels, blind
+      // mode) is this session's alone, as on a fresh machine: shared, a
+      // setting a suite left on leaked into the next ones whenever the app
+      // was stopped before WebKit wrote it back.
+      XDG_DATA_HOME: join(tmp, "data"),
+      XDG_CACHE_HOME: join(tmp, "cache"),
       RUST_LOG: "warn",
       ...env,
       ...(appDefaults ? {} : { WEBKIT_DISABLE_DMABUF_RENDERER: "0", WEBKIT_DISABLE_COMPOSITING_MODE: "0", GDK_GL: "", WEBKIT_WEB_RENDER_DEVICE_FILE: "" }),
