@@ -25,9 +25,9 @@ mod ipc;
 #[cfg(test)]
 mod ipc_test;
 #[cfg(test)]
-mod key_tests;
-#[cfg(test)]
 mod ipc_types;
+#[cfg(test)]
+mod key_tests;
 pub mod local_api;
 #[cfg(test)]
 mod refusal_cases;

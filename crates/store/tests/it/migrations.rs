@@ -110,7 +110,8 @@ fn insert_runs(conn: &Connection, k: usize) {
     }
     if k >= 8 {
         // A build with threads wrote each run's thread (its own, for a first turn).
-        conn.execute_batch("UPDATE runs SET thread_id = id").unwrap();
+        conn.execute_batch("UPDATE runs SET thread_id = id")
+            .unwrap();
     }
     // Schema 4 (queued_ms) adds nothing a run of its time must hold, schema
     // 5 (votes, judgements) nothing a run must have, schema 6 (the spend
