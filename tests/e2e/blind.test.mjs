@@ -16,7 +16,9 @@ const SCRIPT = {
   default: { answer: "OK", latency_ms: 50, chunks: 2 },
   models: {
     alpha: { answer: "Water boils at **100 °C** at sea level; lower up a mountain, as the air pressure drops.", latency_ms: 100, chunk_delay_ms: 40, chunks: 8 },
-    beta: { answer: "At sea level it boils at 100 degrees Celsius (212 °F).", latency_ms: 300, chunk_delay_ms: 60, chunks: 6 },
+    // Streams for about 2 s, so the page is seen while a card streams (the
+    // others are done within 0.6 s, less than a poll or two on a busy machine).
+    beta: { answer: "At sea level it boils at 100 degrees Celsius (212 °F).", latency_ms: 300, chunk_delay_ms: 400, chunks: 6 },
     gamma: { answer: "Around 100 °C, depending on pressure and on what is dissolved in it.", latency_ms: 200, chunk_delay_ms: 50, chunks: 6 },
     summary: { answer: "Water boils at about 100 °C at sea level, and lower where the air pressure is lower.", latency_ms: 50, chunks: 4 },
     judge: {

@@ -32,6 +32,7 @@ const cliBin = join(target, process.env.E2E_PROFILE ?? "debug", "roundtable");
 /** Runs of the past two weeks as `roundtable export --format json` writes them, with known costs. */
 function history(now = Date.now()) {
   const day = 86_400_000;
+  const startOfToday = new Date(now).setHours(0, 0, 0, 0);
   const models = [
     ["openai/gpt-4.1-mini", 0.004, 900],
     ["anthropic/claude-haiku-4-5", 0.012, 1400],
@@ -64,7 +65,9 @@ function history(now = Date.now()) {
         model_results: results,
         status: "completed",
         request: { input: `Seeded question ${i}`, models: models.map(([name]) => ({ name })), resolution: "fast" },
-        created_at_ms: now - d * day - k * 3_600_000,
+        // Today's runs stay today's (the budget's day) whatever the hour:
+        // an hour apart, they fell on yesterday in the first hour after midnight.
+        created_at_ms: d === 0 ? Math.max(startOfToday, now - k * 3_600_000) : now - d * day - k * 3_600_000,
       });
     }
   }
