@@ -1,5 +1,5 @@
 # The README's two commands: `make run` and `make test`.
-.PHONY: setup run desktop package demo test check bench types
+.PHONY: setup run desktop package demo test check bench types mutants
 
 setup:
 	scripts/setup.sh
@@ -39,3 +39,8 @@ check:
 
 bench:
 	scripts/bench.sh
+
+# Mutation testing of the judge, the budget and the attachment checks (slow,
+# not in CI): scripts/mutants.sh, its report in mutants.out/.
+mutants:
+	scripts/mutants.sh
