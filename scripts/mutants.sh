@@ -29,5 +29,5 @@ fi
 # The crates whose tests judge a mutant: the app's (judge, budget, attachment
 # reading) and the core's (attachment checks); the keychain tests need a
 # Secret Service.
-exec scripts/with-keyring.sh .tools/bin/cargo-mutants --no-shuffle --timeout-multiplier 3 \
+exec scripts/with-keyring.sh .tools/bin/cargo-mutants mutants --no-shuffle --timeout-multiplier 3 \
   -p roundtable-app -p roundtable-core "${args[@]}"
