@@ -19,6 +19,12 @@ async fn with_budget(budget: &str) -> Fixture {
 
 /// A run of `usd` recorded now by another process (another host).
 fn spent_elsewhere(fx: &Fixture, id: &str, usd: f64) {
+    spent_at(fx, id, usd, None);
+}
+
+/// A run of `usd` recorded by another process, dated `at` (unix ms; now when
+/// `None`).
+fn spent_at(fx: &Fixture, id: &str, usd: f64, at: Option<i64>) {
     let store = Store::open(&fx.home.path().join("history.db")).unwrap();
     let response = RoundtableResponse {
         id: id.into(),
@@ -30,7 +36,7 @@ fn spent_elsewhere(fx: &Fixture, id: &str, usd: f64) {
         model_results: vec![],
     };
     store
-        .import_response(None, &response, RunStatus::Completed, None)
+        .import_response(None, &response, RunStatus::Completed, at)
         .unwrap();
 }
 
@@ -97,4 +103,39 @@ async fn a_budget_changed_in_the_file_applies_to_the_next_run() {
     std::fs::write(fx.config_path(), format!("{text}daily_usd = 2.0\n")).unwrap();
     let (out, _) = fx.fast(&["fake/a"]).await;
     assert_eq!(out.unwrap_err().code, Code::BudgetExceeded);
+}
+
+#[tokio::test]
+async fn a_day_counts_todays_runs_and_a_month_this_months() {
+    let fx = with_budget("daily_usd = 1.0\nmonthly_usd = 10.0").await;
+    let now = roundtable_app::store::now_ms();
+    // Forty days ago is before this month whatever today is.
+    spent_at(&fx, "rt_long_ago", 5.0, Some(now - 40 * 86_400_000));
+    spent_elsewhere(&fx, "rt_today", 0.25);
+    let s = fx.app.budget_status().unwrap();
+    assert!((s.spent_today_usd - 0.25).abs() < 1e-9, "{s:?}");
+    assert!((s.spent_month_usd - 0.25).abs() < 1e-9, "{s:?}");
+    assert_eq!(s.state, BudgetState::Ok);
+}
+
+#[tokio::test]
+async fn each_period_is_named_for_when_it_was_spent() {
+    let fx = with_budget("monthly_usd = 1.0").await;
+    spent_elsewhere(&fx, "rt_month", 0.9);
+    let message = fx.app.budget_status().unwrap().message.unwrap();
+    assert!(
+        message.contains("of the monthly budget of $1.00 spent this month"),
+        "{message}"
+    );
+    let fx = with_budget("daily_usd = 1.0").await;
+    spent_elsewhere(&fx, "rt_day", 1.5);
+    let message = fx.app.budget_status().unwrap().message.unwrap();
+    assert!(
+        message.contains("of the daily budget of $1.00 spent today"),
+        "{message}"
+    );
+    // Refused with nothing in flight: nothing is said to be set aside.
+    let e = fx.fast(&["fake/a"]).await.0.unwrap_err();
+    assert_eq!(e.code, Code::BudgetExceeded);
+    assert!(!e.message.contains("set aside"), "{}", e.message);
 }

@@ -4,6 +4,8 @@
 //! answer, or no shuffle at all, fails here.
 
 use crate::common::Fixture;
+use roundtable_app::core::{Meta, ModelResult, RoundtableResponse, RunStatus};
+use roundtable_app::store::Store;
 use roundtable_testkit::{Behavior, Script};
 use std::collections::HashSet;
 use tokio_util::sync::CancellationToken;
@@ -90,4 +92,58 @@ async fn the_judges_places_land_on_the_answers_it_saw_under_each_label() {
         orders.len() > 1,
         "the answers are always shown in one order"
     );
+}
+
+#[tokio::test]
+async fn only_answers_are_judged_in_one_call_asked_for_its_ranking_as_json() {
+    let ranking =
+        r#"{"ranking": [{"response": "B", "reason": "b"}, {"response": "A", "reason": "a"}]}"#;
+    let f = Fixture::start(Script::new().model("judge", Behavior::answer(ranking))).await;
+    // A run of three: two answered, one failed after some text, one
+    // "answered" nothing; only the two answers are for the judge.
+    let result = |index: usize, data: &str, error: Option<&str>| ModelResult {
+        index,
+        model: MODELS[index].into(),
+        data: data.into(),
+        error: error.map(Into::into),
+        ..Default::default()
+    };
+    let response = RoundtableResponse {
+        id: "rt_judged".into(),
+        data: None,
+        meta: Meta::default(),
+        model_results: vec![
+            result(0, &answer(0), None),
+            result(1, "Half an answ", Some("the stream broke off")),
+            result(2, &answer(2), None),
+            ModelResult {
+                index: 3,
+                ..result(2, "  ", None)
+            },
+        ],
+    };
+    let store = Store::open(&f.home.path().join("history.db")).unwrap();
+    store
+        .import_response(None, &response, RunStatus::Completed, None)
+        .unwrap();
+
+    let judged = f
+        .app
+        .judge("rt_judged", "fake/judge", CancellationToken::new())
+        .await
+        .unwrap();
+    let mut ranked = judged.ranking.clone();
+    ranked.sort();
+    assert_eq!(ranked, [0, 2], "only the two answers are ranked");
+    let prompt = judge_prompt(&f);
+    assert!(!prompt.contains("Half an answ"), "{prompt}");
+    assert!(
+        !prompt.contains("id=\"C\""),
+        "two responses shown: {prompt}"
+    );
+    // One call, the judge's, asked for its ranking through structured output.
+    assert_eq!(f.fake.calls_for("judge"), 1);
+    assert_eq!(f.fake.requests().len(), 1);
+    let body = f.fake.requests().pop().unwrap().body;
+    assert_eq!(body["response_format"]["type"], "json_schema", "{body}");
 }
