@@ -270,6 +270,75 @@ mod tests {
         assert_eq!(app.attach_files(&paths[..1]).unwrap().len(), 1);
     }
 
+    fn app_with_limits(limits: &str) -> (tempfile::TempDir, App) {
+        let home = tempfile::tempdir().unwrap();
+        std::fs::write(
+            home.path().join("config.toml"),
+            format!("[limits]\n{limits}\n"),
+        )
+        .unwrap();
+        let app = App::open(crate::AppOptions {
+            home: Some(home.path().to_path_buf()),
+            keychain: Some(std::sync::Arc::new(crate::keys::MemoryKeychain::default())),
+        })
+        .unwrap();
+        (home, app)
+    }
+
+    #[test]
+    fn the_limits_hold_at_their_edges() {
+        // As many files as a run takes, each as large as a file may be, and
+        // together as large as a run's may be: all taken, whole.
+        let (home, app) =
+            app_with_limits("max_attachment_bytes = 10\nmax_run_attachment_bytes = 1000");
+        let paths: Vec<PathBuf> = (0..MAX_FILES)
+            .map(|i| {
+                let p = home.path().join(format!("f{i}.txt"));
+                std::fs::write(&p, [b'a'; 10]).unwrap();
+                p
+            })
+            .collect();
+        let got = app.attach_files(&paths).unwrap();
+        assert_eq!(got.len(), MAX_FILES);
+        assert!(
+            got.iter()
+                .all(|a| a.size == Some(10) && a.data == STANDARD.encode([b'a'; 10]))
+        );
+        let (home, app) =
+            app_with_limits("max_attachment_bytes = 10\nmax_run_attachment_bytes = 20");
+        let two = ["a.txt", "b.txt"].map(|n| {
+            let p = home.path().join(n);
+            std::fs::write(&p, [b'b'; 10]).unwrap();
+            p
+        });
+        assert_eq!(app.attach_files(&two).unwrap().len(), 2);
+        // A file the app cannot read names the field it stands for.
+        let err = app
+            .attach_files(&[home.path().join("nowhere.txt")])
+            .unwrap_err();
+        assert_eq!(err.field.as_deref(), Some("attachments"));
+    }
+
+    #[test]
+    fn text_is_utf8_without_a_nul() {
+        let (home, app) = user_app();
+        for (name, bytes) in [
+            ("latin1.data", &b"caf\xe9 au lait"[..]),
+            ("nul.data", &b"text\0with a nul"[..]),
+        ] {
+            let path = home.path().join(name);
+            std::fs::write(&path, bytes).unwrap();
+            let err = app.attach_files(&[path]).unwrap_err();
+            assert!(err.message.contains("not UTF-8"), "{name}: {err}");
+        }
+        let path = home.path().join("plain.data");
+        std::fs::write(&path, "café au lait").unwrap();
+        assert_eq!(
+            app.attach_files(&[path]).unwrap()[0].media_type,
+            "text/plain"
+        );
+    }
+
     #[test]
     fn a_file_over_the_limit_is_refused_before_it_is_read() {
         let home = tempfile::tempdir().unwrap();
