@@ -2,7 +2,22 @@
 import type { Backend, OnEvent } from "../ipc/backend";
 import type { BudgetStatus, SpendQuery, SpendStats } from "../ipc/types";
 import type { Attachment, Ballot, CallEstimate, Estimate, CustomProvider, ExportFormat, Judgement, Leaderboard, LeaderboardQuery, PriceImport, RunVerdicts, Vote, HistoryQuery, LocalApiStatus, Prefs, ProviderStatus, RoundtableRequest, RoundtableResponse, RunEvent, RunResult, RunSummary, StoredRun, TokenOrigin } from "../ipc/types";
-import { branchThrough, pathTo } from "../thread";
+
+/**
+ * The turns from the first to `id` by their `previous_id` links, oldest first:
+ * the fake's own walk, as the app's store does it, and not lib/thread.ts's,
+ * which the UI's tests check against what the fake answers.
+ */
+function ancestry(runs: StoredRun[], id: string | null | undefined): StoredRun[] {
+  const out: StoredRun[] = [];
+  let at = runs.find((r) => r.summary.id === id);
+  while (at && !out.includes(at)) {
+    out.unshift(at);
+    const previous = at.summary.previous_id;
+    at = previous ? runs.find((r) => r.summary.id === previous) : undefined;
+  }
+  return out;
+}
 
 /**
  * A stored run as the history keeps it: `previous_id` makes it a turn of that
@@ -124,7 +139,7 @@ export class FakeBackend implements Backend {
       return { model, input_tokens: input, input_exact: model.startsWith("openai/"), output_typical: typical, output_worst: worst, output_from_history: false, cost_typical: cost(typical), cost_worst: cost(worst), priced: model in this.prices, context_window: this.contextWindows[model] ?? null, over_context: input > (this.contextWindows[model] ?? Infinity) };
     };
     // A follow-up also sends its thread: each earlier question and its resolved answer.
-    const thread = pathTo(this.runs, request.previous_id).reduce((n, r) => n + r.request.input.length + (r.response.data?.length ?? 0), 0);
+    const thread = ancestry(this.runs, request.previous_id).reduce((n, r) => n + r.request.input.length + (r.response.data?.length ?? 0), 0);
     const input = Math.ceil((request.input.length + (request.instructions?.length ?? 0) + thread) / 4);
     const calls = request.models.map((m) => call(m.name, input, m.max_tokens));
     const summary = request.resolution !== "fast" && request.resolution !== "multiple_choice" && request.summary_model ? call(request.summary_model, input + calls.reduce((n, c) => n + c.output_worst, 0), null) : null;
@@ -177,12 +192,18 @@ export class FakeBackend implements Backend {
     return this.runs.filter((r) => r.summary.thread_id === run.summary.thread_id).sort((a, b) => a.summary.created_at_ms - b.summary.created_at_ms);
   }
   async branchOf(id: string): Promise<string[]> {
-    return branchThrough(await this.thread(id), id).map((r) => r.summary.id);
+    // The newest turn whose line goes through `id` ends its branch.
+    const thread = await this.thread(id);
+    for (const r of [...thread].reverse()) {
+      const line = ancestry(thread, r.summary.id);
+      if (line.some((t) => t.summary.id === id)) return line.map((t) => t.summary.id);
+    }
+    return [];
   }
   async deleteTurnAndAfter(id: string): Promise<number> {
     this.#record("deleteTurnAndAfter", id);
     const thread = await this.thread(id);
-    const gone = new Set(thread.filter((r) => pathTo(thread, r.summary.id).some((t) => t.summary.id === id)).map((r) => r.summary.id));
+    const gone = new Set(thread.filter((r) => ancestry(thread, r.summary.id).some((t) => t.summary.id === id)).map((r) => r.summary.id));
     this.runs = this.runs.filter((r) => !gone.has(r.summary.id));
     this.#countTurns();
     return gone.size;
