@@ -23,6 +23,7 @@ describe("CostEstimate", () => {
   it("asks once the draft has stayed the same for the debounce", async () => {
     const backend = new FakeBackend();
     backend.prices = { "fake/a": [1, 10], "fake/b": [2, 20] };
+    const said = vi.spyOn(backend, "estimateRun");
     const est = new CostEstimate();
     const wb = draft();
     est.schedule(backend, wb.request());
@@ -37,10 +38,10 @@ describe("CostEstimate", () => {
     expect(asked).toHaveLength(1);
     expect(asked[0].args[0]).toMatchObject({ input: wb.input });
     expect(est.pending).toBe(false);
-    // fake/a: n in, 500 typical / 1000 worst out; fake/b: n in, 500 / 8192.
-    const n = Math.ceil(wb.input.length / 4);
-    expect(est.estimate?.calls.map((c) => c.output_worst)).toEqual([1000, 8192]);
-    expect(est.estimate?.worst_cost).toBeCloseTo((n * 1 + 1000 * 10 + n * 2 + 8192 * 20) / 1e6, 9);
+    // What the backend estimated, as it said it (its figures are the app's to
+    // compute: the engine's estimate tests; the fake's formula proves nothing).
+    expect(est.estimate).not.toBeNull();
+    expect(est.estimate).toEqual(await said.mock.results[0].value);
     // The same draft again is not asked again.
     est.schedule(backend, wb.request());
     await vi.advanceTimersByTimeAsync(400);
