@@ -17,6 +17,8 @@
 //! regenerates `ui/src/lib/ipc/types/`.
 
 mod attach;
+#[cfg(test)]
+mod command_replies;
 pub mod commands;
 #[cfg(test)]
 mod commands_tests;
