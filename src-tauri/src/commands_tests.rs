@@ -11,9 +11,8 @@ use serde_json::{Value, json};
 use std::sync::mpsc;
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
-use tauri::ipc::{CallbackFn, InvokeBody, InvokeResponse};
-use tauri::test::{INVOKE_KEY, MockRuntime};
-use tauri::webview::InvokeRequest;
+use tauri::ipc::InvokeResponse;
+use tauri::test::MockRuntime;
 
 /// A keychain that waits while it is closed, as a locked keychain's prompt does.
 #[derive(Default)]
@@ -63,15 +62,7 @@ struct Pending {
 fn send(webview: &tauri::WebviewWindow<MockRuntime>, cmd: &str, args: Value) -> Pending {
     let (response_tx, response) = mpsc::channel();
     let (returned_tx, returned) = mpsc::channel();
-    let request = InvokeRequest {
-        cmd: cmd.into(),
-        callback: CallbackFn(0),
-        error: CallbackFn(1),
-        url: "tauri://localhost".parse().unwrap(),
-        body: InvokeBody::Json(args),
-        headers: Default::default(),
-        invoke_key: INVOKE_KEY.to_string(),
-    };
+    let request = crate::ipc_test::request(cmd, args);
     let webview = webview.as_ref().clone();
     std::thread::spawn(move || {
         webview.on_message(

@@ -35,17 +35,8 @@ pub fn call(
     args: Value,
 ) -> Result<Value, Value> {
     let (tx, rx) = std::sync::mpsc::channel();
-    let request = InvokeRequest {
-        cmd: cmd.into(),
-        callback: CallbackFn(0),
-        error: CallbackFn(1),
-        url: "tauri://localhost".parse().unwrap(),
-        body: InvokeBody::Json(args),
-        headers: Default::default(),
-        invoke_key: INVOKE_KEY.to_string(),
-    };
     webview.as_ref().clone().on_message(
-        request,
+        request(cmd, args),
         Box::new(move |_, _, response, _, _| {
             let _ = tx.send(response);
         }),
@@ -53,5 +44,18 @@ pub fn call(
     match rx.recv_timeout(Duration::from_secs(20)).unwrap() {
         InvokeResponse::Ok(body) => Ok(body.deserialize::<Value>().unwrap()),
         InvokeResponse::Err(e) => Err(e.0),
+    }
+}
+
+/// The IPC request the page sends for `cmd` with `args`.
+pub fn request(cmd: &str, args: Value) -> InvokeRequest {
+    InvokeRequest {
+        cmd: cmd.into(),
+        callback: CallbackFn(0),
+        error: CallbackFn(1),
+        url: "tauri://localhost".parse().unwrap(),
+        body: InvokeBody::Json(args),
+        headers: Default::default(),
+        invoke_key: INVOKE_KEY.to_string(),
     }
 }

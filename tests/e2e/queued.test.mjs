@@ -136,6 +136,9 @@ describe("a panel on a one-slot local server", () => {
       { message: "Settings shows no kind or limit for the local server" },
     );
     assert.equal(detected, "llama.cpp server: 1 at once (said by the server)");
+    await (await browser.$("[data-testid=local-server]")).scrollIntoView({ block: "center" });
+    await browser.saveScreenshot(join(artifacts, "queued-settings-local-server.png"));
+    await darkScreenshot(browser, "queued-settings-local-server");
 
     // Set through the app's own command: 0 is refused naming the field, 2 is
     // written under [providers.ollama] beside the harness's comment.

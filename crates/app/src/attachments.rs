@@ -170,7 +170,7 @@ fn media_type(path: &Path, bytes: &[u8]) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::testing::user_app;
+    use crate::testing::{app_with_config, user_app};
 
     const PNG: &[u8] =
         b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01\0\0\0\x01\x08\x06\0\0\0\x1f\x15\xc4\x89";
@@ -238,17 +238,8 @@ mod tests {
 
     #[test]
     fn the_count_and_the_sizes_are_checked_before_any_file_is_read() {
-        let home = tempfile::tempdir().unwrap();
-        std::fs::write(
-            home.path().join("config.toml"),
-            "[limits]\nmax_attachment_bytes = 10\nmax_run_attachment_bytes = 15\n",
-        )
-        .unwrap();
-        let app = App::open(crate::AppOptions {
-            home: Some(home.path().to_path_buf()),
-            keychain: Some(std::sync::Arc::new(crate::keys::MemoryKeychain::default())),
-        })
-        .unwrap();
+        let (home, app) =
+            app_with_config("[limits]\nmax_attachment_bytes = 10\nmax_run_attachment_bytes = 15\n");
         let dir = home.path();
         // The count first: none of these files is even looked for.
         let many: Vec<PathBuf> = (0..=MAX_FILES)
@@ -270,27 +261,13 @@ mod tests {
         assert_eq!(app.attach_files(&paths[..1]).unwrap().len(), 1);
     }
 
-    fn app_with_limits(limits: &str) -> (tempfile::TempDir, App) {
-        let home = tempfile::tempdir().unwrap();
-        std::fs::write(
-            home.path().join("config.toml"),
-            format!("[limits]\n{limits}\n"),
-        )
-        .unwrap();
-        let app = App::open(crate::AppOptions {
-            home: Some(home.path().to_path_buf()),
-            keychain: Some(std::sync::Arc::new(crate::keys::MemoryKeychain::default())),
-        })
-        .unwrap();
-        (home, app)
-    }
-
     #[test]
     fn the_limits_hold_at_their_edges() {
         // As many files as a run takes, each as large as a file may be, and
         // together as large as a run's may be: all taken, whole.
-        let (home, app) =
-            app_with_limits("max_attachment_bytes = 10\nmax_run_attachment_bytes = 1000");
+        let (home, app) = app_with_config(
+            "[limits]\nmax_attachment_bytes = 10\nmax_run_attachment_bytes = 1000\n",
+        );
         let paths: Vec<PathBuf> = (0..MAX_FILES)
             .map(|i| {
                 let p = home.path().join(format!("f{i}.txt"));
@@ -305,7 +282,7 @@ mod tests {
                 .all(|a| a.size == Some(10) && a.data == STANDARD.encode([b'a'; 10]))
         );
         let (home, app) =
-            app_with_limits("max_attachment_bytes = 10\nmax_run_attachment_bytes = 20");
+            app_with_config("[limits]\nmax_attachment_bytes = 10\nmax_run_attachment_bytes = 20\n");
         let two = ["a.txt", "b.txt"].map(|n| {
             let p = home.path().join(n);
             std::fs::write(&p, [b'b'; 10]).unwrap();
@@ -341,17 +318,7 @@ mod tests {
 
     #[test]
     fn a_file_over_the_limit_is_refused_before_it_is_read() {
-        let home = tempfile::tempdir().unwrap();
-        std::fs::write(
-            home.path().join("config.toml"),
-            "[limits]\nmax_attachment_bytes = 10\n",
-        )
-        .unwrap();
-        let app = App::open(crate::AppOptions {
-            home: Some(home.path().to_path_buf()),
-            keychain: Some(std::sync::Arc::new(crate::keys::MemoryKeychain::default())),
-        })
-        .unwrap();
+        let (home, app) = app_with_config("[limits]\nmax_attachment_bytes = 10\n");
         let big = home.path().join("big.txt");
         std::fs::write(&big, [b'a'; 11]).unwrap();
         let err = app.attach_files(&[big]).unwrap_err();

@@ -20,12 +20,14 @@ max_models = 10
 
 /// The app over a home holding the user's file (without its price file).
 pub(crate) fn user_app() -> (tempfile::TempDir, App) {
+    app_with_config(&USER_FILE.replace("price_files = [\"my-prices.json\"]\n", ""))
+}
+
+/// The app over a home whose `config.toml` is `config`, with the in-memory
+/// keychain.
+pub(crate) fn app_with_config(config: &str) -> (tempfile::TempDir, App) {
     let home = tempfile::tempdir().unwrap();
-    std::fs::write(
-        home.path().join("config.toml"),
-        USER_FILE.replace("price_files = [\"my-prices.json\"]\n", ""),
-    )
-    .unwrap();
+    std::fs::write(home.path().join("config.toml"), config).unwrap();
     let app = App::open(crate::AppOptions {
         home: Some(home.path().to_path_buf()),
         keychain: Some(std::sync::Arc::new(crate::keys::MemoryKeychain::default())),

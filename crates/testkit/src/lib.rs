@@ -58,6 +58,7 @@
 
 mod anthropic;
 pub mod contract;
+mod fault;
 mod gemini;
 mod generate;
 mod hostile;

@@ -2,9 +2,9 @@
 //! a warning at 80 %, a refusal past 100 % before any provider is called, and
 //! a soft budget that only warns.
 
-use crate::common::{Fixture, script};
-use roundtable_app::core::{Meta, RoundtableResponse, RunStatus};
-use roundtable_app::store::{SpendQuery, Store};
+use crate::common::{Fixture, script, spent_at, spent_elsewhere};
+use roundtable_app::core::RunStatus;
+use roundtable_app::store::SpendQuery;
 use roundtable_app::{BudgetState, Code};
 
 /// The fake as provider `fake`, with `[budget]` as given.
@@ -15,29 +15,6 @@ async fn with_budget(budget: &str) -> Fixture {
         )
     })
     .await
-}
-
-/// A run of `usd` recorded now by another process (another host).
-fn spent_elsewhere(fx: &Fixture, id: &str, usd: f64) {
-    spent_at(fx, id, usd, None);
-}
-
-/// A run of `usd` recorded by another process, dated `at` (unix ms; now when
-/// `None`).
-fn spent_at(fx: &Fixture, id: &str, usd: f64, at: Option<i64>) {
-    let store = Store::open(&fx.home.path().join("history.db")).unwrap();
-    let response = RoundtableResponse {
-        id: id.into(),
-        data: Some("x".into()),
-        meta: Meta {
-            total_cost: usd,
-            ..Meta::default()
-        },
-        model_results: vec![],
-    };
-    store
-        .import_response(None, &response, RunStatus::Completed, at)
-        .unwrap();
 }
 
 #[tokio::test]

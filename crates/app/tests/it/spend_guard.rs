@@ -3,8 +3,8 @@
 //! ends), a deleted run's cost, re-resolutions and judge calls, a failed
 //! judge call's cost included.
 
-use crate::common::{Events, Fixture, open, request, script};
-use roundtable_app::core::{Meta, Resolution, RoundtableResponse, RunStatus};
+use crate::common::{Events, Fixture, open, request, script, spent_elsewhere};
+use roundtable_app::core::{Resolution, RunStatus};
 use roundtable_app::store::{SpendQuery, Store};
 use roundtable_app::{Code, Reresolve};
 use roundtable_testkit::FakeProvider;
@@ -34,23 +34,6 @@ async fn priced(budget: &str) -> Fixture {
     .unwrap();
     let app = open(home.path());
     Fixture { fake, home, app }
-}
-
-/// A run of `usd` recorded now by another process.
-fn spent_elsewhere(fx: &Fixture, id: &str, usd: f64) {
-    let store = Store::open(&fx.home.path().join("history.db")).unwrap();
-    let response = RoundtableResponse {
-        id: id.into(),
-        data: Some("x".into()),
-        meta: Meta {
-            total_cost: usd,
-            ..Meta::default()
-        },
-        model_results: vec![],
-    };
-    store
-        .import_response(None, &response, RunStatus::Completed, None)
-        .unwrap();
 }
 
 #[tokio::test]

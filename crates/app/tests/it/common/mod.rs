@@ -4,7 +4,10 @@
 
 #![allow(dead_code)]
 
-use roundtable_app::core::{ModelSpec, Resolution, RoundtableRequest, RunEvent, RunOutcome};
+use roundtable_app::core::{
+    Meta, ModelSpec, Resolution, RoundtableRequest, RoundtableResponse, RunEvent, RunOutcome,
+    RunStatus,
+};
 use roundtable_app::keys::MemoryKeychain;
 use roundtable_app::{App, AppError, AppOptions, RunSink};
 use roundtable_testkit::{Behavior, FakeProvider, Fault, Script};
@@ -62,6 +65,29 @@ impl Fixture {
 }
 
 /// The app at `home`, with a keychain of its own in memory.
+/// A run of `usd` recorded by another process (another host), dated `at`
+/// (unix ms; now when `None`).
+pub fn spent_at(fx: &Fixture, id: &str, usd: f64, at: Option<i64>) {
+    let store = roundtable_app::store::Store::open(&fx.home.path().join("history.db")).unwrap();
+    let response = RoundtableResponse {
+        id: id.into(),
+        data: Some("x".into()),
+        meta: Meta {
+            total_cost: usd,
+            ..Meta::default()
+        },
+        model_results: vec![],
+    };
+    store
+        .import_response(None, &response, RunStatus::Completed, at)
+        .unwrap();
+}
+
+/// A run of `usd` recorded now by another process.
+pub fn spent_elsewhere(fx: &Fixture, id: &str, usd: f64) {
+    spent_at(fx, id, usd, None);
+}
+
 pub fn open(home: &std::path::Path) -> App {
     App::open(AppOptions {
         home: Some(home.to_path_buf()),
